@@ -1,12 +1,33 @@
 //! landwatch: GPU-accelerated raster analysis of satellite images for land-use enforcement.
 //!
-//! Every kernel is a WGSL compute shader run through wgpu, and every kernel has a CPU twin
-//! that gives the same decisions bit for bit. See README.md for the two commands that matter.
+//! Every kernel is a WGSL compute shader (under `shaders/`) run through wgpu, and every
+//! kernel has a CPU twin that takes the same decisions bit for bit. A machine without a GPU
+//! runs everything on the CPU.
+//!
+//! ```
+//! use landwatch::{Backend, Band, BandData, BandRole, BandStack, Engine, SpectralIndex};
+//!
+//! let red = Band::new(BandRole::Red, BandData::U16(vec![1000, 2000, 0]));
+//! let nir = Band::new(BandRole::Nir, BandData::U16(vec![3000, 2000, 0]));
+//! let stack = BandStack::new(3, 1, vec![red, nir]).unwrap();
+//! let engine = Engine::new(Backend::Cpu);
+//! let ndvi = engine.index(&stack, SpectralIndex::Ndvi).unwrap().output;
+//! assert_eq!(ndvi.data, vec![0.5, 0.0, landwatch::INDEX_NODATA]);
+//! ```
 
+pub mod backend;
+pub mod classify;
 pub mod error;
+pub mod index;
+mod pixel;
 pub mod raster;
 pub mod sensor;
 
+pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
+pub use backend::{Backend, Computed, Device, Engine, Execution};
+pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
+pub use index::SpectralIndex;
+pub use pixel::INDEX_NODATA;
 pub use raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform, Raster};
 pub use sensor::{BandRole, Radiometry, Sensor};

@@ -1,0 +1,231 @@
+//! The GPU context: adapter choice, device, pipeline cache and buffer pool, created once and
+//! reused by every kernel.
+
+use super::pool::BufferPool;
+use crate::error::{GpuFailure, GpuFailureKind};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How a GPU context may be created.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Accept a software adapter (llvmpipe, lavapipe, SwiftShader). Such adapters are correct
+    /// but slower than the CPU backend: use them for testing, never for speed.
+    pub allow_software: bool,
+    /// Lower the storage-buffer binding limit below the adapter's (for testing chunking).
+    pub max_binding_bytes: Option<u64>,
+    /// Lower the workgroups-per-dimension limit below the adapter's (for testing 2-D dispatch).
+    pub max_workgroups_per_dim: Option<u32>,
+}
+
+/// What the caller sees of the adapter that did the work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSummary {
+    /// Adapter name as the driver reports it.
+    pub name: String,
+    /// Graphics API: Vulkan, Metal, Dx12 or Gl.
+    pub api: String,
+    /// Discrete, integrated, virtual, software (`Cpu`) or other.
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// True for software rasterizers such as llvmpipe.
+    pub is_software: bool,
+}
+
+impl std::fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}, {}", self.name, self.api, self.device_type)?;
+        if !self.driver.is_empty() {
+            write!(f, ", {}", self.driver)?;
+        }
+        if self.is_software {
+            f.write_str(", software")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The limits kernels plan their chunks with: the adapter's, or lower ones from [`GpuOptions`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DispatchLimits {
+    /// Largest storage binding, in bytes.
+    pub max_binding_bytes: u64,
+    /// Largest dispatch along one dimension, in workgroups.
+    pub max_workgroups_per_dim: u32,
+}
+
+/// A device ready for landwatch's kernels.
+pub struct GpuContext {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: DispatchLimits,
+    pub(crate) pool: BufferPool,
+    pipelines: Mutex<HashMap<&'static str, Arc<wgpu::ComputePipeline>>>,
+    lost: Arc<AtomicBool>,
+    summary: AdapterSummary,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.summary)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+fn is_software(info: &wgpu::AdapterInfo) -> bool {
+    let name = info.name.to_ascii_lowercase();
+    info.device_type == wgpu::DeviceType::Cpu
+        || ["llvmpipe", "lavapipe", "softpipe", "swiftshader", "software"]
+            .iter()
+            .any(|s| name.contains(s))
+}
+
+/// Preference order: discrete, integrated, virtual, other, software; native APIs before GL.
+fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
+    let kind = match info.device_type {
+        _ if is_software(info) => 4,
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        _ => 3,
+    };
+    let api = u8::from(info.backend == wgpu::Backend::Gl);
+    (kind, api)
+}
+
+impl GpuContext {
+    /// Picks the best adapter and opens a device on it. Fails with
+    /// [`GpuFailureKind::NoAdapter`] when there is none (or only a software one while
+    /// `allow_software` is off). `WGPU_BACKEND` narrows the APIs tried.
+    pub fn new(options: &GpuOptions) -> Result<GpuContext, GpuFailure> {
+        let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        if adapters.is_empty() {
+            return Err(GpuFailure::new(
+                GpuFailureKind::NoAdapter,
+                "no GPU adapter found (no Vulkan or GL driver is installed or usable)",
+            ));
+        }
+        adapters.sort_by_key(|a| rank(&a.get_info()));
+        let seen: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        let adapter = adapters
+            .into_iter()
+            .find(|a| options.allow_software || !is_software(&a.get_info()))
+            .ok_or_else(|| {
+                GpuFailure::new(
+                    GpuFailureKind::NoAdapter,
+                    format!(
+                        "only software adapters found ({}); they are slower than the CPU \
+                         backend and are used only when allowed explicitly",
+                        seen.join(", ")
+                    ),
+                )
+            })?;
+        let info = adapter.get_info();
+        let adapter_limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("landwatch"),
+            required_limits: adapter_limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuFailure::new(GpuFailureKind::NoAdapter, e.to_string()))?;
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
+        let binding = adapter_limits
+            .max_storage_buffer_binding_size
+            .min(adapter_limits.max_buffer_size);
+        let limits = DispatchLimits {
+            max_binding_bytes: options.max_binding_bytes.map_or(binding, |m| m.min(binding)),
+            max_workgroups_per_dim: options.max_workgroups_per_dim.map_or(
+                adapter_limits.max_compute_workgroups_per_dimension,
+                |m| m.min(adapter_limits.max_compute_workgroups_per_dimension),
+            ),
+        };
+        let summary = AdapterSummary {
+            name: info.name.clone(),
+            api: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
+            is_software: is_software(&info),
+        };
+        Ok(GpuContext {
+            pool: BufferPool::default(),
+            device,
+            queue,
+            limits,
+            pipelines: Mutex::default(),
+            lost,
+            summary,
+        })
+    }
+
+    /// The adapter behind this context.
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.summary
+    }
+
+    /// Fails with [`GpuFailureKind::DeviceLost`] once the driver has reported a lost device.
+    pub(crate) fn check_alive(&self) -> Result<(), GpuFailure> {
+        if self.lost.load(Ordering::SeqCst) {
+            Err(GpuFailure::new(
+                GpuFailureKind::DeviceLost,
+                "the GPU device was lost",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The compute pipeline for `kernel`, compiled on first use and cached.
+    pub(crate) fn pipeline(&self, kernel: &Kernel) -> Result<Arc<wgpu::ComputePipeline>, GpuFailure> {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = cache.get(kernel.entry) {
+            return Ok(p.clone());
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let source = format!("{}\n{}", COMMON_WGSL, kernel.source);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel.entry),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(kernel.entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(kernel.entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(GpuFailure::new(GpuFailureKind::Validation, err.to_string()));
+        }
+        let pipeline = Arc::new(pipeline);
+        cache.insert(kernel.entry, pipeline.clone());
+        Ok(pipeline)
+    }
+}
+
+/// The helpers every kernel source is prefixed with.
+const COMMON_WGSL: &str = include_str!("../../../shaders/common.wgsl");
+
+/// A compute kernel: its WGSL source (without the common prefix) and entry point.
+#[derive(Debug)]
+pub(crate) struct Kernel {
+    /// Entry point name, also the cache key.
+    pub entry: &'static str,
+    /// WGSL source of the kernel family.
+    pub source: &'static str,
+}

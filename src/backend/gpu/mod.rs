@@ -1,0 +1,41 @@
+//! The wgpu backend: context, buffer pool, dispatch, and one entry point per kernel.
+
+mod context;
+mod dispatch;
+mod pool;
+
+pub use context::{AdapterSummary, GpuContext, GpuOptions};
+
+use crate::error::GpuFailure;
+use crate::pixel::PixelJob;
+use context::Kernel;
+use dispatch::{OutputShape, run_pixels};
+
+const INDEX: Kernel = Kernel {
+    entry: "index_main",
+    source: include_str!("../../../shaders/index.wgsl"),
+};
+const CLASSIFY: Kernel = Kernel {
+    entry: "classify_main",
+    source: include_str!("../../../shaders/classify.wgsl"),
+};
+
+impl GpuContext {
+    /// Runs an index job; `out` receives one f32 per pixel. Returns the valid count.
+    pub(crate) fn index(&self, job: &PixelJob<'_>, out: &mut [f32]) -> Result<u64, GpuFailure> {
+        let shape = OutputShape {
+            bytes_per_pixel: 4,
+            pixels_per_invocation: 1,
+        };
+        run_pixels(self, &INDEX, job, shape, bytemuck::cast_slice_mut(out))
+    }
+
+    /// Runs a classification job; `out` receives one class code per pixel.
+    pub(crate) fn classify(&self, job: &PixelJob<'_>, out: &mut [u8]) -> Result<u64, GpuFailure> {
+        let shape = OutputShape {
+            bytes_per_pixel: 1,
+            pixels_per_invocation: 4,
+        };
+        run_pixels(self, &CLASSIFY, job, shape, out)
+    }
+}

@@ -1,0 +1,230 @@
+//! Backend choice and the one entry point per kernel.
+//!
+//! An [`Engine`] is created once and reused: it holds the GPU context (adapter, device,
+//! compiled pipelines, pooled buffers) when a GPU is used. Every call returns a [`Computed`]
+//! that says which backend did the work and, when the GPU failed, why the CPU took over.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::classify::{CLASS_NODATA, ClassThresholds};
+use crate::error::{Error, GpuFailure, Result};
+use crate::index::SpectralIndex;
+use crate::pixel::{INDEX_NODATA, PixelJob};
+use crate::raster::{BandStack, Raster};
+use gpu::{AdapterSummary, GpuContext, GpuOptions};
+
+/// Which backend should run the kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// A real (discrete or integrated) GPU when one exists, else the CPU. A software adapter
+    /// is never chosen unless [`GpuOptions::allow_software`] is set.
+    #[default]
+    Auto,
+    /// The CPU reference implementation, parallel over all cores.
+    Cpu,
+    /// The GPU, software adapters included; falls back to the CPU, saying why, if it fails.
+    Gpu,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "gpu" => Ok(Backend::Gpu),
+            _ => Err(Error::UnknownName {
+                kind: "backend",
+                name: s.into(),
+                known: "auto, cpu, gpu".into(),
+            }),
+        }
+    }
+}
+
+/// The device that did a piece of work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// The CPU backend, with its worker-thread count.
+    Cpu {
+        /// Rayon worker threads.
+        threads: usize,
+    },
+    /// A GPU adapter.
+    Gpu(AdapterSummary),
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Device::Cpu { threads } => write!(f, "CPU ({threads} threads)"),
+            Device::Gpu(a) => write!(f, "GPU {a}"),
+        }
+    }
+}
+
+/// Where a computation ran, and why the GPU was not used when it was wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    /// The device that produced the result.
+    pub device: Device,
+    /// Set when a GPU was requested (or available under `Auto`) but the CPU did the work.
+    pub fallback: Option<GpuFailure>,
+}
+
+/// A result together with where it was computed.
+#[derive(Debug, Clone)]
+pub struct Computed<T> {
+    /// The result.
+    pub output: T,
+    /// Where it was computed.
+    pub execution: Execution,
+}
+
+/// Runs kernels on the chosen backend, created once and reused.
+#[derive(Debug)]
+pub struct Engine {
+    requested: Backend,
+    gpu: Option<GpuContext>,
+    /// Why no GPU context exists although one was wanted.
+    gpu_unavailable: Option<GpuFailure>,
+}
+
+impl Engine {
+    /// An engine for `backend` with default GPU options.
+    pub fn new(backend: Backend) -> Engine {
+        Engine::with_options(backend, &GpuOptions::default())
+    }
+
+    /// An engine that only uses the CPU.
+    pub fn cpu() -> Engine {
+        Engine::new(Backend::Cpu)
+    }
+
+    /// An engine for `backend` with explicit GPU options. Never fails: without a usable GPU the
+    /// engine runs on the CPU and [`Engine::gpu_unavailable`] says why.
+    pub fn with_options(backend: Backend, options: &GpuOptions) -> Engine {
+        let (gpu, gpu_unavailable) = match backend {
+            Backend::Cpu => (None, None),
+            Backend::Auto => match GpuContext::new(options) {
+                Ok(ctx) => (Some(ctx), None),
+                Err(e) => (None, Some(e)),
+            },
+            Backend::Gpu => {
+                let opts = GpuOptions {
+                    allow_software: true,
+                    ..options.clone()
+                };
+                match GpuContext::new(&opts) {
+                    Ok(ctx) => (Some(ctx), None),
+                    Err(e) => (None, Some(e)),
+                }
+            }
+        };
+        Engine {
+            requested: backend,
+            gpu,
+            gpu_unavailable,
+        }
+    }
+
+    /// The backend that was asked for.
+    pub fn requested(&self) -> Backend {
+        self.requested
+    }
+
+    /// The GPU adapter in use, if any.
+    pub fn gpu_adapter(&self) -> Option<&AdapterSummary> {
+        self.gpu.as_ref().map(GpuContext::adapter)
+    }
+
+    /// Why no GPU is used although one was asked for (`Gpu`) or looked for (`Auto`).
+    pub fn gpu_unavailable(&self) -> Option<&GpuFailure> {
+        self.gpu_unavailable.as_ref()
+    }
+
+    /// Computes a spectral index. Undefined pixels hold [`INDEX_NODATA`].
+    pub fn index(&self, stack: &BandStack, index: SpectralIndex) -> Result<Computed<Raster<f32>>> {
+        let job = index.job(stack)?;
+        let mut out = vec![0f32; stack.len()];
+        let execution = self.run(
+            &job,
+            &mut out,
+            |gpu, job, out| gpu.index(job, out),
+            |job, out| cpu::run_pixels(job, out, cpu::index::index_chunk),
+            &index.to_string(),
+        )?;
+        Ok(Computed {
+            output: raster(stack, out, INDEX_NODATA),
+            execution,
+        })
+    }
+
+    /// Classifies land cover into the codes of [`crate::classify`].
+    pub fn classify(
+        &self,
+        stack: &BandStack,
+        thresholds: &ClassThresholds,
+    ) -> Result<Computed<Raster<u8>>> {
+        let job = thresholds.job(stack)?;
+        let mut out = vec![0u8; stack.len()];
+        let execution = self.run(
+            &job,
+            &mut out,
+            |gpu, job, out| gpu.classify(job, out),
+            |job, out| cpu::run_pixels(job, out, cpu::classify::classify_chunk),
+            "land-cover classification",
+        )?;
+        Ok(Computed {
+            output: raster(stack, out, CLASS_NODATA),
+            execution,
+        })
+    }
+
+    /// Runs a job on the GPU when there is one, falling back to the CPU on failure, and fails
+    /// with [`Error::AllNodata`] when no pixel was valid.
+    fn run<T>(
+        &self,
+        job: &PixelJob<'_>,
+        out: &mut [T],
+        on_gpu: impl Fn(&GpuContext, &PixelJob<'_>, &mut [T]) -> Result<u64, GpuFailure>,
+        on_cpu: impl Fn(&PixelJob<'_>, &mut [T]) -> u64,
+        what: &str,
+    ) -> Result<Execution> {
+        let mut fallback = match self.requested {
+            Backend::Gpu => self.gpu_unavailable.clone(),
+            _ => None,
+        };
+        let mut result = None;
+        if let Some(gpu) = &self.gpu {
+            match on_gpu(gpu, job, out) {
+                Ok(valid) => result = Some((valid, Device::Gpu(gpu.adapter().clone()))),
+                Err(e) => fallback = Some(e),
+            }
+        }
+        let (valid, device) = match result {
+            Some(r) => r,
+            None => (
+                on_cpu(job, out),
+                Device::Cpu {
+                    threads: rayon::current_num_threads(),
+                },
+            ),
+        };
+        if valid == 0 {
+            return Err(Error::AllNodata { what: what.into() });
+        }
+        Ok(Execution { device, fallback })
+    }
+}
+
+fn raster<T>(stack: &BandStack, data: Vec<T>, nodata: T) -> Raster<T> {
+    Raster {
+        width: stack.width(),
+        height: stack.height(),
+        data,
+        nodata,
+        georef: stack.georef,
+    }
+}

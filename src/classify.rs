@@ -1,0 +1,123 @@
+//! Per-pixel land-cover classification into documented u8 codes.
+//!
+//! | code | class      | rule (first match wins)                                   |
+//! |------|------------|-----------------------------------------------------------|
+//! | 1    | water      | NDWI > `water_ndwi` and MNDWI > `water_mndwi`              |
+//! | 2    | vegetation | NDVI > `vegetation_ndvi`                                   |
+//! | 3    | bare soil  | BSI > `bare_soil_bsi`                                      |
+//! | 4    | built-up   | NDBI > `built_up_ndbi`                                     |
+//! | 5    | other      | none of the above                                         |
+//! | 255  | nodata     | a band is nodata, NaN or infinite                          |
+//!
+//! Code 0 is never produced, so a zeroed buffer cannot pass for a result.
+//!
+//! Every comparison is made without dividing: `(a − b)/(a + b + k) > t` is evaluated as
+//! `(a + b + k) > 0 && (a − b) > t·(a + b + k)`. Additions, subtractions and products are
+//! correctly rounded in both Rust and WGSL, so both backends take the same decision on every
+//! pixel, bit for bit. A pixel whose denominator is not positive never exceeds a threshold.
+
+use crate::error::{Error, Result};
+use crate::pixel::PixelJob;
+use crate::raster::BandStack;
+use crate::sensor::BandRole::*;
+
+/// Class code: water.
+pub const WATER: u8 = 1;
+/// Class code: vegetation.
+pub const VEGETATION: u8 = 2;
+/// Class code: bare soil.
+pub const BARE_SOIL: u8 = 3;
+/// Class code: built-up.
+pub const BUILT_UP: u8 = 4;
+/// Class code: anything else (shadow, cloud-free dark surfaces, mixed pixels).
+pub const OTHER: u8 = 5;
+/// Class code: nodata.
+pub const CLASS_NODATA: u8 = 255;
+
+/// The name of a class code, for tables and legends.
+pub fn class_name(code: u8) -> &'static str {
+    match code {
+        WATER => "water",
+        VEGETATION => "vegetation",
+        BARE_SOIL => "bare soil",
+        BUILT_UP => "built-up",
+        OTHER => "other",
+        CLASS_NODATA => "nodata",
+        _ => "undefined",
+    }
+}
+
+/// Positions in `PixelParams::consts` used by the classification kernel.
+pub(crate) mod slot_const {
+    /// NDWI threshold.
+    pub const NDWI: usize = 0;
+    /// MNDWI threshold.
+    pub const MNDWI: usize = 1;
+    /// NDVI threshold.
+    pub const NDVI: usize = 2;
+    /// BSI threshold.
+    pub const BSI: usize = 3;
+    /// NDBI threshold.
+    pub const NDBI: usize = 4;
+    /// `2·offset/scale`.
+    pub const SHIFT2: usize = 5;
+    /// `4·offset/scale`.
+    pub const SHIFT4: usize = 6;
+}
+
+/// The thresholds of the classification rules, on reflectance-based indices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassThresholds {
+    /// Water needs NDWI above this. Default 0.0.
+    pub water_ndwi: f64,
+    /// Water also needs MNDWI above this. Default 0.0.
+    pub water_mndwi: f64,
+    /// Vegetation: NDVI above this. Default 0.3.
+    pub vegetation_ndvi: f64,
+    /// Bare soil: BSI above this. Default 0.1.
+    pub bare_soil_bsi: f64,
+    /// Built-up: NDBI above this. Default 0.0.
+    pub built_up_ndbi: f64,
+}
+
+impl Default for ClassThresholds {
+    fn default() -> Self {
+        ClassThresholds {
+            water_ndwi: 0.0,
+            water_mndwi: 0.0,
+            vegetation_ndvi: 0.3,
+            bare_soil_bsi: 0.1,
+            built_up_ndbi: 0.0,
+        }
+    }
+}
+
+impl ClassThresholds {
+    /// Builds the classification job over `stack`: it needs blue, green, red, NIR and SWIR1.
+    pub(crate) fn job<'a>(&self, stack: &'a BandStack) -> Result<PixelJob<'a>> {
+        let roles = [Blue, Green, Red, Nir, Swir1];
+        let mut job = PixelJob::new(stack, 0, &roles, "land-cover classification")?;
+        let r = stack.radiometry;
+        r.validate()?;
+        use slot_const::*;
+        for (slot, name, t) in [
+            (NDWI, "water_ndwi", self.water_ndwi),
+            (MNDWI, "water_mndwi", self.water_mndwi),
+            (NDVI, "vegetation_ndvi", self.vegetation_ndvi),
+            (BSI, "bare_soil_bsi", self.bare_soil_bsi),
+            (NDBI, "built_up_ndbi", self.built_up_ndbi),
+        ] {
+            if !(-1.0..=1.0).contains(&t) {
+                return Err(Error::InvalidParameter {
+                    name: name.into(),
+                    value: t.to_string(),
+                    reason: "a normalized-difference threshold lies in [-1, 1]".into(),
+                });
+            }
+            job.set_const(slot, name, t)?;
+        }
+        job.set_const(SHIFT2, "offset/scale", 2.0 * r.offset_in_dn())?;
+        job.set_const(SHIFT4, "offset/scale", 4.0 * r.offset_in_dn())?;
+        Ok(job)
+    }
+}

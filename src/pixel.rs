@@ -1,0 +1,90 @@
+//! The description of one per-pixel job, shared by both backends: which band feeds which
+//! slot, each slot's sample type and nodata, the operation and its constants.
+//!
+//! [`PixelParams`] is uploaded to the GPU as it is (see `shaders/common.wgsl`, which declares
+//! the same struct) and read by the CPU twin, so the two backends cannot disagree about what
+//! a job means.
+
+use crate::error::{Error, Result};
+use crate::raster::{Band, BandData, BandStack};
+use crate::sensor::BandRole;
+
+/// Slots a job can address: both dates of a six-band stack fit with room to spare.
+pub(crate) const MAX_SLOTS: usize = 16;
+
+/// Value written where an index is undefined (nodata input, NaN, zero denominator).
+pub const INDEX_NODATA: f32 = -9999.0;
+
+/// Parameters of a per-pixel job, laid out exactly like `PixelParams` in WGSL.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct PixelParams {
+    /// Pixels in this dispatch (set per chunk on the GPU).
+    pub count: u32,
+    /// Operation code, defined by the kernel family.
+    pub op: u32,
+    /// Slots in use.
+    pub n_slots: u32,
+    pub _pad: u32,
+    /// Word offset of each slot's samples in the packed input buffer (GPU only).
+    pub slot_offset: [u32; MAX_SLOTS],
+    /// Sample type of each slot (`DataType::shader_code`).
+    pub slot_dtype: [u32; MAX_SLOTS],
+    /// 1 when the slot has a nodata value.
+    pub slot_has_nodata: [u32; MAX_SLOTS],
+    /// The slot's nodata value, as f32 (exact for every integer type up to 16 bits).
+    pub slot_nodata: [f32; MAX_SLOTS],
+    /// Operation constants (radiometry shifts, thresholds, index coefficients).
+    pub consts: [f32; 16],
+}
+
+/// A per-pixel job: parameters plus the bands behind each slot.
+#[derive(Debug, Clone)]
+pub(crate) struct PixelJob<'a> {
+    /// Parameters shared by both backends.
+    pub params: PixelParams,
+    /// The band behind each slot, in slot order.
+    pub slots: Vec<&'a BandData>,
+    /// Pixels in the raster.
+    pub len: usize,
+}
+
+impl<'a> PixelJob<'a> {
+    /// Starts a job for `op` over the bands with `roles` (in slot order), failing with
+    /// [`Error::MissingBand`] naming `needed_by` when the stack lacks one.
+    pub fn new(stack: &'a BandStack, op: u32, roles: &[BandRole], needed_by: &str) -> Result<Self> {
+        assert!(roles.len() <= MAX_SLOTS, "kernel defines too many slots");
+        let mut params: PixelParams = bytemuck::Zeroable::zeroed();
+        params.op = op;
+        params.n_slots = roles.len() as u32;
+        let mut slots = Vec::with_capacity(roles.len());
+        for (s, &role) in roles.iter().enumerate() {
+            let band: &Band = stack.require(role, needed_by)?;
+            params.slot_dtype[s] = band.data.data_type().shader_code();
+            if let Some(nd) = band.nodata.filter(|v| !v.is_nan()) {
+                params.slot_has_nodata[s] = 1;
+                params.slot_nodata[s] = nd as f32;
+            }
+            slots.push(&band.data);
+        }
+        Ok(PixelJob {
+            params,
+            slots,
+            len: stack.len(),
+        })
+    }
+
+    /// Sets constant `i`, refusing NaN or infinite values with an error naming `name`.
+    pub fn set_const(&mut self, i: usize, name: &str, value: f64) -> Result<()> {
+        let v = value as f32;
+        if !v.is_finite() {
+            return Err(Error::InvalidParameter {
+                name: name.to_string(),
+                value: value.to_string(),
+                reason: "must be a finite number within f32 range".into(),
+            });
+        }
+        self.params.consts[i] = v;
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! Shared test helpers: the GPU-or-skip rule and a seeded random source.
+#![allow(dead_code)]
+
+use landwatch::{Backend, Device, Engine, Execution, GpuOptions};
+
+/// An engine on a GPU adapter (software ones included), or `None` with the reason printed.
+/// With `LANDWATCH_REQUIRE_GPU=1` a missing adapter fails the test instead of skipping it.
+pub fn gpu_engine(options: GpuOptions) -> Option<Engine> {
+    let engine = Engine::with_options(
+        Backend::Gpu,
+        &GpuOptions {
+            allow_software: true,
+            ..options
+        },
+    );
+    match engine.gpu_adapter() {
+        Some(adapter) => {
+            eprintln!("GPU tests run on adapter: {adapter}");
+            Some(engine)
+        }
+        None => {
+            let why = engine
+                .gpu_unavailable()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if std::env::var("LANDWATCH_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("LANDWATCH_REQUIRE_GPU=1 but no GPU adapter is usable: {why}");
+            }
+            eprintln!("SKIPPED GPU test: no GPU adapter ({why})");
+            None
+        }
+    }
+}
+
+/// Panics unless the work really ran on the GPU with no fallback.
+pub fn assert_ran_on_gpu(execution: &Execution) {
+    assert!(
+        matches!(execution.device, Device::Gpu(_)) && execution.fallback.is_none(),
+        "expected a GPU run, got {:?}",
+        execution
+    );
+}
+
+/// SplitMix64: a tiny seeded generator, so failures reproduce from the seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, n).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Path of a file in the repository's bundled `data/` folder.
+pub fn data(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(path)
+}

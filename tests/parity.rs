@@ -1,0 +1,245 @@
+//! GPU against CPU on random inputs: every per-pixel kernel, every sample type, several sizes
+//! (including ones that are not multiples of the workgroup), with nodata, NaN and infinities.
+//!
+//! Tolerances: class codes, nodata masks and valid counts must be identical. Index values must
+//! agree within 1e-6 · max(1, |v|): the kernels evaluate exact integer sums and products of the
+//! stored samples, so the only difference is WGSL's division (2.5 ULP, about 3e-7 relative).
+//! For f32 input, EVI's `n + C1·r` may be fused into one FMA by a GPU compiler; there the bound
+//! adds the f32 forward error of the denominator, 2^-22 · Σ|terms| / |den|, relative to |v|.
+
+mod common;
+
+use common::{Rng, assert_ran_on_gpu, gpu_engine};
+use landwatch::{
+    Band, BandData, BandRole, BandStack, ClassThresholds, DataType, Engine, GpuOptions,
+    INDEX_NODATA, Radiometry, SpectralIndex,
+};
+
+const SIZES: [(usize, usize); 6] = [(1, 1), (3, 1), (17, 15), (256, 1), (257, 3), (301, 233)];
+const TYPES: [DataType; 5] = [
+    DataType::U8,
+    DataType::U16,
+    DataType::I16,
+    DataType::U32,
+    DataType::F32,
+];
+
+/// A random band of `dtype` where about 3% of pixels are the nodata value and, for f32, a few
+/// more are NaN or infinite.
+fn random_band(rng: &mut Rng, role: BandRole, dtype: DataType, n: usize) -> Band {
+    let nodata = match dtype {
+        DataType::I16 => -9999.0,
+        DataType::F32 => -1.0,
+        _ => 0.0,
+    };
+    let hit = |rng: &mut Rng| rng.below(33) == 0;
+    let data = match dtype {
+        DataType::U8 => BandData::U8(
+            (0..n)
+                .map(|_| if hit(rng) { 0 } else { rng.below(256) as u8 })
+                .collect(),
+        ),
+        DataType::U16 => BandData::U16(
+            (0..n)
+                .map(|_| if hit(rng) { 0 } else { rng.below(12000) as u16 })
+                .collect(),
+        ),
+        DataType::I16 => BandData::I16(
+            (0..n)
+                .map(|_| {
+                    if hit(rng) {
+                        -9999
+                    } else {
+                        rng.below(12000) as i16 - 500
+                    }
+                })
+                .collect(),
+        ),
+        DataType::U32 => BandData::U32(
+            (0..n)
+                .map(|_| if hit(rng) { 0 } else { rng.next_u64() as u32 >> rng.below(16) })
+                .collect(),
+        ),
+        DataType::F32 => BandData::F32(
+            (0..n)
+                .map(|_| match rng.below(40) {
+                    0 => -1.0,
+                    1 => f32::NAN,
+                    2 => f32::INFINITY,
+                    _ => rng.unit() as f32,
+                })
+                .collect(),
+        ),
+    };
+    Band::new(role, data).with_nodata(nodata)
+}
+
+fn random_stack(rng: &mut Rng, w: usize, h: usize, dtype: DataType) -> BandStack {
+    let bands = BandRole::ALL
+        .iter()
+        .map(|&r| random_band(rng, r, dtype, w * h))
+        .collect();
+    let mut stack = BandStack::new(w, h, bands).unwrap();
+    let radiometry = match (dtype, rng.below(3)) {
+        (DataType::F32, _) | (_, 0) => Radiometry::IDENTITY,
+        (_, 1) => landwatch::Sensor::sentinel2_l2a().radiometry,
+        _ => landwatch::Sensor::landsat89_c2l2().radiometry,
+    };
+    stack.set_radiometry(radiometry).unwrap();
+    stack
+}
+
+/// Index values agree as stated in the module docs; nodata masks agree exactly.
+fn assert_index_parity(stack: &BandStack, index: SpectralIndex, gpu: &[f32], cpu: &[f32]) {
+    let f32_input = stack.bands()[0].data.data_type() == DataType::F32;
+    for (i, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
+        assert_eq!(
+            g == INDEX_NODATA,
+            c == INDEX_NODATA,
+            "{index}: nodata differs at pixel {i}: gpu {g}, cpu {c}"
+        );
+        let mut tol = 1e-6 * c.abs().max(1.0);
+        if f32_input && index == SpectralIndex::Evi && c != INDEX_NODATA {
+            let px = |role| stack.band(role).unwrap().data.get_f32(i).abs();
+            let (n, r, b) = (px(BandRole::Nir), px(BandRole::Red), px(BandRole::Blue));
+            let den = (n + 6.0 * r - 7.5 * b + 1.0).abs().max(f32::MIN_POSITIVE);
+            tol += c.abs() * 2f32.powi(-22) * (n + 6.0 * r + 7.5 * b + 1.0) / den;
+        }
+        assert!(
+            (g - c).abs() <= tol,
+            "{index}: pixel {i}: gpu {g} cpu {c} (tolerance {tol})"
+        );
+    }
+}
+
+#[test]
+fn every_index_matches_the_cpu_on_random_inputs() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let cpu = Engine::cpu();
+    let mut rng = Rng(7);
+    let mut indices = SpectralIndex::BUILT_IN.to_vec();
+    indices.push(SpectralIndex::NormalizedDifference(
+        BandRole::Swir2,
+        BandRole::Blue,
+    ));
+    let mut checked = 0;
+    for (w, h) in SIZES {
+        for dtype in TYPES {
+            let stack = random_stack(&mut rng, w, h, dtype);
+            for &index in &indices {
+                let c = cpu.index(&stack, index);
+                let g = gpu.index(&stack, index);
+                match (g, c) {
+                    (Ok(g), Ok(c)) => {
+                        assert_ran_on_gpu(&g.execution);
+                        assert_index_parity(&stack, index, &g.output.data, &c.output.data);
+                        checked += 1;
+                    }
+                    (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
+                    (g, c) => panic!("{index} {w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
+                }
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} comparisons ran");
+}
+
+#[test]
+fn classification_is_bit_identical_on_random_inputs() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let cpu = Engine::cpu();
+    let mut rng = Rng(11);
+    for (w, h) in SIZES {
+        for dtype in TYPES {
+            let stack = random_stack(&mut rng, w, h, dtype);
+            let c = cpu.classify(&stack, &ClassThresholds::default());
+            let g = gpu.classify(&stack, &ClassThresholds::default());
+            match (g, c) {
+                (Ok(g), Ok(c)) => {
+                    assert_ran_on_gpu(&g.execution);
+                    assert_eq!(g.output.data, c.output.data, "{w}x{h} {dtype:?}");
+                }
+                (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
+                (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
+            }
+        }
+    }
+}
+
+/// Pixels placed exactly on every threshold: a decision that divided would flip some of them
+/// on one backend only.
+#[test]
+fn classification_agrees_exactly_on_threshold_boundaries() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let t = ClassThresholds {
+        water_ndwi: 0.1,
+        water_mndwi: 0.1,
+        vegetation_ndvi: 0.3,
+        bare_soil_bsi: 0.1,
+        built_up_ndbi: 0.1,
+    };
+    let mut rng = Rng(3);
+    let n = 50_000;
+    // nir = red·(1 + t)/(1 − t) puts NDVI on t up to rounding.
+    let mut bands: Vec<Vec<f32>> = vec![Vec::with_capacity(n); 6];
+    for _ in 0..n {
+        let red = 0.01 + rng.unit() as f32 * 0.3;
+        let nir = red * 1.3 / 0.7;
+        let green = nir * 1.1 / 0.9;
+        let swir1 = nir * 1.1 / 0.9 * (1.0 + (rng.unit() as f32 - 0.5) * 1e-6);
+        let blue = rng.unit() as f32 * 0.2;
+        for (b, v) in bands.iter_mut().zip([blue, green, red, nir, swir1, swir1]) {
+            b.push(v);
+        }
+    }
+    let stack = BandStack::new(
+        n,
+        1,
+        BandRole::ALL
+            .iter()
+            .zip(bands)
+            .map(|(&r, v)| Band::new(r, BandData::F32(v)))
+            .collect(),
+    )
+    .unwrap();
+    let g = gpu.classify(&stack, &t).unwrap();
+    let c = Engine::cpu().classify(&stack, &t).unwrap();
+    assert_ran_on_gpu(&g.execution);
+    assert_eq!(g.output.data, c.output.data);
+    let classes: std::collections::BTreeSet<u8> = c.output.data.iter().copied().collect();
+    assert!(classes.len() >= 2, "boundary set should split classes: {classes:?}");
+}
+
+/// A raster larger than the (artificially lowered) binding and workgroup limits is processed
+/// in chunks with a 2-D dispatch and still equals the CPU result.
+#[test]
+fn rasters_past_the_gpu_limits_are_chunked() {
+    let options = GpuOptions {
+        max_binding_bytes: Some(64 * 1024),
+        max_workgroups_per_dim: Some(8),
+        ..GpuOptions::default()
+    };
+    let Some(gpu) = gpu_engine(options) else {
+        return;
+    };
+    let mut rng = Rng(5);
+    // 6 u16 slots × 2 bytes → a 64 KiB binding holds 5,461 pixels; 8 × 8 workgroups hold
+    // 16,384 invocations: 250,000 pixels need dozens of chunks and y > 1 in each dispatch.
+    let stack = random_stack(&mut rng, 500, 500, DataType::U16);
+    let c = Engine::cpu().classify(&stack, &ClassThresholds::default()).unwrap();
+    let g = gpu.classify(&stack, &ClassThresholds::default()).unwrap();
+    assert_ran_on_gpu(&g.execution);
+    assert_eq!(g.output.data, c.output.data);
+    for index in [SpectralIndex::Ndvi, SpectralIndex::Bsi] {
+        let c = Engine::cpu().index(&stack, index).unwrap();
+        let g = gpu.index(&stack, index).unwrap();
+        assert_ran_on_gpu(&g.execution);
+        assert_index_parity(&stack, index, &g.output.data, &c.output.data);
+    }
+}
