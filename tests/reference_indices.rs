@@ -1,0 +1,87 @@
+//! The built-in indices against the published catalogue values: 120 real Landsat-8 surface
+//! reflectance samples with NDVI, BI (bare-soil index), NDWI, NDBI, SAVI, EVI and MNDWI
+//! evaluated in float64 by the Awesome Spectral Indices reference (data/spectral_indices).
+
+mod common;
+
+use common::{assert_ran_on_gpu, data, gpu_engine};
+use landwatch::{Band, BandData, BandRole, BandStack, Engine, GpuOptions, SpectralIndex};
+
+struct Samples {
+    stack: BandStack,
+    expected: Vec<(SpectralIndex, Vec<f64>)>,
+}
+
+fn load_samples() -> Samples {
+    let text = std::fs::read_to_string(data("spectral_indices/reference_values_landsat8_sr_samples.csv"))
+        .expect("bundled reference CSV");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let column = |name: &str| -> Vec<f64> {
+        let c = col(name);
+        rows.iter().map(|r| r[c].parse().unwrap()).collect()
+    };
+    let bands = [
+        (BandRole::Blue, "B"),
+        (BandRole::Green, "G"),
+        (BandRole::Red, "R"),
+        (BandRole::Nir, "N"),
+        (BandRole::Swir1, "S1"),
+        (BandRole::Swir2, "S2"),
+    ]
+    .into_iter()
+    .map(|(role, name)| {
+        Band::new(
+            role,
+            BandData::F32(column(name).into_iter().map(|v| v as f32).collect()),
+        )
+    })
+    .collect();
+    let stack = BandStack::new(rows.len(), 1, bands).unwrap();
+    let expected = [
+        (SpectralIndex::Ndvi, "NDVI"),
+        (SpectralIndex::Bsi, "BI"),
+        (SpectralIndex::Ndwi, "NDWI"),
+        (SpectralIndex::Ndbi, "NDBI"),
+        (SpectralIndex::Savi, "SAVI"),
+        (SpectralIndex::Evi, "EVI"),
+        (SpectralIndex::Mndwi, "MNDWI"),
+    ]
+    .into_iter()
+    .map(|(index, name)| (index, column(name)))
+    .collect();
+    Samples { stack, expected }
+}
+
+fn check(engine: &Engine, on_gpu: bool) {
+    let samples = load_samples();
+    assert_eq!(samples.stack.len(), 120);
+    for (index, expected) in &samples.expected {
+        let computed = engine.index(&samples.stack, *index).unwrap();
+        if on_gpu {
+            assert_ran_on_gpu(&computed.execution);
+        }
+        let worst = computed
+            .output
+            .data
+            .iter()
+            .zip(expected)
+            .map(|(&got, &want)| (f64::from(got) - want).abs())
+            .fold(0.0, f64::max);
+        assert!(worst <= 1e-5, "{index}: worst error {worst:e} exceeds 1e-5");
+    }
+}
+
+#[test]
+fn cpu_matches_the_catalogue_to_1e5() {
+    check(&Engine::cpu(), false);
+}
+
+#[test]
+fn gpu_matches_the_catalogue_to_1e5() {
+    if let Some(gpu) = gpu_engine(GpuOptions::default()) {
+        check(&gpu, true);
+    }
+}
