@@ -26,7 +26,16 @@ fn six_band_u16(values: [u16; 6], n: usize) -> BandStack {
 #[test]
 fn zero_size_raster_is_refused() {
     let err = BandStack::new(0, 10, vec![]).unwrap_err();
-    assert!(matches!(err, Error::EmptyRaster { width: 0, height: 10 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::EmptyRaster {
+                width: 0,
+                height: 10
+            }
+        ),
+        "{err}"
+    );
     let err = BandStack::from_sensor(5, 0, vec![], &Sensor::landsat_dn()).unwrap_err();
     assert!(matches!(err, Error::EmptyRaster { .. }), "{err}");
 }
@@ -37,7 +46,15 @@ fn mismatched_band_sizes_are_refused() {
     let nir = Band::new(BandRole::Nir, BandData::U16(vec![1; 11]));
     let err = BandStack::new(4, 3, vec![red, nir]).unwrap_err();
     assert!(
-        matches!(err, Error::BandLength { band: 1, len: 11, expected: 12, .. }),
+        matches!(
+            err,
+            Error::BandLength {
+                band: 1,
+                len: 11,
+                expected: 12,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -50,7 +67,9 @@ fn a_missing_band_is_named() {
     for engine in engines() {
         let err = engine.index(&stack, SpectralIndex::Bsi).unwrap_err();
         match &err {
-            Error::MissingBand { role, needed_by, .. } => {
+            Error::MissingBand {
+                role, needed_by, ..
+            } => {
                 assert_eq!(*role, BandRole::Swir1);
                 assert_eq!(needed_by, "BSI");
             }
@@ -60,7 +79,16 @@ fn a_missing_band_is_named() {
         let err = engine
             .classify(&stack, &ClassThresholds::default())
             .unwrap_err();
-        assert!(matches!(err, Error::MissingBand { role: BandRole::Swir1, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::MissingBand {
+                    role: BandRole::Swir1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         // NDVI needs only red and NIR, which GF-2 has.
         assert!(engine.index(&stack, SpectralIndex::Ndvi).is_ok());
     }
@@ -90,7 +118,11 @@ fn nan_pixels_become_nodata_and_all_nan_is_an_error() {
             ]
         };
         let stack = BandStack::new(4, 1, bands(vec![0.3, f32::NAN, f32::INFINITY, 0.1])).unwrap();
-        let ndvi = engine.index(&stack, SpectralIndex::Ndvi).unwrap().output.data;
+        let ndvi = engine
+            .index(&stack, SpectralIndex::Ndvi)
+            .unwrap()
+            .output
+            .data;
         assert!((ndvi[0] - 0.5).abs() < 1e-6);
         assert_eq!(&ndvi[1..], &[INDEX_NODATA, INDEX_NODATA, 0.0]);
         assert!(ndvi.iter().all(|v| v.is_finite()));
@@ -136,7 +168,11 @@ fn zero_denominator_gives_nodata_never_nan_or_inf() {
         assert!(matches!(err, Error::AllNodata { .. }), "{err}");
         let mut values = six_band_u16([10, 20, 30, 40, 50, 60], 8);
         values.set_nodata(None);
-        let savi = engine.index(&values, SpectralIndex::Savi).unwrap().output.data;
+        let savi = engine
+            .index(&values, SpectralIndex::Savi)
+            .unwrap()
+            .output
+            .data;
         assert!(savi.iter().all(|v| v.is_finite()));
     }
 }
@@ -148,7 +184,11 @@ fn u16_inputs_never_overflow() {
         let red = Band::new(BandRole::Red, BandData::U16(vec![65535, 1, 65534]));
         let nir = Band::new(BandRole::Nir, BandData::U16(vec![65535, 65535, 65535]));
         let stack = BandStack::new(3, 1, vec![red, nir]).unwrap();
-        let ndvi = engine.index(&stack, SpectralIndex::Ndvi).unwrap().output.data;
+        let ndvi = engine
+            .index(&stack, SpectralIndex::Ndvi)
+            .unwrap()
+            .output
+            .data;
         let expected = [0.0, 65534.0 / 65536.0, 1.0 / 131069.0];
         for (got, want) in ndvi.iter().zip(expected) {
             assert!((f64::from(*got) - want).abs() < 1e-7, "{got} vs {want}");
@@ -187,7 +227,10 @@ fn auto_never_picks_a_software_adapter() {
     } else {
         eprintln!(
             "Auto runs on the CPU: {}",
-            engine.gpu_unavailable().map(|e| e.to_string()).unwrap_or_default()
+            engine
+                .gpu_unavailable()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         );
     }
     // Asking for a GPU explicitly with no usable adapter reports why the CPU was used.

@@ -57,7 +57,13 @@ fn random_band(rng: &mut Rng, role: BandRole, dtype: DataType, n: usize) -> Band
         ),
         DataType::U32 => BandData::U32(
             (0..n)
-                .map(|_| if hit(rng) { 0 } else { rng.next_u64() as u32 >> rng.below(16) })
+                .map(|_| {
+                    if hit(rng) {
+                        0
+                    } else {
+                        rng.next_u64() as u32 >> rng.below(16)
+                    }
+                })
                 .collect(),
         ),
         DataType::F32 => BandData::F32(
@@ -187,7 +193,7 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
     let mut rng = Rng(3);
     let n = 50_000;
     // nir = red·(1 + t)/(1 − t) puts NDVI on t up to rounding.
-    let mut bands: Vec<Vec<f32>> = vec![Vec::with_capacity(n); 6];
+    let mut bands: Vec<Vec<f32>> = vec![Vec::new(); 6];
     for _ in 0..n {
         let red = 0.01 + rng.unit() as f32 * 0.3;
         let nir = red * 1.3 / 0.7;
@@ -213,7 +219,10 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
     assert_ran_on_gpu(&g.execution);
     assert_eq!(g.output.data, c.output.data);
     let classes: std::collections::BTreeSet<u8> = c.output.data.iter().copied().collect();
-    assert!(classes.len() >= 2, "boundary set should split classes: {classes:?}");
+    assert!(
+        classes.len() >= 2,
+        "boundary set should split classes: {classes:?}"
+    );
 }
 
 /// A raster larger than the (artificially lowered) binding and workgroup limits is processed
@@ -232,7 +241,9 @@ fn rasters_past_the_gpu_limits_are_chunked() {
     // 6 u16 slots × 2 bytes → a 64 KiB binding holds 5,461 pixels; 8 × 8 workgroups hold
     // 16,384 invocations: 250,000 pixels need dozens of chunks and y > 1 in each dispatch.
     let stack = random_stack(&mut rng, 500, 500, DataType::U16);
-    let c = Engine::cpu().classify(&stack, &ClassThresholds::default()).unwrap();
+    let c = Engine::cpu()
+        .classify(&stack, &ClassThresholds::default())
+        .unwrap();
     let g = gpu.classify(&stack, &ClassThresholds::default()).unwrap();
     assert_ran_on_gpu(&g.execution);
     assert_eq!(g.output.data, c.output.data);

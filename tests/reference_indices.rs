@@ -13,8 +13,10 @@ struct Samples {
 }
 
 fn load_samples() -> Samples {
-    let text = std::fs::read_to_string(data("spectral_indices/reference_values_landsat8_sr_samples.csv"))
-        .expect("bundled reference CSV");
+    let text = std::fs::read_to_string(data(
+        "spectral_indices/reference_values_landsat8_sr_samples.csv",
+    ))
+    .expect("bundled reference CSV");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();

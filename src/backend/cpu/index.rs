@@ -46,7 +46,11 @@ pub(crate) fn index_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [f32]) -
     };
     let mut valid = 0;
     for (i, o) in out.iter_mut().enumerate() {
-        *o = if chunk.valid[i] { value(i) } else { INDEX_NODATA };
+        *o = if chunk.valid[i] {
+            value(i)
+        } else {
+            INDEX_NODATA
+        };
         valid += u64::from(*o != INDEX_NODATA);
     }
     valid

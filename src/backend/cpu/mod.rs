@@ -55,8 +55,8 @@ where
                     .zip(scratch.values.chunks_mut(CHUNK))
                     .enumerate()
                 {
-                    let nodata = (job.params.slot_has_nodata[s] != 0)
-                        .then_some(job.params.slot_nodata[s]);
+                    let nodata =
+                        (job.params.slot_has_nodata[s] != 0).then_some(job.params.slot_nodata[s]);
                     decode(data, start, &mut dst[..n], valid, nodata);
                 }
                 let chunk = Chunk {

@@ -79,9 +79,15 @@ impl std::fmt::Debug for GpuContext {
 fn is_software(info: &wgpu::AdapterInfo) -> bool {
     let name = info.name.to_ascii_lowercase();
     info.device_type == wgpu::DeviceType::Cpu
-        || ["llvmpipe", "lavapipe", "softpipe", "swiftshader", "software"]
-            .iter()
-            .any(|s| name.contains(s))
+        || [
+            "llvmpipe",
+            "lavapipe",
+            "softpipe",
+            "swiftshader",
+            "software",
+        ]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 /// Preference order: discrete, integrated, virtual, other, software; native APIs before GL.
@@ -142,11 +148,14 @@ impl GpuContext {
             .max_storage_buffer_binding_size
             .min(adapter_limits.max_buffer_size);
         let limits = DispatchLimits {
-            max_binding_bytes: options.max_binding_bytes.map_or(binding, |m| m.min(binding)),
-            max_workgroups_per_dim: options.max_workgroups_per_dim.map_or(
-                adapter_limits.max_compute_workgroups_per_dimension,
-                |m| m.min(adapter_limits.max_compute_workgroups_per_dimension),
-            ),
+            max_binding_bytes: options
+                .max_binding_bytes
+                .map_or(binding, |m| m.min(binding)),
+            max_workgroups_per_dim: options
+                .max_workgroups_per_dim
+                .map_or(adapter_limits.max_compute_workgroups_per_dimension, |m| {
+                    m.min(adapter_limits.max_compute_workgroups_per_dimension)
+                }),
         };
         let summary = AdapterSummary {
             name: info.name.clone(),
@@ -186,7 +195,10 @@ impl GpuContext {
     }
 
     /// The compute pipeline for `kernel`, compiled on first use and cached.
-    pub(crate) fn pipeline(&self, kernel: &Kernel) -> Result<Arc<wgpu::ComputePipeline>, GpuFailure> {
+    pub(crate) fn pipeline(
+        &self,
+        kernel: &Kernel,
+    ) -> Result<Arc<wgpu::ComputePipeline>, GpuFailure> {
         let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = cache.get(kernel.entry) {
             return Ok(p.clone());

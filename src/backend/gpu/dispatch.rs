@@ -79,8 +79,12 @@ pub(crate) fn run_pixels(
         size_of::<PixelParams>() as u64,
         cap,
     );
-    let input = ctx.pool.take(device, U::STORAGE | U::COPY_DST, in_bytes, cap);
-    let output = ctx.pool.take(device, U::STORAGE | U::COPY_SRC, out_bytes, cap);
+    let input = ctx
+        .pool
+        .take(device, U::STORAGE | U::COPY_DST, in_bytes, cap);
+    let output = ctx
+        .pool
+        .take(device, U::STORAGE | U::COPY_SRC, out_bytes, cap);
     let counter = ctx
         .pool
         .take(device, U::STORAGE | U::COPY_DST | U::COPY_SRC, 4, cap);
@@ -174,7 +178,9 @@ fn run_chunk(
     let groups = count
         .div_ceil(shape.pixels_per_invocation)
         .div_ceil(WORKGROUP);
-    let x = groups.min(u64::from(ctx.limits.max_workgroups_per_dim)).max(1);
+    let x = groups
+        .min(u64::from(ctx.limits.max_workgroups_per_dim))
+        .max(1);
     let y = groups.div_ceil(x).max(1);
     let mut encoder = ctx
         .device
