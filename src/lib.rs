@@ -19,7 +19,7 @@ pub mod backend;
 pub mod classify;
 pub mod error;
 pub mod index;
-mod pixel;
+pub(crate) mod pixel;
 pub mod raster;
 pub mod sensor;
 

@@ -184,7 +184,7 @@ impl Engine {
 
     /// Runs a job on the GPU when there is one, falling back to the CPU on failure, and fails
     /// with [`Error::AllNodata`] when no pixel was valid.
-    fn run<T>(
+    pub(crate) fn run<T>(
         &self,
         job: &PixelJob<'_>,
         out: &mut [T],

@@ -62,7 +62,7 @@ pub struct GpuContext {
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: DispatchLimits,
     pub(crate) pool: BufferPool,
-    pipelines: Mutex<HashMap<&'static str, Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<(&'static str, String), Arc<wgpu::ComputePipeline>>>,
     lost: Arc<AtomicBool>,
     summary: AdapterSummary,
 }
@@ -200,7 +200,8 @@ impl GpuContext {
         kernel: &Kernel,
     ) -> Result<Arc<wgpu::ComputePipeline>, GpuFailure> {
         let mut cache = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = cache.get(kernel.entry) {
+        let key = (kernel.entry, kernel.source.to_string());
+        if let Some(p) = cache.get(&key) {
             return Ok(p.clone());
         }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -225,7 +226,7 @@ impl GpuContext {
             return Err(GpuFailure::new(GpuFailureKind::Validation, err.to_string()));
         }
         let pipeline = Arc::new(pipeline);
-        cache.insert(kernel.entry, pipeline.clone());
+        cache.insert(key, pipeline.clone());
         Ok(pipeline)
     }
 }
@@ -233,11 +234,12 @@ impl GpuContext {
 /// The helpers every kernel source is prefixed with.
 const COMMON_WGSL: &str = include_str!("../../../shaders/common.wgsl");
 
-/// A compute kernel: its WGSL source (without the common prefix) and entry point.
+/// A compute kernel: its WGSL source (without the common prefix) and entry point. Sources
+/// may be generated at run time (formula kernels); entry point and source form the cache key.
 #[derive(Debug)]
 pub(crate) struct Kernel {
-    /// Entry point name, also the cache key.
+    /// Entry point name.
     pub entry: &'static str,
     /// WGSL source of the kernel family.
-    pub source: &'static str,
+    pub source: std::borrow::Cow<'static, str>,
 }

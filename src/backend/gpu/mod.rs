@@ -10,14 +10,15 @@ use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
 use context::Kernel;
 use dispatch::{OutputShape, run_pixels};
+use std::borrow::Cow;
 
 const INDEX: Kernel = Kernel {
     entry: "index_main",
-    source: include_str!("../../../shaders/index.wgsl"),
+    source: Cow::Borrowed(include_str!("../../../shaders/index.wgsl")),
 };
 const CLASSIFY: Kernel = Kernel {
     entry: "classify_main",
-    source: include_str!("../../../shaders/classify.wgsl"),
+    source: Cow::Borrowed(include_str!("../../../shaders/classify.wgsl")),
 };
 
 impl GpuContext {
@@ -28,6 +29,27 @@ impl GpuContext {
             pixels_per_invocation: 1,
         };
         run_pixels(self, &INDEX, job, shape, bytemuck::cast_slice_mut(out))
+    }
+
+    /// Runs a kernel generated at run time whose entry point `entry` writes one f32 per pixel
+    /// to `index_out`, like `shaders/index.wgsl`. Returns the valid count.
+    #[allow(dead_code)]
+    pub(crate) fn generated_index(
+        &self,
+        entry: &'static str,
+        source: String,
+        job: &PixelJob<'_>,
+        out: &mut [f32],
+    ) -> Result<u64, GpuFailure> {
+        let kernel = Kernel {
+            entry,
+            source: Cow::Owned(source),
+        };
+        let shape = OutputShape {
+            bytes_per_pixel: 4,
+            pixels_per_invocation: 1,
+        };
+        run_pixels(self, &kernel, job, shape, bytemuck::cast_slice_mut(out))
     }
 
     /// Runs a classification job; `out` receives one class code per pixel.
