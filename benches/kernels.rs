@@ -4,7 +4,14 @@
 //! GPU variants run only on a real adapter; a software adapter (llvmpipe) is benchmarked only
 //! with `LANDWATCH_BENCH_SOFTWARE=1`, because it is a correctness device, not a speed target.
 //!
+//! After the criterion groups it prints one table: megapixels per second, bytes moved per
+//! second (input samples read plus output written) and that as a fraction of this machine's
+//! copy roofline, measured in the same run.
+//!
 //! Run: `cargo bench --bench kernels`
+
+#[path = "support/roofline.rs"]
+mod roofline;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use landwatch::{
@@ -12,6 +19,7 @@ use landwatch::{
     SpectralIndex,
 };
 use std::hint::black_box;
+use std::time::Instant;
 
 /// A six-band u16 stack with Sentinel-2-like reflectance values.
 fn stack(pixels: usize) -> BandStack {
@@ -87,5 +95,55 @@ fn kernels(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, kernels);
+/// Best-of-five timings of each kernel, set against the copy roofline measured now.
+fn summary(_: &mut Criterion) {
+    let roof = roofline::copy_bandwidth(5);
+    println!("\ncopy roofline: {:.2} GB/s (read + write)", roof / 1e9);
+    println!(
+        "{:<10} {:<9} {:<5} {:>9} {:>9} {:>9}",
+        "kernel", "size", "where", "Mpx/s", "GB/s", "roofline"
+    );
+    let engines = engines();
+    for pixels in [1usize << 20, 1 << 24] {
+        let input = stack(pixels);
+        for (name, engine) in &engines {
+            let ndvi = || {
+                engine.index(&input, SpectralIndex::Ndvi).unwrap();
+            };
+            let classify = || {
+                engine
+                    .classify(&input, &ClassThresholds::default())
+                    .unwrap();
+            };
+            // NDVI reads 2 u16 bands and writes f32; classification reads 5 and writes u8.
+            let kernels: [(&str, &dyn Fn(), usize); 2] = [
+                ("ndvi", &ndvi, 2 * 2 + 4),
+                ("classify", &classify, 5 * 2 + 1),
+            ];
+            for (kernel, run, bytes_per_pixel) in kernels {
+                run();
+                let best = (0..5)
+                    .map(|_| {
+                        let t = Instant::now();
+                        run();
+                        t.elapsed().as_secs_f64()
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                let rate = pixels as f64 / best;
+                let bandwidth = rate * bytes_per_pixel as f64;
+                println!(
+                    "{:<10} {:<9} {:<5} {:>9.0} {:>9.2} {:>8.0}%",
+                    kernel,
+                    format!("{}Mpx", pixels >> 20),
+                    name,
+                    rate / 1e6,
+                    bandwidth / 1e9,
+                    100.0 * bandwidth / roof
+                );
+            }
+        }
+    }
+}
+
+criterion_group!(benches, kernels, summary);
 criterion_main!(benches);
