@@ -63,6 +63,10 @@ pub(crate) mod slot_const {
     pub const SHIFT2: usize = 5;
     /// `4·offset/scale`.
     pub const SHIFT4: usize = 6;
+    /// `2·offset/scale` of the second date (change detection).
+    pub const AFTER_SHIFT2: usize = 7;
+    /// `4·offset/scale` of the second date (change detection).
+    pub const AFTER_SHIFT4: usize = 8;
 }
 
 /// The thresholds of the classification rules, on reflectance-based indices.

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod backend;
+pub mod change;
 pub mod classify;
 pub mod error;
 pub mod index;
@@ -25,6 +26,7 @@ pub mod sensor;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};
+pub use change::{ChangeMaps, TransitionMatrix};
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
 pub use index::SpectralIndex;

@@ -53,25 +53,48 @@ impl<'a> PixelJob<'a> {
     /// Starts a job for `op` over the bands with `roles` (in slot order), failing with
     /// [`Error::MissingBand`] naming `needed_by` when the stack lacks one.
     pub fn new(stack: &'a BandStack, op: u32, roles: &[BandRole], needed_by: &str) -> Result<Self> {
-        assert!(roles.len() <= MAX_SLOTS, "kernel defines too many slots");
-        let mut params: PixelParams = bytemuck::Zeroable::zeroed();
-        params.op = op;
-        params.n_slots = roles.len() as u32;
-        let mut slots = Vec::with_capacity(roles.len());
-        for (s, &role) in roles.iter().enumerate() {
-            let band: &Band = stack.require(role, needed_by)?;
-            params.slot_dtype[s] = band.data.data_type().shader_code();
-            if let Some(nd) = band.nodata.filter(|v| !v.is_nan()) {
-                params.slot_has_nodata[s] = 1;
-                params.slot_nodata[s] = nd as f32;
-            }
-            slots.push(&band.data);
-        }
-        Ok(PixelJob {
-            params,
-            slots,
+        let mut job = PixelJob {
+            params: bytemuck::Zeroable::zeroed(),
+            slots: Vec::with_capacity(roles.len()),
             len: stack.len(),
-        })
+        };
+        job.params.op = op;
+        job.push_bands(stack, roles, needed_by)?;
+        Ok(job)
+    }
+
+    /// Appends the bands with `roles` of another stack on the same grid as further slots.
+    pub fn push_bands(
+        &mut self,
+        stack: &'a BandStack,
+        roles: &[BandRole],
+        needed_by: &str,
+    ) -> Result<()> {
+        assert!(
+            self.slots.len() + roles.len() <= MAX_SLOTS,
+            "kernel defines too many slots"
+        );
+        if stack.len() != self.len {
+            return Err(Error::GridMismatch {
+                what: format!(
+                    "{needed_by}: a raster of {} pixels against one of {}",
+                    stack.len(),
+                    self.len
+                ),
+            });
+        }
+        for &role in roles {
+            let s = self.slots.len();
+            let band: &Band = stack.require(role, needed_by)?;
+            self.params.slot_dtype[s] = band.data.data_type().shader_code();
+            if let Some(nd) = band.nodata.filter(|v| !v.is_nan()) {
+                self.params.slot_has_nodata[s] = 1;
+                self.params.slot_nodata[s] = nd as f32;
+            }
+            self.slots.push(&band.data);
+        }
+        self.params.n_slots = self.slots.len() as u32;
+        Ok(())
     }
 
     /// Sets constant `i`, refusing NaN or infinite values with an error naming `name`.

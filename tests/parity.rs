@@ -12,7 +12,7 @@ mod common;
 use common::{Rng, assert_ran_on_gpu, gpu_engine};
 use landwatch::{
     Band, BandData, BandRole, BandStack, ClassThresholds, DataType, Engine, GpuOptions,
-    INDEX_NODATA, Radiometry, SpectralIndex,
+    INDEX_NODATA, Radiometry, SpectralIndex, TransitionMatrix,
 };
 
 const SIZES: [(usize, usize); 6] = [(1, 1), (3, 1), (17, 15), (256, 1), (257, 3), (301, 233)];
@@ -168,6 +168,49 @@ fn classification_is_bit_identical_on_random_inputs() {
                 (Ok(g), Ok(c)) => {
                     assert_ran_on_gpu(&g.execution);
                     assert_eq!(g.output.data, c.output.data, "{w}x{h} {dtype:?}");
+                }
+                (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
+                (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_change_pass_is_bit_identical_on_random_inputs() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let cpu = Engine::cpu();
+    let mut rng = Rng(13);
+    let t = ClassThresholds::default();
+    for (w, h) in SIZES {
+        for dtype in TYPES {
+            let before = random_stack(&mut rng, w, h, dtype);
+            let after = random_stack(&mut rng, w, h, dtype);
+            match (
+                gpu.detect_change(&before, &after, &t),
+                cpu.detect_change(&before, &after, &t),
+            ) {
+                (Ok(g), Ok(c)) => {
+                    assert_ran_on_gpu(&g.execution);
+                    assert_eq!(g.output.class_before.data, c.output.class_before.data);
+                    assert_eq!(g.output.class_after.data, c.output.class_after.data);
+                    assert_eq!(
+                        g.output.change.data, c.output.change.data,
+                        "{w}x{h} {dtype:?}"
+                    );
+                    let tg = TransitionMatrix::from_classes(
+                        &g.output.class_before,
+                        &g.output.class_after,
+                    )
+                    .unwrap();
+                    let tc = TransitionMatrix::from_classes(
+                        &c.output.class_before,
+                        &c.output.class_after,
+                    )
+                    .unwrap();
+                    assert_eq!(tg, tc);
                 }
                 (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
                 (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),

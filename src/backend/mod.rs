@@ -7,6 +7,7 @@
 pub mod cpu;
 pub mod gpu;
 
+use crate::change::{CHANGE_NODATA, ChangeMaps};
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;
@@ -178,6 +179,35 @@ impl Engine {
         )?;
         Ok(Computed {
             output: raster(stack, out, CLASS_NODATA),
+            execution,
+        })
+    }
+
+    /// The fused change pass: both dates classified in one read of their bands, and the
+    /// combined rule set's change codes (see [`crate::change`]). The two stacks must share
+    /// their grid.
+    pub fn detect_change(
+        &self,
+        before: &BandStack,
+        after: &BandStack,
+        thresholds: &ClassThresholds,
+    ) -> Result<Computed<ChangeMaps>> {
+        let job = thresholds.change_job(before, after)?;
+        let mut packed = vec![0u32; before.len()];
+        let execution = self.run(
+            &job,
+            &mut packed,
+            |gpu, job, out| gpu.change(job, out),
+            |job, out| cpu::run_pixels(job, out, cpu::change::change_chunk),
+            "change detection",
+        )?;
+        let byte = |shift: u32| packed.iter().map(|&w| (w >> shift) as u8).collect();
+        Ok(Computed {
+            output: ChangeMaps {
+                class_before: raster(before, byte(0), CLASS_NODATA),
+                class_after: raster(before, byte(8), CLASS_NODATA),
+                change: raster(before, byte(16), CHANGE_NODATA),
+            },
             execution,
         })
     }

@@ -12,10 +12,29 @@ pub(crate) fn ratio_above(num: f32, den: f32, t: f32) -> bool {
     (den > 0.0) & (num > t * den)
 }
 
+/// The class of one pixel from its blue, green, red, NIR and SWIR1 samples, with the date's
+/// radiometric shifts. Every rule is evaluated and the code picked without branches, so loops
+/// over it vectorise; the first matching rule wins, as in `classify_rules.wgsl`.
+#[inline]
+pub(crate) fn class_code(
+    k: &[f32; 16],
+    [b, g, r, n, s1]: [f32; 5],
+    shift2: f32,
+    shift4: f32,
+) -> u8 {
+    let water = ratio_above(g - n, (g + n) + shift2, k[c::NDWI])
+        & ratio_above(g - s1, (g + s1) + shift2, k[c::MNDWI]);
+    let vegetation = ratio_above(n - r, (n + r) + shift2, k[c::NDVI]);
+    let (soil, leaf) = (s1 + r, n + b);
+    let bare = ratio_above(soil - leaf, (soil + leaf) + shift4, k[c::BSI]);
+    let built = ratio_above(s1 - n, (s1 + n) + shift2, k[c::NDBI]);
+    let code = if built { BUILT_UP } else { OTHER };
+    let code = if bare { BARE_SOIL } else { code };
+    let code = if vegetation { VEGETATION } else { code };
+    if water { WATER } else { code }
+}
+
 /// Classifies one chunk (slots blue, green, red, NIR, SWIR1); returns the valid count.
-///
-/// Every rule is evaluated for every pixel and the code picked without branches, so the loop
-/// vectorises; the first matching rule wins, as in the WGSL kernel.
 pub(crate) fn classify_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u8]) -> u64 {
     let k = &p.consts;
     let (shift2, shift4) = (k[c::SHIFT2], k[c::SHIFT4]);
@@ -29,16 +48,7 @@ pub(crate) fn classify_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u8])
         .zip(n)
         .zip(s1);
     for ((((((o, &ok), &b), &g), &r), &n), &s1) in pixels {
-        let water = ratio_above(g - n, (g + n) + shift2, k[c::NDWI])
-            & ratio_above(g - s1, (g + s1) + shift2, k[c::MNDWI]);
-        let vegetation = ratio_above(n - r, (n + r) + shift2, k[c::NDVI]);
-        let (soil, leaf) = (s1 + r, n + b);
-        let bare = ratio_above(soil - leaf, (soil + leaf) + shift4, k[c::BSI]);
-        let built = ratio_above(s1 - n, (s1 + n) + shift2, k[c::NDBI]);
-        let code = if built { BUILT_UP } else { OTHER };
-        let code = if bare { BARE_SOIL } else { code };
-        let code = if vegetation { VEGETATION } else { code };
-        let code = if water { WATER } else { code };
+        let code = class_code(k, [b, g, r, n, s1], shift2, shift4);
         *o = if ok { code } else { CLASS_NODATA };
     }
     chunk.valid.iter().map(|&v| u64::from(v)).sum()

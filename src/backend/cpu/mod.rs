@@ -5,6 +5,7 @@
 //! widened as a whole), validity is worked out once, and the kernel body runs over plain
 //! slices that the compiler can vectorise.
 
+pub(crate) mod change;
 pub(crate) mod classify;
 pub(crate) mod index;
 

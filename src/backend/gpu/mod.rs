@@ -18,7 +18,17 @@ const INDEX: Kernel = Kernel {
 };
 const CLASSIFY: Kernel = Kernel {
     entry: "classify_main",
-    source: Cow::Borrowed(include_str!("../../../shaders/classify.wgsl")),
+    source: Cow::Borrowed(concat!(
+        include_str!("../../../shaders/classify_rules.wgsl"),
+        include_str!("../../../shaders/classify.wgsl")
+    )),
+};
+const CHANGE: Kernel = Kernel {
+    entry: "change_main",
+    source: Cow::Borrowed(concat!(
+        include_str!("../../../shaders/classify_rules.wgsl"),
+        include_str!("../../../shaders/change.wgsl")
+    )),
 };
 
 impl GpuContext {
@@ -50,6 +60,16 @@ impl GpuContext {
             pixels_per_invocation: 1,
         };
         run_pixels(self, &kernel, job, shape, bytemuck::cast_slice_mut(out))
+    }
+
+    /// Runs the fused change job; `out` receives one packed word per pixel (class before,
+    /// class after, change code in bytes 0, 1, 2). Returns the valid count.
+    pub(crate) fn change(&self, job: &PixelJob<'_>, out: &mut [u32]) -> Result<u64, GpuFailure> {
+        let shape = OutputShape {
+            bytes_per_pixel: 4,
+            pixels_per_invocation: 1,
+        };
+        run_pixels(self, &CHANGE, job, shape, bytemuck::cast_slice_mut(out))
     }
 
     /// Runs a classification job; `out` receives one class code per pixel.
