@@ -1,32 +1,49 @@
-// Bi-temporal change, fused: one pass reads both dates' bands once and writes, per pixel, the
-// class before, the class after and the change code, packed as bytes 0, 1 and 2 of a word.
-// Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs; codes: src/change.rs.
-// Slots 0..5 are the first date, 5..10 the second; consts[5..7] and [7..9] their shifts.
+// Bi-temporal change, pass 1, fused: one read of both dates' bands gives, per pixel, the class
+// before, the class after and the change-vector magnitude, packed as bytes 0 and 1 and the
+// high half of a word. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
+//
+// Slots: first date 0..nb (blue, green, red, nir, swir1[, swir2]), second date nb..2nb.
+// consts: [0..5) class thresholds, [5],[6] first-date shifts, [7],[8] second-date shifts,
+//         [9],[10] the quantization factors of the two dates.
+// iconsts: [0..6) per-band gains (Q12), [6..12) per-band offsets (Q12 of quantized units),
+//          [12] nb, the number of bands in the change vector.
+//
+// The magnitude is computed in integers, so it is exact and equal on every backend: samples
+// are quantized (round(x·q)), the second date is mapped onto the first by the relative
+// radiometric normalization (g·a + c in Q12), differences are clamped to ±23170 so that six
+// squares fit a u32, and the integer square root is taken.
 
 @group(0) @binding(2) var<storage, read_write> change_out: array<u32>;
 
-// The combined rule set: from→to classes to an enforcement change code.
-fn change_code(before: u32, after: u32) -> u32 {
-    if before == CLASS_NODATA || after == CLASS_NODATA {
-        return 255u;
+const MAX_DIFFERENCE: i32 = 23170;
+
+// Clamped first, so that the conversion never depends on out-of-range behaviour.
+fn quantize(x: f32, q: f32) -> i32 {
+    return i32(clamp(round(x * q), -1e9, 1e9));
+}
+
+fn isqrt(m: u32) -> u32 {
+    var s = u32(sqrt(f32(m)));
+    while s * s > m {
+        s -= 1u;
     }
-    if before == after {
-        return 0u;
+    while (s + 1u) * (s + 1u) <= m {
+        s += 1u;
     }
-    let from_green_or_bare = before == 2u || before == 3u;
-    if before == 2u && after == 3u {
-        return 1u;
+    return s;
+}
+
+fn change_magnitude(i: u32, nb: u32) -> u32 {
+    let k = params.consts;
+    var m2 = 0u;
+    for (var j = 0u; j < nb; j++) {
+        let before = quantize(load(j, i), k[9]);
+        let after = quantize(load(nb + j, i), k[10]);
+        let mapped = (params.iconsts[j] * after + params.iconsts[6u + j]) >> 12u;
+        let d = clamp(mapped - before, -MAX_DIFFERENCE, MAX_DIFFERENCE);
+        m2 += u32(d * d);
     }
-    if before == 2u && after == 4u {
-        return 2u;
-    }
-    if before == 3u && after == 4u {
-        return 3u;
-    }
-    if from_green_or_bare && after == 1u {
-        return 4u;
-    }
-    return 5u;
+    return isqrt(m2);
 }
 
 @compute @workgroup_size(256)
@@ -39,16 +56,19 @@ fn change_main(
     var n_valid = 0u;
     if i < params.count {
         let k = params.consts;
+        let nb = u32(params.iconsts[12]);
         var before = classify_at(0u, i, k[5], k[6]);
-        var after = classify_at(5u, i, k[7], k[8]);
-        let code = change_code(before, after);
-        if code == 255u {
-            // Nodata in either date is nodata in all three outputs: it counts nowhere.
-            before = CLASS_NODATA;
-            after = CLASS_NODATA;
+        var after = classify_at(nb, i, k[7], k[8]);
+        var extra_valid = true;
+        for (var j = 5u; j < nb; j++) {
+            extra_valid = extra_valid && is_valid(j, load(j, i)) && is_valid(nb + j, load(nb + j, i));
         }
-        change_out[i] = before | (after << 8u) | (code << 16u);
-        n_valid = select(1u, 0u, code == 255u);
+        var word = CLASS_NODATA | (CLASS_NODATA << 8u);
+        if before != CLASS_NODATA && after != CLASS_NODATA && extra_valid {
+            word = before | (after << 8u) | (change_magnitude(i, nb) << 16u);
+            n_valid = 1u;
+        }
+        change_out[i] = word;
     }
     count_valid(n_valid, lid);
 }

@@ -15,6 +15,7 @@ struct PixelParams {
     slot_has_nodata: array<u32, 16>,
     slot_nodata: array<f32, 16>,
     consts: array<f32, 16>,
+    iconsts: array<i32, 16>,
 }
 
 @group(0) @binding(0) var<storage, read> params: PixelParams;
@@ -54,6 +55,11 @@ fn load(slot: u32, i: u32) -> f32 {
             return bitcast<f32>(samples[base + i]);
         }
     }
+}
+
+// Word i of a slot, raw (for kernels that read packed results of an earlier pass).
+fn load_word(slot: u32, i: u32) -> u32 {
+    return samples[params.slot_offset[slot] + i];
 }
 
 // Finite test on the bits, so that no compiler assumption about NaN can remove it.

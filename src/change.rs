@@ -11,14 +11,18 @@
 //! | 5    | other change                   | any other change of class              |
 //! | 255  | nodata                         | nodata, NaN or masked on either date   |
 //!
-//! The fused pass (`shaders/change.wgsl`) reads both dates' bands once and writes both class
-//! maps and the change codes. A pixel that is nodata on either date is nodata in all three
-//! outputs, so it counts nowhere.
+//! Detection runs in two passes on either backend. Pass 1 (`shaders/change.wgsl`, fused) reads
+//! both dates' bands once and writes, per pixel, both classes and the change-vector magnitude
+//! over all bands, in exact integer arithmetic after relative radiometric normalization. Then
+//! the magnitude histogram (`shaders/change_histogram.wgsl`) gives Otsu's threshold, and pass 2
+//! (`shaders/change_codes.wgsl`) turns the compact pass-1 words into change codes. A pixel that
+//! is nodata on either date is nodata in every output, so it counts nowhere.
 
 use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, VEGETATION, WATER};
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
-use crate::raster::{BandStack, Raster};
+use crate::raster::{BandData, BandStack, DataType, Raster};
+use crate::sensor::BandRole::{self, *};
 
 /// Change code: unchanged.
 pub const UNCHANGED: u8 = 0;
@@ -49,8 +53,8 @@ pub fn change_name(code: u8) -> &'static str {
     }
 }
 
-/// The combined rule set: a from→to class pair to its change code (CPU twin of
-/// `change_code` in `shaders/change.wgsl`).
+/// The change type of a from→to class pair (CPU twin of `transition_code` in
+/// `shaders/change_codes.wgsl`); used by post-classification comparison as it is.
 pub fn change_code(before: u8, after: u8) -> u8 {
     match (before, after) {
         (CLASS_NODATA, _) | (_, CLASS_NODATA) => CHANGE_NODATA,
@@ -63,15 +67,117 @@ pub fn change_code(before: u8, after: u8) -> u8 {
     }
 }
 
-/// The three outputs of the fused change pass, on the input grid.
+/// How a pixel is declared changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeMethod {
+    /// The default: changed when the change-vector magnitude exceeds the threshold, or half
+    /// of it when the class transition is one that enforcement looks for (codes 1–4); typed by
+    /// the class transition, "other change" when the class did not change.
+    #[default]
+    Combined,
+    /// Change vector analysis: changed when the magnitude exceeds the threshold.
+    ChangeVector,
+    /// Post-classification comparison: changed when the class differs.
+    PostClassification,
+}
+
+impl ChangeMethod {
+    pub(crate) fn code(self) -> i32 {
+        match self {
+            ChangeMethod::Combined => 0,
+            ChangeMethod::ChangeVector => 1,
+            ChangeMethod::PostClassification => 2,
+        }
+    }
+}
+
+impl std::str::FromStr for ChangeMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "combined" => Ok(ChangeMethod::Combined),
+            "cva" | "change-vector" => Ok(ChangeMethod::ChangeVector),
+            "postclass" | "post-classification" => Ok(ChangeMethod::PostClassification),
+            _ => Err(Error::UnknownName {
+                kind: "change method",
+                name: s.into(),
+                known: "combined, cva, postclass".into(),
+            }),
+        }
+    }
+}
+
+/// How the change-vector magnitude threshold is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Threshold {
+    /// Otsu's method on the histogram of magnitudes of the image itself (the default).
+    #[default]
+    Otsu,
+    /// A fixed magnitude, in quantized units (see [`ChangeOptions`]).
+    Fixed(u32),
+}
+
+/// Settings of change detection.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ChangeOptions {
+    /// How a pixel is declared changed.
+    pub method: ChangeMethod,
+    /// The magnitude threshold. Magnitudes are Euclidean norms of the per-band differences in
+    /// quantized units: digital numbers for integer samples, 1e-4 reflectance for calibrated
+    /// or float samples.
+    pub threshold: Threshold,
+    /// Class thresholds for both dates.
+    pub classes: ClassThresholds,
+    /// Relative radiometric normalization of the second date onto the first (default on when
+    /// built with [`ChangeOptions::new`]).
+    pub normalize: bool,
+}
+
+impl ChangeOptions {
+    /// The defaults: combined rules, Otsu threshold, default classes, normalization on.
+    pub fn new() -> ChangeOptions {
+        ChangeOptions {
+            normalize: true,
+            ..ChangeOptions::default()
+        }
+    }
+}
+
+/// A per-band linear map of the second date onto the first, in Q12 fixed point of quantized
+/// units: `mapped = (gain·after + offset) >> 12`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Normalization {
+    /// Gains in Q12 (4096 = 1).
+    pub gain_q12: [i32; 6],
+    /// Offsets in Q12 of quantized units.
+    pub offset_q12: [i32; 6],
+}
+
+impl Normalization {
+    /// The identity map.
+    pub const IDENTITY: Normalization = Normalization {
+        gain_q12: [4096; 6],
+        offset_q12: [0; 6],
+    };
+}
+
+/// Everything change detection produces, on the input grid.
 #[derive(Debug, Clone)]
 pub struct ChangeMaps {
     /// Land-cover classes of the first date.
     pub class_before: Raster<u8>,
     /// Land-cover classes of the second date.
     pub class_after: Raster<u8>,
+    /// Change-vector magnitude in quantized units (0 where nodata).
+    pub magnitude: Raster<u16>,
     /// Change codes.
     pub change: Raster<u8>,
+    /// The magnitude threshold used (chosen by Otsu or given).
+    pub threshold: u32,
+    /// The relative radiometric normalization applied to the second date.
+    pub normalization: Normalization,
+    /// Histogram of magnitudes over valid pixels, one bin per integer magnitude.
+    pub histogram: Vec<u32>,
 }
 
 /// Area of every from→to class pair, indexed `[before][after]` by class code.
@@ -118,45 +224,198 @@ impl TransitionMatrix {
     }
 }
 
+/// Otsu's threshold on a histogram: the bin that maximises the between-class variance. Pixels
+/// with magnitude strictly above it are "changed". Ties go to the lowest bin.
+pub fn otsu(histogram: &[u32]) -> u32 {
+    let total: f64 = histogram.iter().map(|&c| f64::from(c)).sum();
+    if total == 0.0 {
+        return 0;
+    }
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * f64::from(c))
+        .sum();
+    let (mut weight_low, mut sum_low) = (0.0, 0.0);
+    let (mut best, mut best_var) = (0u32, -1.0f64);
+    for (t, &c) in histogram.iter().enumerate() {
+        weight_low += f64::from(c);
+        sum_low += t as f64 * f64::from(c);
+        let weight_high = total - weight_low;
+        if weight_low == 0.0 || weight_high == 0.0 {
+            continue;
+        }
+        let mean_low = sum_low / weight_low;
+        let mean_high = (sum_all - sum_low) / weight_high;
+        let var = weight_low * weight_high * (mean_low - mean_high).powi(2);
+        if var > best_var {
+            best_var = var;
+            best = t as u32;
+        }
+    }
+    best
+}
+
+/// The factor that turns a date's samples into quantized units: digital numbers for raw
+/// integer samples, 1e-4 reflectance for calibrated or float samples.
+fn quantization(stack: &BandStack) -> f64 {
+    let float = stack
+        .bands()
+        .iter()
+        .any(|b| b.data.data_type() == DataType::F32);
+    match (float, stack.radiometry.scale == 1.0) {
+        (false, true) => 1.0,
+        (true, true) => 1e4,
+        _ => stack.radiometry.scale * 1e4,
+    }
+}
+
+/// The roles of the change vector: the five classification bands, plus SWIR2 when both dates
+/// carry it.
+fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
+    let mut roles = vec![Blue, Green, Red, Nir, Swir1];
+    if before.band(Swir2).is_some() && after.band(Swir2).is_some() {
+        roles.push(Swir2);
+    }
+    roles
+}
+
+/// Fits the relative radiometric normalization of `after` onto `before` on pixels unlikely to
+/// have changed: a subsample of at most 200,000 valid pixels, the 30% with the smallest
+/// change vector, then a per-band least-squares line, refitted once on the 30% that fit best.
+/// Computed once on the host, so both backends apply the same integers.
+pub fn fit_normalization(before: &BandStack, after: &BandStack) -> Result<Normalization> {
+    let roles = change_roles(before, after);
+    let (qb, qa) = (quantization(before), quantization(after));
+    let sample = |stack: &BandStack, role, i: usize, q: f64| -> Option<f64> {
+        let band = stack.band(role)?;
+        let v = band.data.get_f32(i);
+        let nodata = band
+            .nodata
+            .is_some_and(|nd| f64::from(v) == nd as f32 as f64);
+        (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round())
+    };
+    let step = (before.len() / 200_000).max(1);
+    let mut pairs: Vec<Vec<(f64, f64)>> = Vec::new();
+    for i in (0..before.len()).step_by(step) {
+        let px: Option<Vec<(f64, f64)>> = roles
+            .iter()
+            .map(|&r| Some((sample(before, r, i, qb)?, sample(after, r, i, qa)?)))
+            .collect();
+        if let Some(px) = px {
+            pairs.push(px);
+        }
+    }
+    if pairs.len() < 100 {
+        return Ok(Normalization::IDENTITY);
+    }
+    let mut lines = vec![(1.0, 0.0); roles.len()];
+    for _ in 0..2 {
+        let residual = |px: &Vec<(f64, f64)>| -> f64 {
+            px.iter()
+                .zip(&lines)
+                .map(|(&(b, a), &(g, c))| (g * a + c - b).powi(2))
+                .sum()
+        };
+        let mut order: Vec<(f64, usize)> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, px)| (residual(px), i))
+            .collect();
+        order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let keep: Vec<usize> = order[..order.len() * 3 / 10]
+            .iter()
+            .map(|&(_, i)| i)
+            .collect();
+        for (j, line) in lines.iter_mut().enumerate() {
+            let n = keep.len() as f64;
+            let (mut sa, mut sb, mut saa, mut sab) = (0.0, 0.0, 0.0, 0.0);
+            for &i in &keep {
+                let (b, a) = pairs[i][j];
+                sa += a;
+                sb += b;
+                saa += a * a;
+                sab += a * b;
+            }
+            let var = saa - sa * sa / n;
+            if var > 0.0 {
+                let g = ((sab - sa * sb / n) / var).clamp(0.25, 4.0);
+                *line = (g, (sb - g * sa) / n);
+            }
+        }
+    }
+    let mut norm = Normalization::IDENTITY;
+    for (j, &(g, c)) in lines.iter().enumerate() {
+        norm.gain_q12[j] = (g * 4096.0).round() as i32;
+        norm.offset_q12[j] = (c * 4096.0).round().clamp(-1e9, 1e9) as i32;
+    }
+    Ok(norm)
+}
+
 impl ClassThresholds {
-    /// Builds the fused change job: slots 0..5 the first date, 5..10 the second.
+    /// Builds pass 1 of change detection: slots `0..nb` the first date, `nb..2nb` the second.
     pub(crate) fn change_job<'a>(
         &self,
         before: &'a BandStack,
         after: &'a BandStack,
+        normalization: &Normalization,
     ) -> Result<PixelJob<'a>> {
         use crate::classify::slot_const::*;
-        use crate::sensor::BandRole::*;
-        if (before.width(), before.height()) != (after.width(), after.height()) {
-            return Err(Error::GridMismatch {
-                what: format!(
-                    "the first date is {}×{} pixels, the second {}×{}",
-                    before.width(),
-                    before.height(),
-                    after.width(),
-                    after.height()
-                ),
-            });
-        }
-        if let (Some(a), Some(b)) = (before.georef, after.georef)
-            && a != b
-        {
-            return Err(Error::GridMismatch {
-                what: format!(
-                    "the dates lie on different grids: EPSG {:?} {:?} against EPSG {:?} {:?}",
-                    a.epsg, a.transform.0, b.epsg, b.transform.0
-                ),
-            });
-        }
-        let roles = [Blue, Green, Red, Nir, Swir1];
-        let mut job = self.job(before)?;
+        check_same_grid(before, after)?;
+        let roles = change_roles(before, after);
+        let mut job = PixelJob::new(before, 0, &roles, "change detection (first date)")?;
+        self.set_consts(&mut job, before)?;
         job.push_bands(after, &roles, "change detection (second date)")?;
         let r = after.radiometry;
         r.validate()?;
         job.set_const(AFTER_SHIFT2, "offset/scale", 2.0 * r.offset_in_dn())?;
         job.set_const(AFTER_SHIFT4, "offset/scale", 4.0 * r.offset_in_dn())?;
+        job.set_const(QUANTIZE_BEFORE, "quantization", quantization(before))?;
+        job.set_const(QUANTIZE_AFTER, "quantization", quantization(after))?;
+        job.params.iconsts[..6].copy_from_slice(&normalization.gain_q12);
+        job.params.iconsts[6..12].copy_from_slice(&normalization.offset_q12);
+        job.params.iconsts[12] = roles.len() as i32;
         Ok(job)
     }
+}
+
+/// Fails unless both dates have the same size and, when both are georeferenced, the same grid.
+fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<()> {
+    if (before.width(), before.height()) != (after.width(), after.height()) {
+        return Err(Error::GridMismatch {
+            what: format!(
+                "the first date is {}×{} pixels, the second {}×{}",
+                before.width(),
+                before.height(),
+                after.width(),
+                after.height()
+            ),
+        });
+    }
+    if let (Some(a), Some(b)) = (before.georef, after.georef)
+        && a != b
+    {
+        return Err(Error::GridMismatch {
+            what: format!(
+                "the dates lie on different grids: EPSG {:?} {:?} against EPSG {:?} {:?}",
+                a.epsg, a.transform.0, b.epsg, b.transform.0
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A pass-2 job over the packed words of pass 1.
+pub(crate) fn codes_job<'a>(
+    words: &'a BandData,
+    len: usize,
+    threshold: u32,
+    method: ChangeMethod,
+) -> PixelJob<'a> {
+    let mut job = PixelJob::over_data(len, &[words]);
+    job.params.iconsts[0] = threshold.min(i32::MAX as u32) as i32;
+    job.params.iconsts[1] = method.code();
+    job
 }
 
 #[cfg(test)]

@@ -67,6 +67,10 @@ pub(crate) mod slot_const {
     pub const AFTER_SHIFT2: usize = 7;
     /// `4·offset/scale` of the second date (change detection).
     pub const AFTER_SHIFT4: usize = 8;
+    /// Quantization factor of the first date (change detection).
+    pub const QUANTIZE_BEFORE: usize = 9;
+    /// Quantization factor of the second date (change detection).
+    pub const QUANTIZE_AFTER: usize = 10;
 }
 
 /// The thresholds of the classification rules, on reflectance-based indices.
@@ -101,6 +105,12 @@ impl ClassThresholds {
     pub(crate) fn job<'a>(&self, stack: &'a BandStack) -> Result<PixelJob<'a>> {
         let roles = [Blue, Green, Red, Nir, Swir1];
         let mut job = PixelJob::new(stack, 0, &roles, "land-cover classification")?;
+        self.set_consts(&mut job, stack)?;
+        Ok(job)
+    }
+
+    /// Sets the thresholds and `stack`'s radiometric shifts as the job's constants.
+    pub(crate) fn set_consts(&self, job: &mut PixelJob<'_>, stack: &BandStack) -> Result<()> {
         let r = stack.radiometry;
         r.validate()?;
         use slot_const::*;
@@ -122,6 +132,6 @@ impl ClassThresholds {
         }
         job.set_const(SHIFT2, "offset/scale", 2.0 * r.offset_in_dn())?;
         job.set_const(SHIFT4, "offset/scale", 4.0 * r.offset_in_dn())?;
-        Ok(job)
+        Ok(())
     }
 }

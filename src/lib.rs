@@ -26,7 +26,7 @@ pub mod sensor;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};
-pub use change::{ChangeMaps, TransitionMatrix};
+pub use change::{ChangeMaps, ChangeMethod, ChangeOptions, Threshold, TransitionMatrix};
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
 pub use index::SpectralIndex;

@@ -36,6 +36,8 @@ pub(crate) struct PixelParams {
     pub slot_nodata: [f32; MAX_SLOTS],
     /// Operation constants (radiometry shifts, thresholds, index coefficients).
     pub consts: [f32; 16],
+    /// Integer constants (fixed-point gains, integer thresholds).
+    pub iconsts: [i32; 16],
 }
 
 /// A per-pixel job: parameters plus the bands behind each slot.
@@ -61,6 +63,20 @@ impl<'a> PixelJob<'a> {
         job.params.op = op;
         job.push_bands(stack, roles, needed_by)?;
         Ok(job)
+    }
+
+    /// A job over raw data slices (results of an earlier pass), with no nodata values.
+    pub fn over_data(len: usize, slots: &[&'a BandData]) -> Self {
+        let mut params: PixelParams = bytemuck::Zeroable::zeroed();
+        params.n_slots = slots.len() as u32;
+        for (s, d) in slots.iter().enumerate() {
+            params.slot_dtype[s] = d.data_type().shader_code();
+        }
+        PixelJob {
+            params,
+            slots: slots.to_vec(),
+            len,
+        }
     }
 
     /// Appends the bands with `roles` of another stack on the same grid as further slots.

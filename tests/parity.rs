@@ -11,8 +11,8 @@ mod common;
 
 use common::{Rng, assert_ran_on_gpu, gpu_engine};
 use landwatch::{
-    Band, BandData, BandRole, BandStack, ClassThresholds, DataType, Engine, GpuOptions,
-    INDEX_NODATA, Radiometry, SpectralIndex, TransitionMatrix,
+    Band, BandData, BandRole, BandStack, ChangeMethod, ChangeOptions, ClassThresholds, DataType,
+    Engine, GpuOptions, INDEX_NODATA, Radiometry, SpectralIndex, Threshold, TransitionMatrix,
 };
 
 const SIZES: [(usize, usize); 6] = [(1, 1), (3, 1), (17, 15), (256, 1), (257, 3), (301, 233)];
@@ -167,7 +167,11 @@ fn classification_is_bit_identical_on_random_inputs() {
             match (g, c) {
                 (Ok(g), Ok(c)) => {
                     assert_ran_on_gpu(&g.execution);
-                    assert_eq!(g.output.data, c.output.data, "{w}x{h} {dtype:?}");
+                    assert_same(
+                        &g.output.data,
+                        &c.output.data,
+                        &format!("{w}x{h} {dtype:?}"),
+                    );
                 }
                 (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
                 (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
@@ -176,46 +180,97 @@ fn classification_is_bit_identical_on_random_inputs() {
     }
 }
 
-#[test]
-fn fused_change_pass_is_bit_identical_on_random_inputs() {
-    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
-        return;
-    };
+/// Fails with the first differing position rather than printing whole rasters.
+fn assert_same<T: PartialEq + std::fmt::Debug>(gpu: &[T], cpu: &[T], what: &str) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: lengths differ");
+    if let Some(i) = (0..gpu.len()).find(|&i| gpu[i] != cpu[i]) {
+        let n = gpu.iter().zip(cpu).filter(|(g, c)| g != c).count();
+        panic!(
+            "{what}: {n} values differ; first at {i}: gpu {:?}, cpu {:?}",
+            gpu[i], cpu[i]
+        );
+    }
+}
+
+/// Both change passes and the histogram agree bit for bit, for every method and for Otsu and
+/// fixed thresholds, with and without normalization, also when chunked past the limits.
+fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
     let cpu = Engine::cpu();
-    let mut rng = Rng(13);
-    let t = ClassThresholds::default();
-    for (w, h) in SIZES {
+    let mut rng = Rng(seed);
+    let methods = [
+        ChangeMethod::Combined,
+        ChangeMethod::ChangeVector,
+        ChangeMethod::PostClassification,
+    ];
+    for &(w, h) in sizes {
         for dtype in TYPES {
             let before = random_stack(&mut rng, w, h, dtype);
             let after = random_stack(&mut rng, w, h, dtype);
-            match (
-                gpu.detect_change(&before, &after, &t),
-                cpu.detect_change(&before, &after, &t),
-            ) {
-                (Ok(g), Ok(c)) => {
-                    assert_ran_on_gpu(&g.execution);
-                    assert_eq!(g.output.class_before.data, c.output.class_before.data);
-                    assert_eq!(g.output.class_after.data, c.output.class_after.data);
-                    assert_eq!(
-                        g.output.change.data, c.output.change.data,
-                        "{w}x{h} {dtype:?}"
-                    );
-                    let tg = TransitionMatrix::from_classes(
-                        &g.output.class_before,
-                        &g.output.class_after,
-                    )
-                    .unwrap();
-                    let tc = TransitionMatrix::from_classes(
-                        &c.output.class_before,
-                        &c.output.class_after,
-                    )
-                    .unwrap();
-                    assert_eq!(tg, tc);
+            for (k, method) in methods.into_iter().enumerate() {
+                let options = ChangeOptions {
+                    method,
+                    threshold: if k == 1 {
+                        Threshold::Fixed(900)
+                    } else {
+                        Threshold::Otsu
+                    },
+                    normalize: k != 2,
+                    ..ChangeOptions::new()
+                };
+                match (
+                    gpu.detect_change(&before, &after, &options),
+                    cpu.detect_change(&before, &after, &options),
+                ) {
+                    (Ok(g), Ok(c)) => {
+                        assert_ran_on_gpu(&g.execution);
+                        let (g, c) = (g.output, c.output);
+                        let what = format!("{w}x{h} {dtype:?} {method:?}");
+                        assert_same(
+                            &g.class_before.data,
+                            &c.class_before.data,
+                            &format!("{what} class_before"),
+                        );
+                        assert_same(
+                            &g.class_after.data,
+                            &c.class_after.data,
+                            &format!("{what} class_after"),
+                        );
+                        assert_same(
+                            &g.magnitude.data,
+                            &c.magnitude.data,
+                            &format!("{what} magnitude"),
+                        );
+                        assert_same(&g.histogram, &c.histogram, &format!("{what} histogram"));
+                        assert_eq!(g.threshold, c.threshold, "{what}");
+                        assert_same(&g.change.data, &c.change.data, &format!("{what} change"));
+                        let tg = TransitionMatrix::from_classes(&g.class_before, &g.class_after);
+                        let tc = TransitionMatrix::from_classes(&c.class_before, &c.class_after);
+                        assert_eq!(tg.unwrap(), tc.unwrap());
+                    }
+                    (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
+                    (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
                 }
-                (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
-                (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),
             }
         }
+    }
+}
+
+#[test]
+fn change_detection_is_bit_identical_on_random_inputs() {
+    if let Some(gpu) = gpu_engine(GpuOptions::default()) {
+        assert_change_parity(&gpu, 13, &SIZES);
+    }
+}
+
+#[test]
+fn change_detection_past_the_gpu_limits_is_bit_identical() {
+    let options = GpuOptions {
+        max_binding_bytes: Some(300 * 1024),
+        max_workgroups_per_dim: Some(8),
+        ..GpuOptions::default()
+    };
+    if let Some(gpu) = gpu_engine(options) {
+        assert_change_parity(&gpu, 17, &[(300, 200)]);
     }
 }
 
@@ -260,7 +315,7 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
     let g = gpu.classify(&stack, &t).unwrap();
     let c = Engine::cpu().classify(&stack, &t).unwrap();
     assert_ran_on_gpu(&g.execution);
-    assert_eq!(g.output.data, c.output.data);
+    assert_same(&g.output.data, &c.output.data, "classes");
     let classes: std::collections::BTreeSet<u8> = c.output.data.iter().copied().collect();
     assert!(
         classes.len() >= 2,
@@ -289,7 +344,7 @@ fn rasters_past_the_gpu_limits_are_chunked() {
         .unwrap();
     let g = gpu.classify(&stack, &ClassThresholds::default()).unwrap();
     assert_ran_on_gpu(&g.execution);
-    assert_eq!(g.output.data, c.output.data);
+    assert_same(&g.output.data, &c.output.data, "classes");
     for index in [SpectralIndex::Ndvi, SpectralIndex::Bsi] {
         let c = Engine::cpu().index(&stack, index).unwrap();
         let g = gpu.index(&stack, index).unwrap();

@@ -7,12 +7,15 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::change::{CHANGE_NODATA, ChangeMaps};
+use crate::change::{
+    CHANGE_NODATA, ChangeMaps, ChangeOptions, Normalization, Threshold, codes_job,
+    fit_normalization, otsu,
+};
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;
 use crate::pixel::{INDEX_NODATA, PixelJob};
-use crate::raster::{BandStack, Raster};
+use crate::raster::{BandData, BandStack, Raster};
 use gpu::{AdapterSummary, GpuContext, GpuOptions};
 
 /// Which backend should run the kernels.
@@ -183,30 +186,76 @@ impl Engine {
         })
     }
 
-    /// The fused change pass: both dates classified in one read of their bands, and the
-    /// combined rule set's change codes (see [`crate::change`]). The two stacks must share
-    /// their grid.
+    /// Bi-temporal change detection (see [`crate::change`]): pass 1 classifies both dates and
+    /// measures the change vector in one read of their bands, the magnitude histogram gives
+    /// Otsu's threshold, and pass 2 writes the change codes. The two stacks must share a grid.
     pub fn detect_change(
         &self,
         before: &BandStack,
         after: &BandStack,
-        thresholds: &ClassThresholds,
+        options: &ChangeOptions,
     ) -> Result<Computed<ChangeMaps>> {
-        let job = thresholds.change_job(before, after)?;
-        let mut packed = vec![0u32; before.len()];
-        let execution = self.run(
+        let normalization = if options.normalize {
+            fit_normalization(before, after)?
+        } else {
+            Normalization::IDENTITY
+        };
+        let job = options.classes.change_job(before, after, &normalization)?;
+        let mut words = vec![0u32; before.len()];
+        let pass1 = self.run(
             &job,
-            &mut packed,
+            &mut words,
             |gpu, job, out| gpu.change(job, out),
             |job, out| cpu::run_pixels(job, out, cpu::change::change_chunk),
             "change detection",
         )?;
-        let byte = |shift: u32| packed.iter().map(|&w| (w >> shift) as u8).collect();
+        let words = BandData::U32(words);
+        let over_words = PixelJob::over_data(before.len(), &[&words]);
+        let mut histogram = vec![0u32; cpu::change::HISTOGRAM_BINS];
+        let pass_histogram = self.run(
+            &over_words,
+            &mut histogram,
+            |gpu, job, out| gpu.change_histogram(job, out),
+            |job, out| {
+                let BandData::U32(w) = job.slots[0] else {
+                    unreachable!("the histogram reads pass-1 words")
+                };
+                out.copy_from_slice(&cpu::change::magnitude_histogram(w));
+                out.iter().map(|&c| u64::from(c)).sum()
+            },
+            "change histogram",
+        )?;
+        let threshold = match options.threshold {
+            Threshold::Otsu => otsu(&histogram),
+            Threshold::Fixed(t) => t,
+        };
+        let codes_job = codes_job(&words, before.len(), threshold, options.method);
+        let mut codes = vec![0u8; before.len()];
+        let pass2 = self.run(
+            &codes_job,
+            &mut codes,
+            |gpu, job, out| gpu.change_codes(job, out),
+            cpu::change::change_codes,
+            "change codes",
+        )?;
+        let BandData::U32(words) = words else {
+            unreachable!("pass-1 words are u32")
+        };
+        let unpack = |shift: u32| words.iter().map(|&w| (w >> shift) as u8).collect();
+        let magnitude = words.iter().map(|&w| (w >> 16) as u16).collect();
+        let execution = [pass_histogram, pass2]
+            .into_iter()
+            .find(|e| e.fallback.is_some())
+            .unwrap_or(pass1);
         Ok(Computed {
             output: ChangeMaps {
-                class_before: raster(before, byte(0), CLASS_NODATA),
-                class_after: raster(before, byte(8), CLASS_NODATA),
-                change: raster(before, byte(16), CHANGE_NODATA),
+                class_before: raster(before, unpack(0), CLASS_NODATA),
+                class_after: raster(before, unpack(8), CLASS_NODATA),
+                magnitude: raster(before, magnitude, 0),
+                change: raster(before, codes, CHANGE_NODATA),
+                threshold,
+                normalization,
+                histogram,
             },
             execution,
         })

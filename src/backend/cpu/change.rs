@@ -1,31 +1,140 @@
-//! CPU twin of `shaders/change.wgsl`.
+//! CPU twins of `shaders/change.wgsl`, `shaders/change_histogram.wgsl` and
+//! `shaders/change_codes.wgsl`.
 
 use super::Chunk;
 use super::classify::class_code;
-use crate::change::{CHANGE_NODATA, change_code};
+use crate::change::{CHANGE_NODATA, OTHER_CHANGE, UNCHANGED, change_code};
 use crate::classify::{CLASS_NODATA, slot_const as c};
-use crate::pixel::PixelParams;
+use crate::pixel::{PixelJob, PixelParams};
+use rayon::prelude::*;
 
-/// Packs class before, class after and change code into bytes 0, 1 and 2 of a word.
-#[inline]
-fn pack(before: u8, after: u8, change: u8) -> u32 {
-    u32::from(before) | u32::from(after) << 8 | u32::from(change) << 16
+/// Largest per-band difference, so that six squares fit a u32.
+const MAX_DIFFERENCE: i32 = 23170;
+
+/// Bins of the magnitude histogram: one per possible u16 magnitude.
+pub(crate) const HISTOGRAM_BINS: usize = 65536;
+
+/// Integer square root, exact.
+fn isqrt(m: u32) -> u32 {
+    let mut s = (m as f64).sqrt() as u32;
+    while s * s > m {
+        s -= 1;
+    }
+    while (s + 1) * (s + 1) <= m {
+        s += 1;
+    }
+    s
 }
 
-/// Runs the fused change rules over one chunk (slots 0..5 first date, 5..10 second);
-/// returns the count of pixels valid on both dates.
+/// `round(x·q)` clamped to ±1e9 and converted, like `quantize` in the WGSL kernel.
+#[inline]
+fn quantize(x: f32, q: f32) -> i32 {
+    (x * q).round_ties_even().clamp(-1e9, 1e9) as i32
+}
+
+/// Pass 1 over one chunk: classes of both dates and the integer change-vector magnitude,
+/// packed like the WGSL kernel; returns the count of pixels valid on both dates.
 pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) -> u64 {
     let k = &p.consts;
+    let g = &p.iconsts;
+    let nb = g[12] as usize;
     let s = &chunk.slots;
+    let (qb, qa) = (k[c::QUANTIZE_BEFORE], k[c::QUANTIZE_AFTER]);
     for (i, o) in out.iter_mut().enumerate() {
+        if !chunk.valid[i] {
+            *o = u32::from(CLASS_NODATA) | u32::from(CLASS_NODATA) << 8;
+            continue;
+        }
         let date = |first: usize| [0, 1, 2, 3, 4].map(|b| s[first + b][i]);
-        *o = if chunk.valid[i] {
-            let before = class_code(k, date(0), k[c::SHIFT2], k[c::SHIFT4]);
-            let after = class_code(k, date(5), k[c::AFTER_SHIFT2], k[c::AFTER_SHIFT4]);
-            pack(before, after, change_code(before, after))
-        } else {
-            pack(CLASS_NODATA, CLASS_NODATA, CHANGE_NODATA)
-        };
+        let before = class_code(k, date(0), k[c::SHIFT2], k[c::SHIFT4]);
+        let after = class_code(k, date(nb), k[c::AFTER_SHIFT2], k[c::AFTER_SHIFT4]);
+        let mut m2 = 0u32;
+        for j in 0..nb {
+            let b = quantize(s[j][i], qb);
+            let a = quantize(s[nb + j][i], qa);
+            let mapped = g[j].wrapping_mul(a).wrapping_add(g[6 + j]) >> 12;
+            let d = mapped
+                .wrapping_sub(b)
+                .clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
+            m2 += (d * d) as u32;
+        }
+        *o = u32::from(before) | u32::from(after) << 8 | isqrt(m2) << 16;
     }
     chunk.valid.iter().map(|&v| u64::from(v)).sum()
+}
+
+/// Histogram of pass-1 magnitudes over valid pixels.
+pub(crate) fn magnitude_histogram(words: &[u32]) -> Vec<u32> {
+    words
+        .par_chunks(1 << 16)
+        .fold(
+            || vec![0u32; HISTOGRAM_BINS],
+            |mut h, chunk| {
+                for &w in chunk {
+                    if w & 0xff != u32::from(CLASS_NODATA) {
+                        h[(w >> 16) as usize] += 1;
+                    }
+                }
+                h
+            },
+        )
+        .reduce(
+            || vec![0u32; HISTOGRAM_BINS],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = x.wrapping_add(y);
+                }
+                a
+            },
+        )
+}
+
+/// Pass 2 over one chunk: change codes from pass-1 words (slot 0, raw u32 words).
+pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
+    let crate::raster::BandData::U32(words) = job.slots[0] else {
+        unreachable!("pass 2 reads the u32 words of pass 1");
+    };
+    let threshold = job.params.iconsts[0] as u32;
+    let method = job.params.iconsts[1];
+    out.par_chunks_mut(1 << 16)
+        .zip(words.par_chunks(1 << 16))
+        .map(|(out, words)| {
+            let mut valid = 0;
+            for (o, &w) in out.iter_mut().zip(words) {
+                let (before, after, magnitude) = ((w & 0xff) as u8, (w >> 8 & 0xff) as u8, w >> 16);
+                *o = if before == CLASS_NODATA || after == CLASS_NODATA {
+                    CHANGE_NODATA
+                } else {
+                    valid += 1;
+                    let typed = change_code(before, after);
+                    let changed = match method {
+                        0 => {
+                            let enforcement = (1..=4).contains(&typed);
+                            magnitude > threshold || (enforcement && 2 * magnitude > threshold)
+                        }
+                        1 => magnitude > threshold,
+                        _ => typed != UNCHANGED,
+                    };
+                    match (changed, typed) {
+                        (false, _) => UNCHANGED,
+                        (true, UNCHANGED) => OTHER_CHANGE,
+                        (true, t) => t,
+                    }
+                };
+            }
+            valid
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn isqrt_is_exact() {
+        for m in [0u32, 1, 2, 3, 4, 15, 16, 17, 99_999, 1 << 31, 3_221_225_472] {
+            let s = super::isqrt(m);
+            assert!(u64::from(s) * u64::from(s) <= u64::from(m));
+            assert!(u64::from(s + 1) * u64::from(s + 1) > u64::from(m));
+        }
+    }
 }

@@ -17,23 +17,72 @@ const MAX_CHUNK: u64 = 1 << 24;
 
 /// The output layout of a kernel.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct OutputShape {
-    /// Bytes per output pixel (4 for f32, 1 for packed u8).
-    pub bytes_per_pixel: u64,
-    /// Pixels handled by one invocation (4 for packed u8, so each writes one word).
-    pub pixels_per_invocation: u64,
+pub(crate) enum OutputShape {
+    /// One value per pixel.
+    PerPixel {
+        /// Bytes per output pixel (4 for f32 or packed words, 1 for packed u8).
+        bytes_per_pixel: u64,
+        /// Pixels handled by one invocation (4 for packed u8, so each writes one word).
+        pixels_per_invocation: u64,
+    },
+    /// A fixed array of u32 counters (a histogram), zeroed per chunk and summed on the host.
+    Counters {
+        /// Number of counters.
+        words: u64,
+    },
+}
+
+impl OutputShape {
+    fn bytes_per_pixel(self) -> u64 {
+        match self {
+            OutputShape::PerPixel {
+                bytes_per_pixel, ..
+            } => bytes_per_pixel,
+            OutputShape::Counters { .. } => 0,
+        }
+    }
+
+    fn pixels_per_invocation(self) -> u64 {
+        match self {
+            OutputShape::PerPixel {
+                pixels_per_invocation,
+                ..
+            } => pixels_per_invocation,
+            OutputShape::Counters { .. } => 1,
+        }
+    }
+
+    /// Output bytes for a chunk of `pixels`, rounded up to whole words.
+    fn bytes(self, pixels: u64) -> u64 {
+        match self {
+            OutputShape::PerPixel {
+                bytes_per_pixel, ..
+            } => (pixels * bytes_per_pixel).next_multiple_of(4),
+            OutputShape::Counters { words } => words * 4,
+        }
+    }
 }
 
 /// Pixels per chunk for this job on this context.
 fn plan_chunk(ctx: &GpuContext, job: &PixelJob<'_>, shape: OutputShape) -> Result<u64, GpuFailure> {
     let len = job.len as u64;
     let in_bytes_per_pixel: u64 = job.slots.iter().map(|d| d.data_type().size() as u64).sum();
-    let per_pixel = in_bytes_per_pixel.max(shape.bytes_per_pixel).max(1);
+    let per_pixel = in_bytes_per_pixel.max(shape.bytes_per_pixel()).max(1);
     let slack = 4 * job.slots.len() as u64 + 4;
     let by_binding = ctx.limits.max_binding_bytes.saturating_sub(slack) / per_pixel;
     let dim = u64::from(ctx.limits.max_workgroups_per_dim);
-    let by_dispatch = dim * dim * WORKGROUP * shape.pixels_per_invocation;
+    let by_dispatch = dim * dim * WORKGROUP * shape.pixels_per_invocation();
     let fit = by_binding.min(by_dispatch).min(MAX_CHUNK);
+    if shape.bytes(0) > ctx.limits.max_binding_bytes {
+        return Err(GpuFailure::new(
+            GpuFailureKind::LimitExceeded,
+            format!(
+                "{} counters do not fit a storage binding of {} bytes",
+                shape.bytes(0) / 4,
+                ctx.limits.max_binding_bytes
+            ),
+        ));
+    }
     if len <= fit {
         return Ok(len);
     }
@@ -50,8 +99,9 @@ fn plan_chunk(ctx: &GpuContext, job: &PixelJob<'_>, shape: OutputShape) -> Resul
     Ok(chunk)
 }
 
-/// Runs `kernel` over `job`, writing `job.len × shape.bytes_per_pixel` bytes into `out`.
-/// Returns the number of valid pixels the kernel counted.
+/// Runs `kernel` over `job`. Per-pixel kernels write `job.len × bytes_per_pixel` bytes into
+/// `out`; counter kernels add their counters into `out` read as u32 words. Returns the number
+/// of valid pixels the kernel counted.
 pub(crate) fn run_pixels(
     ctx: &GpuContext,
     kernel: &Kernel,
@@ -70,7 +120,7 @@ pub(crate) fn run_pixels(
         .iter()
         .map(|d| (chunk * d.data_type().size() as u64).next_multiple_of(4))
         .sum();
-    let out_bytes = (chunk * shape.bytes_per_pixel).next_multiple_of(4);
+    let out_bytes = shape.bytes(chunk);
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let invalid = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let params_buf = ctx.pool.take(
@@ -82,9 +132,12 @@ pub(crate) fn run_pixels(
     let input = ctx
         .pool
         .take(device, U::STORAGE | U::COPY_DST, in_bytes, cap);
-    let output = ctx
-        .pool
-        .take(device, U::STORAGE | U::COPY_SRC, out_bytes, cap);
+    let output = ctx.pool.take(
+        device,
+        U::STORAGE | U::COPY_SRC | U::COPY_DST,
+        out_bytes,
+        cap,
+    );
     let counter = ctx
         .pool
         .take(device, U::STORAGE | U::COPY_DST | U::COPY_SRC, 4, cap);
@@ -174,9 +227,9 @@ fn run_chunk(
     queue.write_buffer(params_buf, 0, bytemuck::bytes_of(&params));
     queue.write_buffer(counter, 0, &[0u8; 4]);
 
-    let out_bytes = (count * shape.bytes_per_pixel).next_multiple_of(4);
+    let out_bytes = shape.bytes(count);
     let groups = count
-        .div_ceil(shape.pixels_per_invocation)
+        .div_ceil(shape.pixels_per_invocation())
         .div_ceil(WORKGROUP);
     let x = groups
         .min(u64::from(ctx.limits.max_workgroups_per_dim))
@@ -185,6 +238,9 @@ fn run_chunk(
     let mut encoder = ctx
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    if let OutputShape::Counters { .. } = shape {
+        encoder.clear_buffer(output, 0, Some(out_bytes));
+    }
     {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
         pass.set_pipeline(pipeline);
@@ -217,9 +273,23 @@ fn run_chunk(
         let view = slice
             .get_mapped_range()
             .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
-        let n = (count * shape.bytes_per_pixel) as usize;
-        let dst = (start * shape.bytes_per_pixel) as usize;
-        out[dst..dst + n].copy_from_slice(&view[..n]);
+        match shape {
+            OutputShape::PerPixel {
+                bytes_per_pixel, ..
+            } => {
+                let n = (count * bytes_per_pixel) as usize;
+                let dst = (start * bytes_per_pixel) as usize;
+                out[dst..dst + n].copy_from_slice(&view[..n]);
+            }
+            OutputShape::Counters { words } => {
+                let totals: &mut [u32] = bytemuck::try_cast_slice_mut(out)
+                    .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
+                let chunk: &[u32] = bytemuck::cast_slice(&view[..(words * 4) as usize]);
+                for (t, &c) in totals.iter_mut().zip(chunk) {
+                    *t = t.wrapping_add(c);
+                }
+            }
+        }
         let c = out_bytes as usize;
         u32::from_le_bytes([view[c], view[c + 1], view[c + 2], view[c + 3]])
     };

@@ -23,6 +23,14 @@ const CLASSIFY: Kernel = Kernel {
         include_str!("../../../shaders/classify.wgsl")
     )),
 };
+const CHANGE_HISTOGRAM: Kernel = Kernel {
+    entry: "change_histogram_main",
+    source: Cow::Borrowed(include_str!("../../../shaders/change_histogram.wgsl")),
+};
+const CHANGE_CODES: Kernel = Kernel {
+    entry: "change_codes_main",
+    source: Cow::Borrowed(include_str!("../../../shaders/change_codes.wgsl")),
+};
 const CHANGE: Kernel = Kernel {
     entry: "change_main",
     source: Cow::Borrowed(concat!(
@@ -34,7 +42,7 @@ const CHANGE: Kernel = Kernel {
 impl GpuContext {
     /// Runs an index job; `out` receives one f32 per pixel. Returns the valid count.
     pub(crate) fn index(&self, job: &PixelJob<'_>, out: &mut [f32]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape {
+        let shape = OutputShape::PerPixel {
             bytes_per_pixel: 4,
             pixels_per_invocation: 1,
         };
@@ -55,7 +63,7 @@ impl GpuContext {
             entry,
             source: Cow::Owned(source),
         };
-        let shape = OutputShape {
+        let shape = OutputShape::PerPixel {
             bytes_per_pixel: 4,
             pixels_per_invocation: 1,
         };
@@ -65,16 +73,47 @@ impl GpuContext {
     /// Runs the fused change job; `out` receives one packed word per pixel (class before,
     /// class after, change code in bytes 0, 1, 2). Returns the valid count.
     pub(crate) fn change(&self, job: &PixelJob<'_>, out: &mut [u32]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape {
+        let shape = OutputShape::PerPixel {
             bytes_per_pixel: 4,
             pixels_per_invocation: 1,
         };
         run_pixels(self, &CHANGE, job, shape, bytemuck::cast_slice_mut(out))
     }
 
+    /// Adds the histogram of pass-1 magnitudes into `out` (65,536 bins).
+    pub(crate) fn change_histogram(
+        &self,
+        job: &PixelJob<'_>,
+        out: &mut [u32],
+    ) -> Result<u64, GpuFailure> {
+        let shape = OutputShape::Counters {
+            words: out.len() as u64,
+        };
+        run_pixels(
+            self,
+            &CHANGE_HISTOGRAM,
+            job,
+            shape,
+            bytemuck::cast_slice_mut(out),
+        )
+    }
+
+    /// Runs pass 2 of change detection; `out` receives one change code per pixel.
+    pub(crate) fn change_codes(
+        &self,
+        job: &PixelJob<'_>,
+        out: &mut [u8],
+    ) -> Result<u64, GpuFailure> {
+        let shape = OutputShape::PerPixel {
+            bytes_per_pixel: 1,
+            pixels_per_invocation: 4,
+        };
+        run_pixels(self, &CHANGE_CODES, job, shape, out)
+    }
+
     /// Runs a classification job; `out` receives one class code per pixel.
     pub(crate) fn classify(&self, job: &PixelJob<'_>, out: &mut [u8]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape {
+        let shape = OutputShape::PerPixel {
             bytes_per_pixel: 1,
             pixels_per_invocation: 4,
         };
