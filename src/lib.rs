@@ -4,6 +4,7 @@
 //! that gives the same decisions bit for bit. See README.md for the two commands that matter.
 
 pub mod error;
+pub mod io;
 pub mod raster;
 pub mod sensor;
 

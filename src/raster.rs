@@ -348,7 +348,10 @@ mod tests {
         ));
         let s = BandStack::new(2, 2, vec![b(BandRole::Red, 4)]).unwrap();
         let e = s.require(BandRole::Swir1, "BSI").unwrap_err().to_string();
-        assert!(e.contains("swir1") && e.contains("BSI") && e.contains("red"), "{e}");
+        assert!(
+            e.contains("swir1") && e.contains("BSI") && e.contains("red"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -151,13 +151,23 @@ impl Sensor {
 
     /// Sentinel-2 Level-1C: B02, B03, B04, B08, B11, B12; reflectance = DN / 10000.
     pub fn sentinel2_l1c() -> Sensor {
-        Sensor::new("sentinel2-l1c", &[Blue, Green, Red, Nir, Swir1, Swir2], 1e-4, 0.0)
+        Sensor::new(
+            "sentinel2-l1c",
+            &[Blue, Green, Red, Nir, Swir1, Swir2],
+            1e-4,
+            0.0,
+        )
     }
 
     /// Sentinel-2 Level-2A from processing baseline 04.00 (January 2022) on: the DN carry a
     /// +1000 offset, so reflectance = (DN − 1000) / 10000.
     pub fn sentinel2_l2a() -> Sensor {
-        Sensor::new("sentinel2-l2a", &[Blue, Green, Red, Nir, Swir1, Swir2], 1e-4, -0.1)
+        Sensor::new(
+            "sentinel2-l2a",
+            &[Blue, Green, Red, Nir, Swir1, Swir2],
+            1e-4,
+            -0.1,
+        )
     }
 
     /// Landsat 8/9 Collection 2 Level-2 surface reflectance: SR_B2..SR_B7;
@@ -174,7 +184,12 @@ impl Sensor {
     /// Landsat TM / ETM+ raw digital numbers (bands 1, 2, 3, 4, 5, 7), used as they are.
     /// Indices from raw DN are biased; detect relative change or calibrate first.
     pub fn landsat_dn() -> Sensor {
-        Sensor::new("landsat-dn", &[Blue, Green, Red, Nir, Swir1, Swir2], 1.0, 0.0)
+        Sensor::new(
+            "landsat-dn",
+            &[Blue, Green, Red, Nir, Swir1, Swir2],
+            1.0,
+            0.0,
+        )
     }
 
     /// GF-1, GF-2 or ZY-3 multispectral: blue, green, red, NIR, no SWIR. Digital numbers are
