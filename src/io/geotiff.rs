@@ -7,14 +7,15 @@
 //! truncated or corrupt file comes back as a typed [`Error`].
 
 use crate::error::{Error, Result};
+use crate::io::codec::{self, ChunkCoding};
 use crate::io::geokeys::{self, GeoKeys};
 use crate::raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform};
 use crate::sensor::BandRole;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use tiff::decoder::{ChunkType, Decoder, DecodingResult, Limits};
-use tiff::tags::Tag;
+use tiff::decoder::{ChunkType, Decoder, Limits};
+use tiff::tags::{ByteOrder, Tag};
 use tiff::{TiffError, TiffFormatError};
 
 /// Caps on what a read may allocate; checked before decoding starts.
@@ -191,6 +192,13 @@ struct Source<R: Read + Seek> {
     /// Chunks per row and per column of one plane.
     across: usize,
     down: usize,
+    /// File offset and byte count of every chunk.
+    offsets: Vec<u64>,
+    counts: Vec<u64>,
+    coding: ChunkCoding,
+    /// Length of the whole file, to refuse chunks past its end before reading them.
+    file_len: u64,
+    max_bytes: u64,
 }
 
 impl<R: Read + Seek> Source<R> {
@@ -300,6 +308,46 @@ impl<R: Read + Seek> Source<R> {
             .and_then(|v| v.into_string().ok())
             .and_then(|s| geokeys::parse_nodata(&s));
 
+        let compression = decoder
+            .find_tag_unsigned::<u16>(Tag::Compression)
+            .map_err(err)?
+            .unwrap_or(1);
+        let predictor = decoder
+            .find_tag_unsigned::<u16>(Tag::Predictor)
+            .map_err(err)?
+            .unwrap_or(1);
+        let (offset_tag, count_tag) = if tiled {
+            (Tag::TileOffsets, Tag::TileByteCounts)
+        } else {
+            (Tag::StripOffsets, Tag::StripByteCounts)
+        };
+        let offsets = decoder
+            .find_tag_unsigned_vec::<u64>(offset_tag)
+            .map_err(err)?
+            .unwrap_or_default();
+        let counts = decoder
+            .find_tag_unsigned_vec::<u64>(count_tag)
+            .map_err(err)?
+            .unwrap_or_default();
+        let (across, down) = (width.div_ceil(chunk_w), height.div_ceil(chunk_h));
+        let planes = if planar { usize::from(samples) } else { 1 };
+        let chunks = across.checked_mul(down).and_then(|n| n.checked_mul(planes));
+        if chunks != Some(offsets.len()) || offsets.len() != counts.len() {
+            return Err(invalid(format!(
+                "{} chunk offsets and {} byte counts for {across}×{down}×{planes} chunks",
+                offsets.len(),
+                counts.len()
+            )));
+        }
+        let big_endian = decoder.byte_order() == ByteOrder::BigEndian;
+        let file_len = decoder
+            .inner()
+            .seek(SeekFrom::End(0))
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+
         let info = GeoTiffInfo {
             width,
             height,
@@ -316,8 +364,18 @@ impl<R: Read + Seek> Source<R> {
             info,
             chunk_w,
             chunk_h,
-            across: width.div_ceil(chunk_w),
-            down: height.div_ceil(chunk_h),
+            across,
+            down,
+            offsets,
+            counts,
+            coding: ChunkCoding {
+                compression,
+                predictor,
+                sample_size: data_type.size(),
+                big_endian,
+            },
+            file_len,
+            max_bytes: limits.max_bytes,
         })
     }
 
@@ -368,13 +426,12 @@ impl<R: Read + Seek> Source<R> {
                 let (iy0, iy1) = (y0.max(row), (y0 + ch).min(row + height));
                 for plane in 0..planes {
                     let index = plane * per_plane + cy * self.across + cx;
-                    let chunk =
-                        self.decode_chunk(index, cw, ch, if info.planar { 1 } else { spp })?;
+                    let chunk = self.decode_chunk(index, ch, if info.planar { 1 } else { spp })?;
                     let samples_in_chunk = if info.planar { 1 } else { spp };
                     for s in 0..samples_in_chunk {
                         let band = if info.planar { plane } else { s };
                         let copy = Copy {
-                            src_w: cw,
+                            src_w: self.chunk_w,
                             spp: samples_in_chunk,
                             sample: s,
                             src_x: ix0 - x0,
@@ -417,29 +474,58 @@ impl<R: Read + Seek> Source<R> {
         }
     }
 
-    /// Decodes chunk `index` holding `cw × ch` pixels of `spp` samples each.
-    fn decode_chunk(&mut self, index: usize, cw: usize, ch: usize, spp: usize) -> Result<BandData> {
-        let index = u32::try_from(index).map_err(|_| self.invalid("too many chunks".into()))?;
-        let decoded = self
-            .decoder
-            .read_chunk(index)
-            .map_err(|e| tiff_error(&self.path, e))?;
-        let data = from_decoded(decoded)
-            .ok_or_else(|| self.invalid("decoded samples of an unexpected type".into()))?;
-        if data.data_type() != self.info.data_type {
-            return Err(self.invalid("decoded samples of an unexpected type".into()));
+    /// Decodes the first `rows` rows of chunk `index`, each of `chunk_w` pixels of `spp`
+    /// samples (tiles keep their padding columns; the copy skips them).
+    fn decode_chunk(&mut self, index: usize, rows: usize, spp: usize) -> Result<BandData> {
+        let (offset, count) = (self.offsets[index], self.counts[index]);
+        let row_samples = self.chunk_w * spp;
+        let wanted = (row_samples as u64)
+            .saturating_mul(rows as u64)
+            .saturating_mul(self.coding.sample_size as u64);
+        if wanted > self.max_bytes {
+            return Err(Error::TooLarge {
+                what: format!(
+                    "{}: one strip or tile needs {wanted} bytes, over the limit of {}",
+                    self.path.display(),
+                    self.max_bytes
+                ),
+            });
         }
-        // The decoder may return whole (padded) rows for the last tile row of planes after
-        // the first; only the first `ch` rows are used, but there must be at least that many.
-        let row_len = cw * spp;
-        if data.len() < row_len * ch || data.len() % row_len != 0 {
+        if offset
+            .checked_add(count)
+            .is_none_or(|end| end > self.file_len)
+        {
             return Err(self.invalid(format!(
-                "chunk {index} decoded to {} samples, expected {}",
-                data.len(),
-                row_len * ch
+                "chunk {index} ({count} bytes at offset {offset}) lies past the end of the \
+                 {}-byte file: the file is truncated or corrupt",
+                self.file_len
             )));
         }
-        Ok(data)
+        let reader = self.decoder.inner();
+        let mut raw = Vec::with_capacity(count as usize);
+        reader
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| reader.take(count).read_to_end(&mut raw))
+            .map_err(|source| Error::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        if (raw.len() as u64) < count {
+            return Err(self.invalid(format!("chunk {index} is truncated")));
+        }
+        let bytes = codec::decode_chunk(&raw, &self.coding, row_samples, rows, spp)
+            .map_err(|reason| self.invalid(format!("chunk {index}: {reason}")))?;
+        Ok(bytes_to_band(self.info.data_type, bytes))
+    }
+}
+
+fn bytes_to_band(t: DataType, bytes: Vec<u8>) -> BandData {
+    match t {
+        DataType::U8 => BandData::U8(bytes),
+        DataType::U16 => BandData::U16(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::I16 => BandData::I16(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::U32 => BandData::U32(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::F32 => BandData::F32(bytemuck::pod_collect_to_vec(&bytes)),
     }
 }
 
@@ -486,17 +572,6 @@ fn zeroed(t: DataType, n: usize) -> BandData {
         DataType::U32 => BandData::U32(vec![0; n]),
         DataType::F32 => BandData::F32(vec![0.0; n]),
     }
-}
-
-fn from_decoded(d: DecodingResult) -> Option<BandData> {
-    Some(match d {
-        DecodingResult::U8(v) => BandData::U8(v),
-        DecodingResult::U16(v) => BandData::U16(v),
-        DecodingResult::I16(v) => BandData::I16(v),
-        DecodingResult::U32(v) => BandData::U32(v),
-        DecodingResult::F32(v) => BandData::F32(v),
-        _ => return None,
-    })
 }
 
 /// Where one sample of a decoded chunk goes in a band.

@@ -3,6 +3,7 @@
 //! is written atomically (temporary file, then rename).
 
 pub mod atomic;
+mod codec;
 mod geokeys;
 pub mod geotiff;
 pub mod sample;
