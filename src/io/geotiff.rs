@@ -426,7 +426,8 @@ impl<R: Read + Seek> Source<R> {
                 let (iy0, iy1) = (y0.max(row), (y0 + ch).min(row + height));
                 for plane in 0..planes {
                     let index = plane * per_plane + cy * self.across + cx;
-                    let chunk = self.decode_chunk(index, ch, if info.planar { 1 } else { spp })?;
+                    let chunk =
+                        self.decode_chunk(index, iy1 - y0, if info.planar { 1 } else { spp })?;
                     let samples_in_chunk = if info.planar { 1 } else { spp };
                     for s in 0..samples_in_chunk {
                         let band = if info.planar { plane } else { s };

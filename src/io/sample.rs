@@ -11,6 +11,8 @@ pub trait GeoTiffSample: bytemuck::Pod + Send + Sync + PartialEq + std::fmt::Deb
     const INTEGER: bool;
     /// The value as f64 (exact for every type).
     fn to_f64(self) -> f64;
+    /// The nearest value of this type (rounded and saturated for integers; NaN gives 0).
+    fn from_f64(v: f64) -> Self;
     /// `self - other`, wrapping for integers (used by the predictor).
     fn wrapping_sub(self, other: Self) -> Self;
     /// The samples of `data` if it holds this type.
@@ -28,6 +30,9 @@ macro_rules! int_sample {
             const INTEGER: bool = true;
             fn to_f64(self) -> f64 {
                 f64::from(self)
+            }
+            fn from_f64(v: f64) -> Self {
+                v.round() as $t
             }
             fn wrapping_sub(self, other: Self) -> Self {
                 <$t>::wrapping_sub(self, other)
@@ -61,6 +66,9 @@ impl GeoTiffSample for f32 {
     const INTEGER: bool = false;
     fn to_f64(self) -> f64 {
         f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
     }
     fn wrapping_sub(self, other: Self) -> Self {
         self - other
