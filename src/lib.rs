@@ -20,6 +20,7 @@ pub mod change;
 pub mod classify;
 pub mod error;
 pub mod index;
+pub mod io;
 pub(crate) mod pixel;
 pub mod raster;
 pub mod sensor;

@@ -1,0 +1,208 @@
+//! Stacks built from one file per band (as Sentinel-2 delivers them), each band resampled
+//! onto the grid of a chosen reference band: nearest neighbour for classes and masks,
+//! bilinear for reflectance.
+
+use crate::error::{Error, Result};
+use crate::io::align::{Grid, check_same_grid, invert};
+use crate::io::geotiff::{ReadLimits, read_geotiff};
+use crate::io::sample::GeoTiffSample;
+use crate::raster::{Band, BandData, BandStack};
+use crate::sensor::BandRole;
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// How to compute a pixel of the target grid from the source band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resampling {
+    /// The source pixel under the target pixel's centre (exact values: classes, masks).
+    Nearest,
+    /// Distance-weighted mean of the four source pixel centres around the target pixel's
+    /// centre, ignoring nodata neighbours (reflectance).
+    Bilinear,
+}
+
+/// One input band: a file, which band of it, its role and how to resample it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandFile {
+    /// The GeoTIFF.
+    pub path: PathBuf,
+    /// Zero-based band of the file to take.
+    pub band: usize,
+    /// Role in the stack.
+    pub role: Option<BandRole>,
+    /// Resampling onto the reference grid.
+    pub resampling: Resampling,
+}
+
+impl BandFile {
+    /// The first band of `path`, with a role and a resampling method.
+    pub fn new(path: impl Into<PathBuf>, role: BandRole, resampling: Resampling) -> BandFile {
+        BandFile {
+            path: path.into(),
+            band: 0,
+            role: Some(role),
+            resampling,
+        }
+    }
+}
+
+/// Reads each file's band and resamples it onto the grid of `files[reference]`, in order.
+/// Every band keeps its file's nodata value (which also fills target pixels outside its
+/// extent; 0 when the file has none). The stack takes the reference's georeference.
+pub fn stack_from_band_files(
+    files: &[BandFile],
+    reference: usize,
+    limits: &ReadLimits,
+) -> Result<BandStack> {
+    let Some(ref_file) = files.get(reference) else {
+        return Err(Error::InvalidParameter {
+            name: "reference".into(),
+            value: reference.to_string(),
+            reason: format!("only {} band files are given", files.len()),
+        });
+    };
+    let ref_image = read_geotiff(&ref_file.path, limits)?;
+    let target = Grid::of_image(&ref_image);
+    let mut bands = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let image = if i == reference {
+            ref_image.clone()
+        } else {
+            read_geotiff(&f.path, limits)?
+        };
+        let source = Grid::of_image(&image);
+        let n = image.bands.len();
+        let Some(data) = image.bands.into_iter().nth(f.band) else {
+            return Err(Error::InvalidParameter {
+                name: "band".into(),
+                value: f.band.to_string(),
+                reason: format!("{} has {n} band(s)", f.path.display()),
+            });
+        };
+        let data = resample(&data, &source, &target, f.resampling, image.nodata)?;
+        bands.push(Band {
+            role: f.role,
+            data,
+            nodata: image.nodata,
+        });
+    }
+    let mut stack = BandStack::new(target.width, target.height, bands)?;
+    stack.georef = target.georef;
+    Ok(stack)
+}
+
+/// Resamples one band from grid `from` onto grid `onto` (same CRS). Returns a copy when the
+/// grids are the same. Target pixels whose centre falls outside the source get `nodata`
+/// (0 when `None`). Integer results are rounded to the nearest value.
+pub fn resample(
+    data: &BandData,
+    from: &Grid,
+    onto: &Grid,
+    method: Resampling,
+    nodata: Option<f64>,
+) -> Result<BandData> {
+    if data.len() != from.width * from.height {
+        return Err(Error::BandLength {
+            band: 0,
+            len: data.len(),
+            width: from.width,
+            height: from.height,
+            expected: from.width * from.height,
+        });
+    }
+    if check_same_grid(from, onto).is_ok() {
+        return Ok(data.clone());
+    }
+    let (Some(src), Some(dst)) = (&from.georef, &onto.georef) else {
+        return Err(Error::GridMismatch {
+            what: "resampling needs both grids georeferenced".into(),
+        });
+    };
+    if let (Some(a), Some(b)) = (src.epsg, dst.epsg)
+        && a != b
+    {
+        return Err(Error::GridMismatch {
+            what: format!("CRS EPSG:{a} vs EPSG:{b}: reprojection is not supported"),
+        });
+    }
+    if invert(&src.transform, 0.0, 0.0).is_none() {
+        return Err(Error::GridMismatch {
+            what: "the source transform is degenerate".into(),
+        });
+    }
+    let job = Job {
+        from,
+        onto,
+        method,
+        nodata,
+    };
+    Ok(match data {
+        BandData::U8(v) => BandData::U8(job.run(v)),
+        BandData::U16(v) => BandData::U16(job.run(v)),
+        BandData::I16(v) => BandData::I16(job.run(v)),
+        BandData::U32(v) => BandData::U32(job.run(v)),
+        BandData::F32(v) => BandData::F32(job.run(v)),
+    })
+}
+
+struct Job<'a> {
+    from: &'a Grid,
+    onto: &'a Grid,
+    method: Resampling,
+    nodata: Option<f64>,
+}
+
+impl Job<'_> {
+    fn run<T: GeoTiffSample>(&self, src: &[T]) -> Vec<T> {
+        let (sw, sh) = (self.from.width, self.from.height);
+        let src_t = self.from.georef.expect("checked").transform;
+        let dst_t = self.onto.georef.expect("checked").transform;
+        let fill = T::from_f64(self.nodata.unwrap_or(0.0));
+        let valid = |v: f64| v.is_finite() && self.nodata.is_none_or(|n| v != n);
+        let mut out = vec![fill; self.onto.width * self.onto.height];
+        out.par_chunks_mut(self.onto.width)
+            .enumerate()
+            .for_each(|(r, row)| {
+                for (c, px) in row.iter_mut().enumerate() {
+                    let (x, y) = dst_t.apply(c as f64 + 0.5, r as f64 + 0.5);
+                    let Some((u, v)) = invert(&src_t, x, y) else {
+                        continue;
+                    };
+                    if !(u >= 0.0 && v >= 0.0 && u < sw as f64 && v < sh as f64) {
+                        continue;
+                    }
+                    match self.method {
+                        Resampling::Nearest => {
+                            *px = src[v as usize * sw + u as usize];
+                        }
+                        Resampling::Bilinear => {
+                            let (fx, fy) = (u - 0.5, v - 0.5);
+                            let (x0, y0) = (fx.floor(), fy.floor());
+                            let (wx, wy) = (fx - x0, fy - y0);
+                            let clamp = |i: f64, n: usize| (i.max(0.0) as usize).min(n - 1);
+                            let (xa, xb) = (clamp(x0, sw), clamp(x0 + 1.0, sw));
+                            let (ya, yb) = (clamp(y0, sh), clamp(y0 + 1.0, sh));
+                            let mut sum = 0.0;
+                            let mut weight = 0.0;
+                            for (xi, yi, w) in [
+                                (xa, ya, (1.0 - wx) * (1.0 - wy)),
+                                (xb, ya, wx * (1.0 - wy)),
+                                (xa, yb, (1.0 - wx) * wy),
+                                (xb, yb, wx * wy),
+                            ] {
+                                let s = src[yi * sw + xi].to_f64();
+                                if w > 0.0 && valid(s) {
+                                    sum += w * s;
+                                    weight += w;
+                                }
+                            }
+                            if weight > 0.0 {
+                                *px = T::from_f64(sum / weight);
+                            }
+                        }
+                    }
+                }
+            });
+        out
+    }
+}

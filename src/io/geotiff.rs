@@ -1,0 +1,622 @@
+//! GeoTIFF reading: whole images or windows, any of the sample types of [`BandData`],
+//! chunky or planar, stripped or tiled, uncompressed / deflate / LZW (with predictors),
+//! classic TIFF or BigTIFF, with the affine transform, EPSG code and GDAL nodata value.
+//!
+//! The container is decoded by the `tiff` crate one strip or tile at a time; sizes are
+//! checked against [`ReadLimits`] before anything large is allocated, and every failure of a
+//! truncated or corrupt file comes back as a typed [`Error`].
+
+use crate::error::{Error, Result};
+use crate::io::codec::{self, ChunkCoding};
+use crate::io::geokeys::{self, GeoKeys};
+use crate::raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform};
+use crate::sensor::BandRole;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use tiff::decoder::{ChunkType, Decoder, Limits};
+use tiff::tags::{ByteOrder, Tag};
+use tiff::{TiffError, TiffFormatError};
+
+/// Caps on what a read may allocate; checked before decoding starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Largest `width × height` accepted (of the image, or of the window for windowed reads).
+    pub max_pixels: u64,
+    /// Largest decoded size in bytes (all bands) accepted.
+    pub max_bytes: u64,
+}
+
+impl Default for ReadLimits {
+    /// 2^30 pixels (e.g. 32768 × 32768) and 4 GiB of decoded samples.
+    fn default() -> Self {
+        ReadLimits {
+            max_pixels: 1 << 30,
+            max_bytes: 4 << 30,
+        }
+    }
+}
+
+/// A decoded GeoTIFF image: one [`BandData`] per sample, all of one type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoTiff {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// The bands, in file order, row-major.
+    pub bands: Vec<BandData>,
+    /// Transform and EPSG code, when the file has a usable transform.
+    pub georef: Option<GeoReference>,
+    /// The GDAL_NODATA value, when present and numeric.
+    pub nodata: Option<f64>,
+}
+
+impl GeoTiff {
+    /// Turns the image into a [`BandStack`]: `roles[i]` goes to band `i` (bands beyond
+    /// `roles` get no role), the nodata value to every band, and the georeference is kept.
+    /// More roles than bands is an error.
+    pub fn into_stack(self, roles: &[BandRole]) -> Result<BandStack> {
+        if roles.len() > self.bands.len() {
+            return Err(Error::InvalidParameter {
+                name: "roles".into(),
+                value: roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(","),
+                reason: format!("the image has only {} band(s)", self.bands.len()),
+            });
+        }
+        let bands = self
+            .bands
+            .into_iter()
+            .enumerate()
+            .map(|(i, data)| Band {
+                role: roles.get(i).copied(),
+                data,
+                nodata: self.nodata,
+            })
+            .collect();
+        let mut stack = BandStack::new(self.width, self.height, bands)?;
+        stack.georef = self.georef;
+        Ok(stack)
+    }
+
+    /// The sample type shared by all bands (`None` for an image without bands).
+    pub fn data_type(&self) -> Option<DataType> {
+        self.bands.first().map(BandData::data_type)
+    }
+}
+
+/// What a GeoTIFF holds, read from its header only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoTiffInfo {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Samples per pixel.
+    pub band_count: usize,
+    /// Sample type.
+    pub data_type: DataType,
+    /// Transform and EPSG code.
+    pub georef: Option<GeoReference>,
+    /// GDAL_NODATA value.
+    pub nodata: Option<f64>,
+    /// True for tiled files, false for stripped ones.
+    pub tiled: bool,
+    /// True for planar (band-sequential) files, false for chunky (pixel-interleaved) ones.
+    pub planar: bool,
+}
+
+/// Reads a whole GeoTIFF (first image of the file).
+pub fn read_geotiff(path: impl AsRef<Path>, limits: &ReadLimits) -> Result<GeoTiff> {
+    let path = path.as_ref();
+    let mut src = Source::open(open_file(path)?, path, limits)?;
+    let (w, h) = (src.info.width, src.info.height);
+    src.read(0, 0, w, h, limits)
+}
+
+/// Reads a whole GeoTIFF held in memory (the entry point of the fuzz target).
+pub fn read_geotiff_bytes(bytes: &[u8], limits: &ReadLimits) -> Result<GeoTiff> {
+    let path = Path::new("<memory>");
+    let mut src = Source::open(Cursor::new(bytes), path, limits)?;
+    let (w, h) = (src.info.width, src.info.height);
+    src.read(0, 0, w, h, limits)
+}
+
+/// Reads the pixel window of `width × height` pixels whose top-left pixel is `(col, row)`,
+/// decoding only the strips or tiles that touch it. The georeference is shifted to the
+/// window's origin. A window reaching outside the image is an error.
+pub fn read_window(
+    path: impl AsRef<Path>,
+    col: usize,
+    row: usize,
+    width: usize,
+    height: usize,
+    limits: &ReadLimits,
+) -> Result<GeoTiff> {
+    let path = path.as_ref();
+    let mut src = Source::open(open_file(path)?, path, limits)?;
+    src.read(col, row, width, height, limits)
+}
+
+/// Reads the header of a GeoTIFF: size, bands, type, georeference and nodata, no pixels.
+pub fn read_info(path: impl AsRef<Path>) -> Result<GeoTiffInfo> {
+    let path = path.as_ref();
+    Ok(Source::open(open_file(path)?, path, &ReadLimits::default())?.info)
+}
+
+fn open_file(path: &Path) -> Result<BufReader<File>> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Maps a `tiff` crate error to a landwatch error about `path`.
+pub(crate) fn tiff_error(path: &Path, e: TiffError) -> Error {
+    let invalid = |reason: String| Error::InvalidTiff {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match e {
+        TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            invalid("the file is truncated (unexpected end of file)".into())
+        }
+        TiffError::IoError(source) => Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        TiffError::LimitsExceeded => Error::TooLarge {
+            what: format!(
+                "{}: a strip, tile or tag exceeds the decoder's limits",
+                path.display()
+            ),
+        },
+        TiffError::FormatError(TiffFormatError::TiffSignatureNotFound)
+        | TiffError::FormatError(TiffFormatError::TiffSignatureInvalid) => {
+            invalid("not a TIFF file (bad signature)".into())
+        }
+        other => invalid(other.to_string()),
+    }
+}
+
+/// An opened image: the decoder, what the header says and how chunks are laid out.
+struct Source<R: Read + Seek> {
+    decoder: Decoder<R>,
+    path: PathBuf,
+    info: GeoTiffInfo,
+    /// Strip or tile width and height in pixels.
+    chunk_w: usize,
+    chunk_h: usize,
+    /// Chunks per row and per column of one plane.
+    across: usize,
+    down: usize,
+    /// File offset and byte count of every chunk.
+    offsets: Vec<u64>,
+    counts: Vec<u64>,
+    coding: ChunkCoding,
+    /// Length of the whole file, to refuse chunks past its end before reading them.
+    file_len: u64,
+    max_bytes: u64,
+}
+
+impl<R: Read + Seek> Source<R> {
+    fn open(reader: R, path: &Path, limits: &ReadLimits) -> Result<Self> {
+        let err = |e| tiff_error(path, e);
+        let invalid = |reason: String| Error::InvalidTiff {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut tiff_limits = Limits::default();
+        let cap = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
+        tiff_limits.decoding_buffer_size = cap;
+        tiff_limits.intermediate_buffer_size = cap;
+        tiff_limits.ifd_value_size = cap.min(64 << 20);
+        let mut decoder = Decoder::new(reader).map_err(err)?.with_limits(tiff_limits);
+
+        let (w, h) = decoder.dimensions().map_err(err)?;
+        let (width, height) = (w as usize, h as usize);
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
+        let samples = decoder
+            .find_tag_unsigned::<u16>(Tag::SamplesPerPixel)
+            .map_err(err)?
+            .unwrap_or(1);
+        if samples == 0 {
+            return Err(invalid("SamplesPerPixel is 0".into()));
+        }
+        let bits = decoder
+            .find_tag_unsigned_vec::<u16>(Tag::BitsPerSample)
+            .map_err(err)?
+            .unwrap_or_else(|| vec![1]);
+        let formats = decoder
+            .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
+            .map_err(err)?
+            .unwrap_or_else(|| vec![1]);
+        let (bits0, format0) = (bits.first().copied(), formats.first().copied());
+        if bits.iter().any(|&b| Some(b) != bits0) || formats.iter().any(|&f| Some(f) != format0) {
+            return Err(invalid("bands of different sample types".into()));
+        }
+        let data_type = match (format0.unwrap_or(1), bits0.unwrap_or(1)) {
+            (1, 8) => DataType::U8,
+            (1, 16) => DataType::U16,
+            (2, 16) => DataType::I16,
+            (1, 32) => DataType::U32,
+            (3, 32) => DataType::F32,
+            (f, b) => {
+                let kind = match f {
+                    1 => "unsigned",
+                    2 => "signed",
+                    3 => "float",
+                    _ => "unknown-format",
+                };
+                return Err(invalid(format!(
+                    "{b}-bit {kind} samples are not supported (only u8, u16, i16, u32, f32)"
+                )));
+            }
+        };
+        let planar = decoder
+            .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
+            .map_err(err)?
+            .unwrap_or(1)
+            == 2;
+        let tiled = decoder.get_chunk_type() == ChunkType::Tile;
+        let (chunk_w, chunk_h) = if tiled {
+            let tw = decoder
+                .find_tag_unsigned::<u32>(Tag::TileWidth)
+                .map_err(err)?;
+            let th = decoder
+                .find_tag_unsigned::<u32>(Tag::TileLength)
+                .map_err(err)?;
+            (tw.unwrap_or(0) as usize, th.unwrap_or(0) as usize)
+        } else {
+            let rps = decoder
+                .find_tag_unsigned::<u32>(Tag::RowsPerStrip)
+                .map_err(err)?
+                .unwrap_or(h);
+            (width, (rps as usize).min(height))
+        };
+        if chunk_w == 0 || chunk_h == 0 {
+            return Err(invalid("zero strip or tile size".into()));
+        }
+
+        let f64s = |d: &mut Decoder<R>, tag: u16| -> Result<Option<Vec<f64>>> {
+            Ok(d.find_tag(Tag::Unknown(tag))
+                .map_err(err)?
+                .and_then(|v| v.into_f64_vec().ok()))
+        };
+        let scale = f64s(&mut decoder, geokeys::TAG_MODEL_PIXEL_SCALE)?;
+        let tiepoints = f64s(&mut decoder, geokeys::TAG_MODEL_TIEPOINT)?;
+        let matrix = f64s(&mut decoder, geokeys::TAG_MODEL_TRANSFORMATION)?;
+        let keys = decoder
+            .find_tag(Tag::Unknown(geokeys::TAG_GEO_KEY_DIRECTORY))
+            .map_err(err)?
+            .and_then(|v| v.into_u16_vec().ok())
+            .map(|dir| geokeys::parse_geo_keys(&dir))
+            .unwrap_or(GeoKeys::default());
+        let transform = geokeys::transform_from_tags(
+            scale.as_deref(),
+            tiepoints.as_deref(),
+            matrix.as_deref(),
+            keys.pixel_is_point,
+        );
+        let nodata = decoder
+            .find_tag(Tag::Unknown(geokeys::TAG_GDAL_NODATA))
+            .map_err(err)?
+            .and_then(|v| v.into_string().ok())
+            .and_then(|s| geokeys::parse_nodata(&s));
+
+        let compression = decoder
+            .find_tag_unsigned::<u16>(Tag::Compression)
+            .map_err(err)?
+            .unwrap_or(1);
+        let predictor = decoder
+            .find_tag_unsigned::<u16>(Tag::Predictor)
+            .map_err(err)?
+            .unwrap_or(1);
+        let (offset_tag, count_tag) = if tiled {
+            (Tag::TileOffsets, Tag::TileByteCounts)
+        } else {
+            (Tag::StripOffsets, Tag::StripByteCounts)
+        };
+        let offsets = decoder
+            .find_tag_unsigned_vec::<u64>(offset_tag)
+            .map_err(err)?
+            .unwrap_or_default();
+        let counts = decoder
+            .find_tag_unsigned_vec::<u64>(count_tag)
+            .map_err(err)?
+            .unwrap_or_default();
+        let (across, down) = (width.div_ceil(chunk_w), height.div_ceil(chunk_h));
+        let planes = if planar { usize::from(samples) } else { 1 };
+        let chunks = across.checked_mul(down).and_then(|n| n.checked_mul(planes));
+        if chunks != Some(offsets.len()) || offsets.len() != counts.len() {
+            return Err(invalid(format!(
+                "{} chunk offsets and {} byte counts for {across}×{down}×{planes} chunks",
+                offsets.len(),
+                counts.len()
+            )));
+        }
+        let big_endian = decoder.byte_order() == ByteOrder::BigEndian;
+        let file_len = decoder
+            .inner()
+            .seek(SeekFrom::End(0))
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+
+        let info = GeoTiffInfo {
+            width,
+            height,
+            band_count: usize::from(samples),
+            data_type,
+            georef: geokeys::georef(transform, keys),
+            nodata,
+            tiled,
+            planar,
+        };
+        Ok(Source {
+            decoder,
+            path: path.to_path_buf(),
+            info,
+            chunk_w,
+            chunk_h,
+            across,
+            down,
+            offsets,
+            counts,
+            coding: ChunkCoding {
+                compression,
+                predictor,
+                sample_size: data_type.size(),
+                big_endian,
+            },
+            file_len,
+            max_bytes: limits.max_bytes,
+        })
+    }
+
+    fn read(
+        &mut self,
+        col: usize,
+        row: usize,
+        width: usize,
+        height: usize,
+        limits: &ReadLimits,
+    ) -> Result<GeoTiff> {
+        let info = self.info;
+        let fits = |start: usize, len: usize, total: usize| {
+            len > 0 && start.checked_add(len).is_some_and(|end| end <= total)
+        };
+        if !fits(col, width, info.width) || !fits(row, height, info.height) {
+            return Err(Error::InvalidParameter {
+                name: "window".into(),
+                value: format!("{width}×{height} at ({col}, {row})"),
+                reason: format!("outside the {}×{} image", info.width, info.height),
+            });
+        }
+        check_limits(
+            &self.path,
+            width,
+            height,
+            info.band_count,
+            info.data_type,
+            limits,
+        )?;
+
+        let pixels = width * height;
+        let mut bands: Vec<BandData> = (0..info.band_count)
+            .map(|_| zeroed(info.data_type, pixels))
+            .collect();
+        let spp = info.band_count;
+        let planes = if info.planar { spp } else { 1 };
+        let per_plane = self.across * self.down;
+        for cy in row / self.chunk_h..=(row + height - 1) / self.chunk_h {
+            for cx in col / self.chunk_w..=(col + width - 1) / self.chunk_w {
+                // Image region covered by this chunk, without padding.
+                let x0 = cx * self.chunk_w;
+                let y0 = cy * self.chunk_h;
+                let cw = self.chunk_w.min(info.width - x0);
+                let ch = self.chunk_h.min(info.height - y0);
+                // Intersection with the window, in image coordinates.
+                let (ix0, ix1) = (x0.max(col), (x0 + cw).min(col + width));
+                let (iy0, iy1) = (y0.max(row), (y0 + ch).min(row + height));
+                for plane in 0..planes {
+                    let index = plane * per_plane + cy * self.across + cx;
+                    let chunk =
+                        self.decode_chunk(index, iy1 - y0, if info.planar { 1 } else { spp })?;
+                    let samples_in_chunk = if info.planar { 1 } else { spp };
+                    for s in 0..samples_in_chunk {
+                        let band = if info.planar { plane } else { s };
+                        let copy = Copy {
+                            src_w: self.chunk_w,
+                            spp: samples_in_chunk,
+                            sample: s,
+                            src_x: ix0 - x0,
+                            src_y: iy0 - y0,
+                            dst_w: width,
+                            dst_x: ix0 - col,
+                            dst_y: iy0 - row,
+                            w: ix1 - ix0,
+                            h: iy1 - iy0,
+                        };
+                        copy_samples(&mut bands[band], &chunk, &copy)
+                            .map_err(|reason| self.invalid(reason))?;
+                    }
+                }
+            }
+        }
+        let georef = info.georef.map(|g| {
+            let (x, y) = g.transform.apply(col as f64, row as f64);
+            let mut c = g.transform.0;
+            c[0] = x;
+            c[3] = y;
+            GeoReference {
+                transform: GeoTransform(c),
+                epsg: g.epsg,
+            }
+        });
+        Ok(GeoTiff {
+            width,
+            height,
+            bands,
+            georef,
+            nodata: info.nodata,
+        })
+    }
+
+    fn invalid(&self, reason: String) -> Error {
+        Error::InvalidTiff {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// Decodes the first `rows` rows of chunk `index`, each of `chunk_w` pixels of `spp`
+    /// samples (tiles keep their padding columns; the copy skips them).
+    fn decode_chunk(&mut self, index: usize, rows: usize, spp: usize) -> Result<BandData> {
+        let (offset, count) = (self.offsets[index], self.counts[index]);
+        let row_samples = self.chunk_w * spp;
+        let wanted = (row_samples as u64)
+            .saturating_mul(rows as u64)
+            .saturating_mul(self.coding.sample_size as u64);
+        if wanted > self.max_bytes {
+            return Err(Error::TooLarge {
+                what: format!(
+                    "{}: one strip or tile needs {wanted} bytes, over the limit of {}",
+                    self.path.display(),
+                    self.max_bytes
+                ),
+            });
+        }
+        if offset
+            .checked_add(count)
+            .is_none_or(|end| end > self.file_len)
+        {
+            return Err(self.invalid(format!(
+                "chunk {index} ({count} bytes at offset {offset}) lies past the end of the \
+                 {}-byte file: the file is truncated or corrupt",
+                self.file_len
+            )));
+        }
+        let reader = self.decoder.inner();
+        let mut raw = Vec::with_capacity(count as usize);
+        reader
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| reader.take(count).read_to_end(&mut raw))
+            .map_err(|source| Error::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        if (raw.len() as u64) < count {
+            return Err(self.invalid(format!("chunk {index} is truncated")));
+        }
+        let bytes = codec::decode_chunk(&raw, &self.coding, row_samples, rows, spp)
+            .map_err(|reason| self.invalid(format!("chunk {index}: {reason}")))?;
+        Ok(bytes_to_band(self.info.data_type, bytes))
+    }
+}
+
+fn bytes_to_band(t: DataType, bytes: Vec<u8>) -> BandData {
+    match t {
+        DataType::U8 => BandData::U8(bytes),
+        DataType::U16 => BandData::U16(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::I16 => BandData::I16(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::U32 => BandData::U32(bytemuck::pod_collect_to_vec(&bytes)),
+        DataType::F32 => BandData::F32(bytemuck::pod_collect_to_vec(&bytes)),
+    }
+}
+
+/// Refuses a read of `width × height × bands` samples beyond the limits, before allocating.
+fn check_limits(
+    path: &Path,
+    width: usize,
+    height: usize,
+    bands: usize,
+    data_type: DataType,
+    limits: &ReadLimits,
+) -> Result<()> {
+    let pixels = (width as u64).saturating_mul(height as u64);
+    if pixels > limits.max_pixels {
+        return Err(Error::TooLarge {
+            what: format!(
+                "{}: {width}×{height} = {pixels} pixels exceeds the limit of {}",
+                path.display(),
+                limits.max_pixels
+            ),
+        });
+    }
+    let bytes = pixels
+        .saturating_mul(bands as u64)
+        .saturating_mul(data_type.size() as u64);
+    if bytes > limits.max_bytes || usize::try_from(bytes).is_err() {
+        return Err(Error::TooLarge {
+            what: format!(
+                "{}: {width}×{height}×{bands} samples of {data_type:?} need {bytes} bytes, \
+                 over the limit of {}",
+                path.display(),
+                limits.max_bytes
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn zeroed(t: DataType, n: usize) -> BandData {
+    match t {
+        DataType::U8 => BandData::U8(vec![0; n]),
+        DataType::U16 => BandData::U16(vec![0; n]),
+        DataType::I16 => BandData::I16(vec![0; n]),
+        DataType::U32 => BandData::U32(vec![0; n]),
+        DataType::F32 => BandData::F32(vec![0.0; n]),
+    }
+}
+
+/// Where one sample of a decoded chunk goes in a band.
+struct Copy {
+    /// Chunk width in pixels and samples per chunk pixel.
+    src_w: usize,
+    spp: usize,
+    /// Which sample of each chunk pixel.
+    sample: usize,
+    /// First pixel to copy, in chunk coordinates.
+    src_x: usize,
+    src_y: usize,
+    /// Band width and where the first pixel goes in it.
+    dst_w: usize,
+    dst_x: usize,
+    dst_y: usize,
+    /// Size of the copied rectangle.
+    w: usize,
+    h: usize,
+}
+
+fn copy_typed<T: std::marker::Copy>(dst: &mut [T], src: &[T], c: &Copy) {
+    for y in 0..c.h {
+        let s_row = ((c.src_y + y) * c.src_w + c.src_x) * c.spp + c.sample;
+        let d_row = (c.dst_y + y) * c.dst_w + c.dst_x;
+        let d = &mut dst[d_row..d_row + c.w];
+        if c.spp == 1 {
+            d.copy_from_slice(&src[s_row..s_row + c.w]);
+        } else {
+            for (x, out) in d.iter_mut().enumerate() {
+                *out = src[s_row + x * c.spp];
+            }
+        }
+    }
+}
+
+fn copy_samples(dst: &mut BandData, src: &BandData, c: &Copy) -> std::result::Result<(), String> {
+    match (dst, src) {
+        (BandData::U8(d), BandData::U8(s)) => copy_typed(d, s, c),
+        (BandData::U16(d), BandData::U16(s)) => copy_typed(d, s, c),
+        (BandData::I16(d), BandData::I16(s)) => copy_typed(d, s, c),
+        (BandData::U32(d), BandData::U32(s)) => copy_typed(d, s, c),
+        (BandData::F32(d), BandData::F32(s)) => copy_typed(d, s, c),
+        _ => return Err("chunk sample type differs from the header's".into()),
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! File input and output: GeoTIFF reading and writing, per-band inputs resampled onto one
+//! grid, grid alignment checks, PNG quicklooks, CSV tables and GeoJSON features. Every file
+//! is written atomically (temporary file, then rename).
+
+pub mod align;
+pub mod atomic;
+pub mod bands;
+mod codec;
+pub mod csv;
+pub mod geojson;
+mod geokeys;
+pub mod geotiff;
+pub mod png;
+pub mod sample;
+pub mod write;
+
+pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};
+pub use atomic::write_atomically;
+pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
+pub use csv::write_csv;
+pub use geojson::{Feature, Polygon, write_geojson};
+pub use geotiff::{
+    GeoTiff, GeoTiffInfo, ReadLimits, read_geotiff, read_geotiff_bytes, read_info, read_window,
+};
+pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
+pub use sample::GeoTiffSample;
+pub use write::{
+    BigTiff, WriteOptions, write_bands, write_geotiff, write_geotiff_with, write_image, write_stack,
+};

@@ -1,0 +1,413 @@
+//! GeoTIFF writing: tiled (256 × 256 by default), deflate-compressed with the horizontal
+//! predictor for integer types, pixel-interleaved, with the transform (ModelPixelScale +
+//! ModelTiepoint for north-up grids, ModelTransformation otherwise), a GeoKeyDirectory with
+//! the EPSG code and GDAL_NODATA. Switches to BigTIFF when the output could pass 4 GiB.
+//! Files are written atomically.
+
+use crate::error::{Error, Result};
+use crate::io::atomic::write_atomically;
+use crate::io::geokeys;
+use crate::io::geotiff::{GeoTiff, tiff_error};
+use crate::io::sample::GeoTiffSample;
+use crate::raster::{BandData, BandStack, GeoReference, Raster};
+use rayon::prelude::*;
+use std::io::{Seek, Write};
+use std::path::Path;
+use tiff::encoder::{DirectoryEncoder, TiffEncoder, TiffKind};
+use tiff::tags::Tag;
+
+/// When to write BigTIFF instead of classic TIFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BigTiff {
+    /// BigTIFF when the uncompressed size could exceed what 32-bit offsets address.
+    #[default]
+    Auto,
+    /// Always BigTIFF.
+    Always,
+    /// Never BigTIFF (fails if the file would pass 4 GiB).
+    Never,
+}
+
+/// How to encode a GeoTIFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Tile width and height in pixels: a positive multiple of 16.
+    pub tile_size: u32,
+    /// Deflate compression (with the horizontal predictor for integer types).
+    pub compress: bool,
+    /// Classic TIFF or BigTIFF.
+    pub bigtiff: BigTiff,
+}
+
+impl Default for WriteOptions {
+    /// 256 × 256 tiles, deflate, BigTIFF only when needed.
+    fn default() -> Self {
+        WriteOptions {
+            tile_size: 256,
+            compress: true,
+            bigtiff: BigTiff::Auto,
+        }
+    }
+}
+
+/// Classic TIFF offsets stop at 4 GiB; keep a margin for tags and deflate overhead.
+const CLASSIC_LIMIT: u64 = (4 << 30) - (64 << 20);
+
+/// Writes a single-band raster with its georeference and nodata value, default options.
+pub fn write_geotiff<T: GeoTiffSample>(path: impl AsRef<Path>, raster: &Raster<T>) -> Result<()> {
+    write_geotiff_with(path, raster, &WriteOptions::default())
+}
+
+/// Writes a single-band raster with explicit [`WriteOptions`].
+pub fn write_geotiff_with<T: GeoTiffSample>(
+    path: impl AsRef<Path>,
+    raster: &Raster<T>,
+    options: &WriteOptions,
+) -> Result<()> {
+    write_typed(
+        path.as_ref(),
+        raster.width,
+        raster.height,
+        &[&raster.data],
+        raster.georef.as_ref(),
+        Some(raster.nodata.to_f64()),
+        options,
+    )
+}
+
+/// Writes a decoded [`GeoTiff`] (all bands, georeference, nodata).
+pub fn write_image(path: impl AsRef<Path>, image: &GeoTiff, options: &WriteOptions) -> Result<()> {
+    write_bands(
+        path,
+        image.width,
+        image.height,
+        &image.bands,
+        image.georef.as_ref(),
+        image.nodata,
+        options,
+    )
+}
+
+/// Writes every band of a stack, in stack order, with its georeference. The bands must
+/// share one sample type and one nodata value (GeoTIFF stores a single nodata per file).
+pub fn write_stack(
+    path: impl AsRef<Path>,
+    stack: &BandStack,
+    options: &WriteOptions,
+) -> Result<()> {
+    let bands = stack.bands();
+    let nodata = bands.first().and_then(|b| b.nodata);
+    let same = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(x), Some(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (None, None) => true,
+        _ => false,
+    };
+    if let Some(i) = bands.iter().position(|b| !same(b.nodata, nodata)) {
+        return Err(Error::InvalidParameter {
+            name: "nodata".into(),
+            value: format!("{:?} (band {i}) vs {:?} (band 0)", bands[i].nodata, nodata),
+            reason: "a GeoTIFF holds one nodata value for all bands".into(),
+        });
+    }
+    let data: Vec<BandData> = bands.iter().map(|b| b.data.clone()).collect();
+    write_bands(
+        path,
+        stack.width(),
+        stack.height(),
+        &data,
+        stack.georef.as_ref(),
+        nodata,
+        options,
+    )
+}
+
+/// Writes bands of one sample type as a multi-band GeoTIFF.
+pub fn write_bands(
+    path: impl AsRef<Path>,
+    width: usize,
+    height: usize,
+    bands: &[BandData],
+    georef: Option<&GeoReference>,
+    nodata: Option<f64>,
+    options: &WriteOptions,
+) -> Result<()> {
+    fn typed<'a, T: GeoTiffSample>(bands: &'a [BandData]) -> Result<Vec<&'a [T]>> {
+        bands
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                T::slice(b).ok_or_else(|| Error::InvalidParameter {
+                    name: "bands".into(),
+                    value: format!("band {i} is {:?}", b.data_type()),
+                    reason: format!(
+                        "band 0 is {:?}; a GeoTIFF has one sample type",
+                        T::DATA_TYPE
+                    ),
+                })
+            })
+            .collect()
+    }
+    let path = path.as_ref();
+    let first = bands.first().ok_or(Error::EmptyRaster { width, height })?;
+    match first {
+        BandData::U8(_) => write_typed(
+            path,
+            width,
+            height,
+            &typed::<u8>(bands)?,
+            georef,
+            nodata,
+            options,
+        ),
+        BandData::U16(_) => write_typed(
+            path,
+            width,
+            height,
+            &typed::<u16>(bands)?,
+            georef,
+            nodata,
+            options,
+        ),
+        BandData::I16(_) => write_typed(
+            path,
+            width,
+            height,
+            &typed::<i16>(bands)?,
+            georef,
+            nodata,
+            options,
+        ),
+        BandData::U32(_) => write_typed(
+            path,
+            width,
+            height,
+            &typed::<u32>(bands)?,
+            georef,
+            nodata,
+            options,
+        ),
+        BandData::F32(_) => write_typed(
+            path,
+            width,
+            height,
+            &typed::<f32>(bands)?,
+            georef,
+            nodata,
+            options,
+        ),
+    }
+}
+
+/// What every encoder call needs, gathered once.
+struct Plan<'a, T> {
+    width: usize,
+    height: usize,
+    bands: &'a [&'a [T]],
+    georef: Option<&'a GeoReference>,
+    nodata: Option<f64>,
+    tile: usize,
+    compress: bool,
+}
+
+fn write_typed<T: GeoTiffSample>(
+    path: &Path,
+    width: usize,
+    height: usize,
+    bands: &[&[T]],
+    georef: Option<&GeoReference>,
+    nodata: Option<f64>,
+    options: &WriteOptions,
+) -> Result<()> {
+    let invalid = |name: &str, value: String, reason: &str| Error::InvalidParameter {
+        name: name.into(),
+        value,
+        reason: reason.into(),
+    };
+    if width == 0 || height == 0 || bands.is_empty() {
+        return Err(Error::EmptyRaster { width, height });
+    }
+    if u32::try_from(width).is_err() || u32::try_from(height).is_err() {
+        return Err(Error::TooLarge {
+            what: format!("{width}×{height}: TIFF dimensions are limited to 2^32 − 1"),
+        });
+    }
+    if bands.len() > usize::from(u16::MAX) {
+        return Err(Error::TooLarge {
+            what: format!("{} bands: TIFF allows at most 65535", bands.len()),
+        });
+    }
+    let expected = width.checked_mul(height).ok_or_else(|| Error::TooLarge {
+        what: format!("{width}×{height} pixels overflow the address space"),
+    })?;
+    if let Some((band, b)) = bands.iter().enumerate().find(|(_, b)| b.len() != expected) {
+        return Err(Error::BandLength {
+            band,
+            len: b.len(),
+            width,
+            height,
+            expected,
+        });
+    }
+    if options.tile_size == 0 || options.tile_size % 16 != 0 {
+        return Err(invalid(
+            "tile_size",
+            options.tile_size.to_string(),
+            "tiles must be a positive multiple of 16 pixels",
+        ));
+    }
+    if let Some(g) = georef
+        && g.transform.0.iter().any(|v| !v.is_finite())
+    {
+        return Err(invalid(
+            "transform",
+            format!("{:?}", g.transform.0),
+            "coefficients must be finite",
+        ));
+    }
+    let tile = options.tile_size as usize;
+    let across = width.div_ceil(tile) as u64;
+    let down = height.div_ceil(tile) as u64;
+    let estimate = (across * down)
+        .saturating_mul((tile * tile) as u64)
+        .saturating_mul(bands.len() as u64 * T::DATA_TYPE.size() as u64);
+    let big = match options.bigtiff {
+        BigTiff::Always => true,
+        BigTiff::Never => false,
+        BigTiff::Auto => estimate > CLASSIC_LIMIT,
+    };
+    let plan = Plan {
+        width,
+        height,
+        bands,
+        georef,
+        nodata,
+        tile,
+        compress: options.compress,
+    };
+    write_atomically(path, |w| {
+        let err = |e| tiff_error(path, e);
+        if big {
+            let mut enc = TiffEncoder::new_big(w).map_err(err)?;
+            let dir = enc.image_directory().map_err(err)?;
+            encode(dir, &plan, true).map_err(err)
+        } else {
+            let mut enc = TiffEncoder::new(w).map_err(err)?;
+            let dir = enc.image_directory().map_err(err)?;
+            encode(dir, &plan, false).map_err(err)
+        }
+    })
+}
+
+/// Encodes the tiles and tags of one image into `dir`.
+fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
+    mut dir: DirectoryEncoder<'_, W, K>,
+    plan: &Plan<'_, T>,
+    big: bool,
+) -> tiff::TiffResult<()> {
+    let tile = plan.tile;
+    let across = plan.width.div_ceil(tile);
+    let down = plan.height.div_ceil(tile);
+    let spp = plan.bands.len();
+    let predictor = plan.compress && T::INTEGER;
+    let mut offsets = Vec::with_capacity(across * down);
+    let mut counts = Vec::with_capacity(across * down);
+    for ty in 0..down {
+        // One row of tiles at a time: compressed in parallel, written in order.
+        let encoded: Vec<Vec<u8>> = (0..across)
+            .into_par_iter()
+            .map(|tx| encode_tile(plan, tx, ty, predictor))
+            .collect::<std::io::Result<_>>()?;
+        for bytes in encoded {
+            offsets.push(dir.write_data(bytes.as_slice())?);
+            counts.push(bytes.len() as u64);
+        }
+    }
+    let spp16 = spp as u16;
+    let (bits, format) = match T::DATA_TYPE {
+        crate::raster::DataType::F32 => (32u16, 3u16),
+        crate::raster::DataType::I16 => (16, 2),
+        t => (t.size() as u16 * 8, 1),
+    };
+    dir.write_tag(Tag::ImageWidth, plan.width as u32)?;
+    dir.write_tag(Tag::ImageLength, plan.height as u32)?;
+    dir.write_tag(Tag::BitsPerSample, &vec![bits; spp][..])?;
+    dir.write_tag(Tag::Compression, if plan.compress { 8u16 } else { 1u16 })?;
+    dir.write_tag(Tag::PhotometricInterpretation, 1u16)?;
+    dir.write_tag(Tag::SamplesPerPixel, spp16)?;
+    dir.write_tag(Tag::PlanarConfiguration, 1u16)?;
+    if predictor {
+        dir.write_tag(Tag::Predictor, 2u16)?;
+    }
+    dir.write_tag(Tag::TileWidth, tile as u32)?;
+    dir.write_tag(Tag::TileLength, tile as u32)?;
+    if big {
+        dir.write_tag(Tag::TileOffsets, offsets.as_slice())?;
+        dir.write_tag(Tag::TileByteCounts, counts.as_slice())?;
+    } else {
+        let narrow = |v: &[u64]| -> tiff::TiffResult<Vec<u32>> {
+            v.iter().map(|&o| Ok(u32::try_from(o)?)).collect()
+        };
+        dir.write_tag(Tag::TileOffsets, narrow(&offsets)?.as_slice())?;
+        dir.write_tag(Tag::TileByteCounts, narrow(&counts)?.as_slice())?;
+    }
+    if spp > 1 {
+        dir.write_tag(Tag::ExtraSamples, &vec![0u16; spp - 1][..])?;
+    }
+    dir.write_tag(Tag::SampleFormat, &vec![format; spp][..])?;
+    if let Some(g) = plan.georef {
+        match geokeys::tags_from_transform(&g.transform) {
+            Ok((scale, tiepoint)) => {
+                dir.write_tag(Tag::ModelPixelScaleTag, &scale[..])?;
+                dir.write_tag(Tag::ModelTiepointTag, &tiepoint[..])?;
+            }
+            Err(matrix) => dir.write_tag(Tag::ModelTransformationTag, &matrix[..])?,
+        }
+        dir.write_tag(
+            Tag::GeoKeyDirectoryTag,
+            geokeys::build_geo_keys(g.epsg).as_slice(),
+        )?;
+    }
+    if let Some(v) = plan.nodata {
+        dir.write_tag(Tag::GdalNodata, geokeys::format_nodata(v).as_str())?;
+    }
+    dir.finish()
+}
+
+/// One tile, pixel-interleaved, padded with zeros, predicted and compressed.
+fn encode_tile<T: GeoTiffSample>(
+    plan: &Plan<'_, T>,
+    tx: usize,
+    ty: usize,
+    predictor: bool,
+) -> std::io::Result<Vec<u8>> {
+    let tile = plan.tile;
+    let spp = plan.bands.len();
+    let (x0, y0) = (tx * tile, ty * tile);
+    let w = tile.min(plan.width - x0);
+    let h = tile.min(plan.height - y0);
+    let mut buf: Vec<T> = vec![T::zeroed(); tile * tile * spp];
+    for y in 0..h {
+        let src = (y0 + y) * plan.width + x0;
+        let row = &mut buf[y * tile * spp..(y + 1) * tile * spp];
+        for (b, band) in plan.bands.iter().enumerate() {
+            for (x, &v) in band[src..src + w].iter().enumerate() {
+                row[x * spp + b] = v;
+            }
+        }
+        if predictor {
+            for i in (spp..row.len()).rev() {
+                row[i] = row[i].wrapping_sub(row[i - spp]);
+            }
+        }
+    }
+    let bytes: &[u8] = bytemuck::cast_slice(&buf);
+    if !plan.compress {
+        return Ok(bytes.to_vec());
+    }
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 2),
+        flate2::Compression::new(6),
+    );
+    z.write_all(bytes)?;
+    z.finish()
+}
