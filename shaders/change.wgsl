@@ -2,7 +2,8 @@
 // before, the class after and the change-vector magnitude, packed as bytes 0 and 1 and the
 // high half of a word. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
 //
-// Slots: first date 0..nb (blue, green, red, nir, swir1[, swir2]), second date nb..2nb.
+// Slots: first date 0..nb (blue, green, red, nir, swir1[, swir2]), second date nb..2nb,
+// then optionally the caller's mask (nodata = masked).
 // consts: [0..5) class thresholds, [5],[6] first-date shifts, [7],[8] second-date shifts,
 //         [9],[10] the quantization factors of the two dates.
 // iconsts: [0..6) per-band gains (Q12), [6..12) per-band offsets (Q12 of quantized units),
@@ -62,6 +63,10 @@ fn change_main(
         var extra_valid = true;
         for (var j = 5u; j < nb; j++) {
             extra_valid = extra_valid && is_valid(j, load(j, i)) && is_valid(nb + j, load(nb + j, i));
+        }
+        // An optional caller mask follows both dates; its nodata value marks masked pixels.
+        for (var j = 2u * nb; j < params.n_slots; j++) {
+            extra_valid = extra_valid && is_valid(j, load(j, i));
         }
         var word = CLASS_NODATA | (CLASS_NODATA << 8u);
         if before != CLASS_NODATA && after != CLASS_NODATA && extra_valid {

@@ -35,23 +35,23 @@ fn change_code(word: u32) -> u32 {
     let magnitude = word >> 16u;
     let threshold = u32(params.iconsts[0]);
     let typed = transition_code(before, after);
-    var changed = false;
     switch params.iconsts[1] {
         case 0: {
-            let enforcement = typed >= 1u && typed <= 4u;
-            changed = magnitude > threshold || (enforcement && 2u * magnitude > threshold);
+            // Combined: the magnitude decides, the class transition types.
+            if magnitude <= threshold {
+                return 0u;
+            }
+            return select(typed, 5u, typed == 0u);
         }
         case 1: {
-            changed = magnitude > threshold;
+            // Change vector alone: changed or not, untyped.
+            return select(0u, 5u, magnitude > threshold);
         }
         default: {
-            changed = typed != 0u;
+            // Post-classification: the class transition decides and types.
+            return typed;
         }
     }
-    if !changed {
-        return 0u;
-    }
-    return select(typed, 5u, typed == 0u);
 }
 
 @compute @workgroup_size(256)

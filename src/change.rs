@@ -21,7 +21,7 @@
 use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, VEGETATION, WATER};
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
-use crate::raster::{BandData, BandStack, DataType, Raster};
+use crate::raster::{Band, BandData, BandStack, DataType, Raster};
 use crate::sensor::BandRole::{self, *};
 
 /// Change code: unchanged.
@@ -38,6 +38,15 @@ pub const EXCAVATION: u8 = 4;
 pub const OTHER_CHANGE: u8 = 5;
 /// Change code: nodata on either date.
 pub const CHANGE_NODATA: u8 = 255;
+
+/// The fixed colours of the change codes (RGBA); unchanged and nodata are transparent.
+pub const CHANGE_PALETTE: [(u8, [u8; 4]); 5] = [
+    (EARTH_MOVING, [255, 170, 0, 255]),
+    (NEW_CONSTRUCTION, [230, 0, 0, 255]),
+    (EARTH_TO_CONSTRUCTION, [170, 0, 170, 255]),
+    (EXCAVATION, [0, 90, 255, 255]),
+    (OTHER_CHANGE, [255, 255, 0, 255]),
+];
 
 /// The name of a change code, for tables and legends.
 pub fn change_name(code: u8) -> &'static str {
@@ -70,12 +79,12 @@ pub fn change_code(before: u8, after: u8) -> u8 {
 /// How a pixel is declared changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChangeMethod {
-    /// The default: changed when the change-vector magnitude exceeds the threshold, or half
-    /// of it when the class transition is one that enforcement looks for (codes 1–4); typed by
-    /// the class transition, "other change" when the class did not change.
+    /// The default: changed when the change-vector magnitude exceeds the threshold; typed by
+    /// the class transition, "other change" when the class stayed the same.
     #[default]
     Combined,
-    /// Change vector analysis: changed when the magnitude exceeds the threshold.
+    /// Change vector analysis alone: changed (code 5) when the magnitude exceeds the
+    /// threshold, untyped.
     ChangeVector,
     /// Post-classification comparison: changed when the class differs.
     PostClassification,
@@ -110,7 +119,8 @@ impl std::str::FromStr for ChangeMethod {
 /// How the change-vector magnitude threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Threshold {
-    /// Otsu's method on the histogram of magnitudes of the image itself (the default).
+    /// Otsu's method on the histogram of magnitudes of the image itself, but never below
+    /// three times the noise level of unchanged pixels (the default).
     #[default]
     Otsu,
     /// A fixed magnitude, in quantized units (see [`ChangeOptions`]).
@@ -174,8 +184,9 @@ pub struct ChangeMaps {
     pub change: Raster<u8>,
     /// The magnitude threshold used (chosen by Otsu or given).
     pub threshold: u32,
-    /// The relative radiometric normalization applied to the second date.
-    pub normalization: Normalization,
+    /// How the dates relate: the normalization applied to the second date and the noise
+    /// level of unchanged pixels.
+    pub relation: DateRelation,
     /// Histogram of magnitudes over valid pixels, one bin per integer magnitude.
     pub histogram: Vec<u32>,
 }
@@ -280,19 +291,29 @@ fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
     roles
 }
 
-/// Fits the relative radiometric normalization of `after` onto `before` on pixels unlikely to
-/// have changed: a subsample of at most 200,000 valid pixels, the 30% with the smallest
-/// change vector, then a per-band least-squares line, refitted once on the 30% that fit best.
-/// Computed once on the host, so both backends apply the same integers.
-pub fn fit_normalization(before: &BandStack, after: &BandStack) -> Result<Normalization> {
+/// The radiometric relation between two dates, estimated on the host from pixels unlikely to
+/// have changed, and shared by both backends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DateRelation {
+    /// The normalization applied to the second date (identity when not fitted).
+    pub normalization: Normalization,
+    /// Root-mean-square change magnitude of those pixels after the normalization: the noise
+    /// level of an unchanged pixel, in quantized units.
+    pub noise: f64,
+}
+
+/// Estimates how the two dates relate: a subsample of at most 200,000 valid pixels, the 30%
+/// with the smallest change vector, then (when `fit`) a per-band least-squares line of the
+/// second date onto the first, refitted once on the 30% that fit best. The noise level is the
+/// RMS magnitude of the final 30%. Computed once on the host, so both backends apply the
+/// same integers.
+pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<DateRelation> {
     let roles = change_roles(before, after);
     let (qb, qa) = (quantization(before), quantization(after));
     let sample = |stack: &BandStack, role, i: usize, q: f64| -> Option<f64> {
         let band = stack.band(role)?;
         let v = band.data.get_f32(i);
-        let nodata = band
-            .nodata
-            .is_some_and(|nd| f64::from(v) == nd as f32 as f64);
+        let nodata = band.nodata.is_some_and(|nd| v == nd as f32);
         (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round())
     };
     let step = (before.len() / 200_000).max(1);
@@ -306,11 +327,16 @@ pub fn fit_normalization(before: &BandStack, after: &BandStack) -> Result<Normal
             pairs.push(px);
         }
     }
+    let mut relation = DateRelation {
+        normalization: Normalization::IDENTITY,
+        noise: 0.0,
+    };
     if pairs.len() < 100 {
-        return Ok(Normalization::IDENTITY);
+        return Ok(relation);
     }
     let mut lines = vec![(1.0, 0.0); roles.len()];
-    for _ in 0..2 {
+    let rounds = if fit { 3 } else { 1 };
+    for round in 0..rounds {
         let residual = |px: &Vec<(f64, f64)>| -> f64 {
             px.iter()
                 .zip(&lines)
@@ -323,14 +349,15 @@ pub fn fit_normalization(before: &BandStack, after: &BandStack) -> Result<Normal
             .map(|(i, px)| (residual(px), i))
             .collect();
         order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-        let keep: Vec<usize> = order[..order.len() * 3 / 10]
-            .iter()
-            .map(|&(_, i)| i)
-            .collect();
+        let keep = &order[..order.len() * 3 / 10];
+        relation.noise = (keep.iter().map(|&(r, _)| r).sum::<f64>() / keep.len() as f64).sqrt();
+        if round + 1 == rounds {
+            break;
+        }
         for (j, line) in lines.iter_mut().enumerate() {
             let n = keep.len() as f64;
             let (mut sa, mut sb, mut saa, mut sab) = (0.0, 0.0, 0.0, 0.0);
-            for &i in &keep {
+            for &(_, i) in keep {
                 let (b, a) = pairs[i][j];
                 sa += a;
                 sb += b;
@@ -344,12 +371,18 @@ pub fn fit_normalization(before: &BandStack, after: &BandStack) -> Result<Normal
             }
         }
     }
-    let mut norm = Normalization::IDENTITY;
     for (j, &(g, c)) in lines.iter().enumerate() {
-        norm.gain_q12[j] = (g * 4096.0).round() as i32;
-        norm.offset_q12[j] = (c * 4096.0).round().clamp(-1e9, 1e9) as i32;
+        relation.normalization.gain_q12[j] = (g * 4096.0).round() as i32;
+        relation.normalization.offset_q12[j] = (c * 4096.0).round().clamp(-1e9, 1e9) as i32;
     }
-    Ok(norm)
+    Ok(relation)
+}
+
+/// The Otsu threshold, raised to three times the noise level of unchanged pixels: Otsu always
+/// splits a histogram in two, even when nothing changed, and the floor stops it from calling
+/// noise change.
+pub fn otsu_above_noise(histogram: &[u32], noise: f64) -> u32 {
+    otsu(histogram).max((3.0 * noise).ceil() as u32)
 }
 
 impl ClassThresholds {
@@ -377,6 +410,24 @@ impl ClassThresholds {
         job.params.iconsts[12] = roles.len() as i32;
         Ok(job)
     }
+}
+
+/// A caller's cloud or invalid mask as a band whose nodata value (1) marks masked pixels.
+pub(crate) fn mask_band(mask: &Raster<u8>, len: usize) -> Result<Band> {
+    if mask.data.len() != len {
+        return Err(Error::GridMismatch {
+            what: format!(
+                "a mask of {}×{} pixels against images of {len} pixels",
+                mask.width, mask.height
+            ),
+        });
+    }
+    let flags = mask.data.iter().map(|&m| u8::from(m != 0)).collect();
+    Ok(Band {
+        role: None,
+        data: BandData::U8(flags),
+        nodata: Some(1.0),
+    })
 }
 
 /// Fails unless both dates have the same size and, when both are georeferenced, the same grid.

@@ -34,6 +34,15 @@ pub const OTHER: u8 = 5;
 /// Class code: nodata.
 pub const CLASS_NODATA: u8 = 255;
 
+/// The fixed colours of the class codes (RGBA), for class-map pictures and legends.
+pub const CLASS_PALETTE: [(u8, [u8; 4]); 5] = [
+    (WATER, [31, 120, 180, 255]),
+    (VEGETATION, [51, 160, 44, 255]),
+    (BARE_SOIL, [222, 170, 90, 255]),
+    (BUILT_UP, [227, 26, 28, 255]),
+    (OTHER, [190, 190, 190, 255]),
+];
+
 /// The name of a class code, for tables and legends.
 pub fn class_name(code: u8) -> &'static str {
     match code {

@@ -15,6 +15,7 @@
 //! assert_eq!(ndvi.data, vec![0.5, 0.0, landwatch::INDEX_NODATA]);
 //! ```
 
+pub mod accuracy;
 pub mod backend;
 pub mod change;
 pub mod classify;
@@ -27,7 +28,9 @@ pub mod sensor;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};
-pub use change::{ChangeMaps, ChangeMethod, ChangeOptions, Threshold, TransitionMatrix};
+pub use change::{
+    ChangeMaps, ChangeMethod, ChangeOptions, DateRelation, Threshold, TransitionMatrix,
+};
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
 pub use index::SpectralIndex;

@@ -100,17 +100,23 @@ impl<'a> PixelJob<'a> {
             });
         }
         for &role in roles {
-            let s = self.slots.len();
-            let band: &Band = stack.require(role, needed_by)?;
-            self.params.slot_dtype[s] = band.data.data_type().shader_code();
-            if let Some(nd) = band.nodata.filter(|v| !v.is_nan()) {
-                self.params.slot_has_nodata[s] = 1;
-                self.params.slot_nodata[s] = nd as f32;
-            }
-            self.slots.push(&band.data);
+            self.push_band(stack.require(role, needed_by)?);
         }
-        self.params.n_slots = self.slots.len() as u32;
         Ok(())
+    }
+
+    /// Appends one band of the job's size as the next slot (a mask, for instance).
+    pub fn push_band(&mut self, band: &'a Band) {
+        let s = self.slots.len();
+        assert!(s < MAX_SLOTS, "kernel defines too many slots");
+        debug_assert_eq!(band.data.len(), self.len);
+        self.params.slot_dtype[s] = band.data.data_type().shader_code();
+        if let Some(nd) = band.nodata.filter(|v| !v.is_nan()) {
+            self.params.slot_has_nodata[s] = 1;
+            self.params.slot_nodata[s] = nd as f32;
+        }
+        self.slots.push(&band.data);
+        self.params.n_slots = self.slots.len() as u32;
     }
 
     /// Sets constant `i`, refusing NaN or infinite values with an error naming `name`.

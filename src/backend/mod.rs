@@ -8,8 +8,8 @@ pub mod cpu;
 pub mod gpu;
 
 use crate::change::{
-    CHANGE_NODATA, ChangeMaps, ChangeOptions, Normalization, Threshold, codes_job,
-    fit_normalization, otsu,
+    CHANGE_NODATA, ChangeMaps, ChangeOptions, Threshold, codes_job, mask_band, otsu_above_noise,
+    relate_dates,
 };
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
@@ -195,12 +195,25 @@ impl Engine {
         after: &BandStack,
         options: &ChangeOptions,
     ) -> Result<Computed<ChangeMaps>> {
-        let normalization = if options.normalize {
-            fit_normalization(before, after)?
-        } else {
-            Normalization::IDENTITY
-        };
-        let job = options.classes.change_job(before, after, &normalization)?;
+        self.detect_change_masked(before, after, options, None)
+    }
+
+    /// [`Engine::detect_change`] with a caller's cloud or invalid mask (nonzero = masked):
+    /// masked pixels are nodata in every output and count nowhere, Otsu's histogram included.
+    pub fn detect_change_masked(
+        &self,
+        before: &BandStack,
+        after: &BandStack,
+        options: &ChangeOptions,
+        mask: Option<&Raster<u8>>,
+    ) -> Result<Computed<ChangeMaps>> {
+        let mask = mask.map(|m| mask_band(m, before.len())).transpose()?;
+        let relation = relate_dates(before, after, options.normalize)?;
+        let normalization = relation.normalization;
+        let mut job = options.classes.change_job(before, after, &normalization)?;
+        if let Some(mask) = &mask {
+            job.push_band(mask);
+        }
         let mut words = vec![0u32; before.len()];
         let pass1 = self.run(
             &job,
@@ -226,7 +239,7 @@ impl Engine {
             "change histogram",
         )?;
         let threshold = match options.threshold {
-            Threshold::Otsu => otsu(&histogram),
+            Threshold::Otsu => otsu_above_noise(&histogram, relation.noise),
             Threshold::Fixed(t) => t,
         };
         let codes_job = codes_job(&words, before.len(), threshold, options.method);
@@ -254,7 +267,7 @@ impl Engine {
                 magnitude: raster(before, magnitude, 0),
                 change: raster(before, codes, CHANGE_NODATA),
                 threshold,
-                normalization,
+                relation,
                 histogram,
             },
             execution,

@@ -107,18 +107,14 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
                 } else {
                     valid += 1;
                     let typed = change_code(before, after);
-                    let changed = match method {
-                        0 => {
-                            let enforcement = (1..=4).contains(&typed);
-                            magnitude > threshold || (enforcement && 2 * magnitude > threshold)
-                        }
-                        1 => magnitude > threshold,
-                        _ => typed != UNCHANGED,
-                    };
-                    match (changed, typed) {
-                        (false, _) => UNCHANGED,
-                        (true, UNCHANGED) => OTHER_CHANGE,
-                        (true, t) => t,
+                    let above = magnitude > threshold;
+                    match method {
+                        0 if !above => UNCHANGED,
+                        0 if typed == UNCHANGED => OTHER_CHANGE,
+                        0 => typed,
+                        1 if above => OTHER_CHANGE,
+                        1 => UNCHANGED,
+                        _ => typed,
                     }
                 };
             }

@@ -1,0 +1,221 @@
+//! Change detection on the real Taizhou pair (Landsat 7, 2000 → 2003): accuracy against the
+//! bundled sparse reference, robustness to a radiometric shift between dates, caller masks,
+//! and GPU/CPU parity on the real scene.
+
+mod common;
+
+use common::{assert_ran_on_gpu, data, gpu_engine};
+use landwatch::accuracy::{Confusion, ReferenceEncoding};
+use landwatch::change::{CHANGE_NODATA, UNCHANGED};
+use landwatch::classify::CLASS_NODATA;
+use landwatch::io::{ReadLimits, read_geotiff};
+use landwatch::{
+    BandData, BandStack, ChangeMethod, ChangeOptions, Engine, GpuOptions, Raster, Sensor,
+    TransitionMatrix,
+};
+
+/// F1 of "changed" measured with default settings when this test was written
+/// (`cargo run --release --example accuracy`); the test fails if it drops by more than 0.02.
+const TAIZHOU_F1: f64 = 0.535;
+
+fn taizhou(name: &str) -> BandStack {
+    let sensor = Sensor::landsat_dn();
+    let mut stack = read_geotiff(
+        data(&format!("landsat_taizhou/{name}")),
+        &ReadLimits::default(),
+    )
+    .unwrap()
+    .into_stack(&sensor.bands)
+    .unwrap();
+    stack.set_radiometry(sensor.radiometry).unwrap();
+    stack
+}
+
+fn reference() -> Vec<u8> {
+    let r = read_geotiff(
+        data("landsat_taizhou/Taizhou_reference_0unlabelled_1unchanged_2changed.tif"),
+        &ReadLimits::default(),
+    )
+    .unwrap();
+    match r.bands.into_iter().next() {
+        Some(BandData::U8(v)) => v,
+        other => panic!("unexpected reference band {other:?}"),
+    }
+}
+
+fn changed_share(change: &[u8]) -> f64 {
+    let valid = change.iter().filter(|&&c| c != CHANGE_NODATA).count();
+    let changed = change
+        .iter()
+        .filter(|&&c| c != CHANGE_NODATA && c != UNCHANGED)
+        .count();
+    changed as f64 / valid as f64
+}
+
+#[test]
+fn default_settings_keep_their_measured_f1_on_taizhou() {
+    let run = Engine::cpu()
+        .detect_change(
+            &taizhou("Taizhou_t1.tif"),
+            &taizhou("Taizhou_t2.tif"),
+            &ChangeOptions::new(),
+        )
+        .unwrap();
+    let sparse = ReferenceEncoding::Sparse {
+        unchanged: 1,
+        changed: 2,
+    };
+    let score = Confusion::score(&run.output.change.data, &reference(), sparse).unwrap();
+    assert_eq!(
+        score.true_positive + score.false_negative,
+        4227,
+        "the reference labels 4,227 changed pixels"
+    );
+    assert_eq!(score.true_negative + score.false_positive, 17163);
+    assert!(
+        score.f1() >= TAIZHOU_F1 - 0.02,
+        "F1 fell to {:.3} (pinned {TAIZHOU_F1})",
+        score.f1()
+    );
+    // The peer pipeline's best F1 on this scene is 0.278 (ΔNDVI, raw mask).
+    assert!(score.f1() > 0.278);
+}
+
+/// A second date that differs only radiometrically (a brighter, lower-contrast season) must
+/// not light up once normalized, and does without normalization.
+#[test]
+fn a_radiometric_shift_between_dates_does_not_light_up() {
+    let before = taizhou("Taizhou_t1.tif");
+    let mut shifted = before.clone();
+    let gains = [0.8, 0.85, 0.9, 1.3, 1.2, 1.1];
+    let offsets = [25.0, 20.0, 15.0, -5.0, 8.0, 4.0];
+    let bands: Vec<landwatch::Band> = shifted
+        .bands()
+        .iter()
+        .zip(gains.iter().zip(offsets))
+        .map(|(band, (&g, o))| {
+            let BandData::U8(v) = &band.data else {
+                panic!("Taizhou is u8")
+            };
+            let data = v
+                .iter()
+                .map(|&x| (f64::from(x) * g + o).round().clamp(0.0, 255.0) as u8)
+                .collect();
+            landwatch::Band {
+                data: BandData::U8(data),
+                ..band.clone()
+            }
+        })
+        .collect();
+    let georef = shifted.georef;
+    shifted = BandStack::new(before.width(), before.height(), bands).unwrap();
+    shifted.georef = georef;
+
+    let engine = Engine::cpu();
+    let normalized = engine
+        .detect_change(&before, &shifted, &ChangeOptions::new())
+        .unwrap();
+    let raw = engine
+        .detect_change(
+            &before,
+            &shifted,
+            &ChangeOptions {
+                normalize: false,
+                threshold: landwatch::Threshold::Fixed(normalized.output.threshold.max(23)),
+                ..ChangeOptions::new()
+            },
+        )
+        .unwrap();
+    let (n, r) = (
+        changed_share(&normalized.output.change.data),
+        changed_share(&raw.output.change.data),
+    );
+    assert!(n < 0.01, "{:.1}% changed after normalization", 100.0 * n);
+    assert!(
+        r > 0.5,
+        "without normalization only {:.1}% lit up",
+        100.0 * r
+    );
+}
+
+#[test]
+fn masked_pixels_are_nodata_and_count_nowhere() {
+    let (before, after) = (taizhou("Taizhou_t1.tif"), taizhou("Taizhou_t2.tif"));
+    let (w, h) = (before.width(), before.height());
+    // Mask the left half, as a cloud would.
+    let mask = Raster {
+        width: w,
+        height: h,
+        data: (0..w * h).map(|i| u8::from(i % w < w / 2)).collect(),
+        nodata: 255,
+        georef: before.georef,
+    };
+    let engines = [Some(Engine::cpu()), gpu_engine(GpuOptions::default())];
+    let mut outputs = Vec::new();
+    for engine in engines.iter().flatten() {
+        let run = engine
+            .detect_change_masked(&before, &after, &ChangeOptions::new(), Some(&mask))
+            .unwrap();
+        let out = run.output;
+        for (i, &m) in mask.data.iter().enumerate() {
+            if m != 0 {
+                assert_eq!(out.change.data[i], CHANGE_NODATA);
+                assert_eq!(out.class_before.data[i], CLASS_NODATA);
+            } else {
+                assert_ne!(out.change.data[i], CHANGE_NODATA);
+            }
+        }
+        let counted: u64 = out.histogram.iter().map(|&c| u64::from(c)).sum();
+        assert_eq!(
+            counted,
+            (w * h - w / 2 * h) as u64,
+            "histogram counts masked pixels"
+        );
+        let t = TransitionMatrix::from_classes(&out.class_before, &out.class_after).unwrap();
+        let total: u64 = t.pixels.iter().flatten().sum();
+        assert_eq!(total, counted);
+        // 30 m pixels on EPSG:32651: the matrix reports m².
+        assert_eq!(t.pixel_area_m2, Some(900.0));
+        outputs.push(out.change.data);
+    }
+    if outputs.len() == 2 {
+        assert_eq!(
+            outputs[0], outputs[1],
+            "GPU and CPU differ on the masked scene"
+        );
+    }
+}
+
+#[test]
+fn gpu_and_cpu_agree_bit_for_bit_on_the_real_scene() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let (before, after) = (taizhou("Taizhou_t1.tif"), taizhou("Taizhou_t2.tif"));
+    for method in [
+        ChangeMethod::Combined,
+        ChangeMethod::ChangeVector,
+        ChangeMethod::PostClassification,
+    ] {
+        let options = ChangeOptions {
+            method,
+            ..ChangeOptions::new()
+        };
+        let g = gpu.detect_change(&before, &after, &options).unwrap();
+        let c = Engine::cpu()
+            .detect_change(&before, &after, &options)
+            .unwrap();
+        assert_ran_on_gpu(&g.execution);
+        assert_eq!(g.output.threshold, c.output.threshold);
+        assert_eq!(g.output.histogram, c.output.histogram);
+        assert!(
+            g.output.change.data == c.output.change.data,
+            "{method:?} codes differ"
+        );
+        assert!(g.output.class_before.data == c.output.class_before.data);
+        assert!(g.output.class_after.data == c.output.class_after.data);
+        let tg = TransitionMatrix::from_classes(&g.output.class_before, &g.output.class_after);
+        let tc = TransitionMatrix::from_classes(&c.output.class_before, &c.output.class_after);
+        assert_eq!(tg.unwrap(), tc.unwrap());
+    }
+}
