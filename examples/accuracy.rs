@@ -12,7 +12,7 @@
 
 use landwatch::accuracy::{Confusion, ReferenceEncoding};
 use landwatch::io::{ReadLimits, read_geotiff};
-use landwatch::{Backend, BandData, ChangeMethod, ChangeOptions, Engine, Sensor};
+use landwatch::{Backend, BandData, ChangeMethod, ChangeOptions, DifferencedIndex, Engine, Sensor};
 use std::path::PathBuf;
 
 fn main() -> landwatch::Result<()> {
@@ -63,6 +63,15 @@ fn main() -> landwatch::Result<()> {
         ("combined (default)", ChangeMethod::Combined),
         ("change vector", ChangeMethod::ChangeVector),
         ("post-classification", ChangeMethod::PostClassification),
+        (
+            "dNDVI",
+            ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
+        ),
+        ("dBSI", ChangeMethod::IndexDifference(DifferencedIndex::Bsi)),
+        (
+            "dNDBI",
+            ChangeMethod::IndexDifference(DifferencedIndex::Ndbi),
+        ),
     ] {
         let options = ChangeOptions {
             method,

@@ -7,7 +7,8 @@
 // consts: [0..5) class thresholds, [5],[6] first-date shifts, [7],[8] second-date shifts,
 //         [9],[10] the quantization factors of the two dates.
 // iconsts: [0..6) per-band gains (Q12), [6..12) per-band offsets (Q12 of quantized units),
-//          [12] nb, the number of bands in the change vector.
+//          [12] nb, the number of bands in the change vector, [13] the change measure,
+//          [14], [15] the dates' radiometric offsets in quantized units.
 //
 // The magnitude is computed in integers, so it is exact and equal on every backend: samples
 // are quantized (round(x·q)), the second date is mapped onto the first by the relative
@@ -34,17 +35,63 @@ fn isqrt(m: u32) -> u32 {
     return s;
 }
 
-fn change_magnitude(i: u32, nb: u32) -> u32 {
+// Normalized difference of two integer sums in thousandths, truncated toward zero; None
+// (returned as 0x7fffffff) when the denominator is not positive.
+const UNDEFINED: i32 = 0x7fffffff;
+
+fn nd_thousandths(p: i32, m: i32) -> i32 {
+    let den = p + m;
+    if den <= 0 {
+        return UNDEFINED;
+    }
+    return ((p - m) * 1000) / den;
+}
+
+// The measure of change between the dates in thousandths: |ΔND| of the chosen index over
+// the value arrays (blue, green, red, nir, swir1 at 0..5).
+fn index_change(kind: i32, b: array<i32, 6>, a: array<i32, 6>) -> u32 {
+    var before = UNDEFINED;
+    var after = UNDEFINED;
+    switch kind {
+        case 1: {
+            before = nd_thousandths(b[3], b[2]);
+            after = nd_thousandths(a[3], a[2]);
+        }
+        case 2: {
+            before = nd_thousandths(b[4] + b[2], b[3] + b[0]);
+            after = nd_thousandths(a[4] + a[2], a[3] + a[0]);
+        }
+        default: {
+            before = nd_thousandths(b[4], b[3]);
+            after = nd_thousandths(a[4], a[3]);
+        }
+    }
+    if before == UNDEFINED || after == UNDEFINED {
+        return 0u;
+    }
+    return min(u32(abs(after - before)), 65535u);
+}
+
+// The change measure of pixel i: iconsts[13] = 0 change-vector magnitude, 1 |ΔNDVI|,
+// 2 |ΔBSI|, 3 |ΔNDBI| (thousandths). Values are quantized, shifted by the date's integer
+// offset (iconsts[14], [15]) and the second date mapped onto the first.
+fn change_measure(i: u32, nb: u32) -> u32 {
     let k = params.consts;
+    var b: array<i32, 6>;
+    var a: array<i32, 6>;
     var m2 = 0u;
     for (var j = 0u; j < nb; j++) {
-        let before = quantize(load(j, i), k[9]);
-        let after = quantize(load(nb + j, i), k[10]);
-        let mapped = (params.iconsts[j] * after + params.iconsts[6u + j]) >> 12u;
-        let d = clamp(mapped - before, -MAX_DIFFERENCE, MAX_DIFFERENCE);
+        b[j] = quantize(load(j, i), k[9]) + params.iconsts[14];
+        let after = quantize(load(nb + j, i), k[10]) + params.iconsts[15];
+        a[j] = (params.iconsts[j] * after + params.iconsts[6u + j]) >> 12u;
+        let d = clamp(a[j] - b[j], -MAX_DIFFERENCE, MAX_DIFFERENCE);
         m2 += u32(d * d);
     }
-    return isqrt(m2);
+    let kind = params.iconsts[13];
+    if kind == 0 {
+        return isqrt(m2);
+    }
+    return index_change(kind, b, a);
 }
 
 @compute @workgroup_size(256)
@@ -70,7 +117,7 @@ fn change_main(
         }
         var word = CLASS_NODATA | (CLASS_NODATA << 8u);
         if before != CLASS_NODATA && after != CLASS_NODATA && extra_valid {
-            word = before | (after << 8u) | (change_magnitude(i, nb) << 16u);
+            word = before | (after << 8u) | (change_measure(i, nb) << 16u);
             n_valid = 1u;
         }
         change_out[i] = word;

@@ -86,16 +86,41 @@ pub enum ChangeMethod {
     /// Change vector analysis alone: changed (code 5) when the magnitude exceeds the
     /// threshold, untyped.
     ChangeVector,
+    /// Index differencing: changed (code 5) when |Δindex| of NDVI, BSI or NDBI, in
+    /// thousandths, exceeds the threshold, untyped.
+    IndexDifference(DifferencedIndex),
     /// Post-classification comparison: changed when the class differs.
     PostClassification,
 }
 
+/// The indices that index differencing can difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DifferencedIndex {
+    /// ΔNDVI: vegetation loss or gain.
+    Ndvi,
+    /// ΔBSI: bare soil appearing or disappearing.
+    Bsi,
+    /// ΔNDBI: built-up surfaces appearing or disappearing.
+    Ndbi,
+}
+
 impl ChangeMethod {
+    /// Pass 2's method code (`shaders/change_codes.wgsl`).
     pub(crate) fn code(self) -> i32 {
         match self {
             ChangeMethod::Combined => 0,
-            ChangeMethod::ChangeVector => 1,
+            ChangeMethod::ChangeVector | ChangeMethod::IndexDifference(_) => 1,
             ChangeMethod::PostClassification => 2,
+        }
+    }
+
+    /// Pass 1's change measure (`change_measure` in `shaders/change.wgsl`).
+    pub(crate) fn measure(self) -> i32 {
+        match self {
+            ChangeMethod::IndexDifference(DifferencedIndex::Ndvi) => 1,
+            ChangeMethod::IndexDifference(DifferencedIndex::Bsi) => 2,
+            ChangeMethod::IndexDifference(DifferencedIndex::Ndbi) => 3,
+            _ => 0,
         }
     }
 }
@@ -107,10 +132,13 @@ impl std::str::FromStr for ChangeMethod {
             "combined" => Ok(ChangeMethod::Combined),
             "cva" | "change-vector" => Ok(ChangeMethod::ChangeVector),
             "postclass" | "post-classification" => Ok(ChangeMethod::PostClassification),
+            "dndvi" => Ok(ChangeMethod::IndexDifference(DifferencedIndex::Ndvi)),
+            "dbsi" => Ok(ChangeMethod::IndexDifference(DifferencedIndex::Bsi)),
+            "dndbi" => Ok(ChangeMethod::IndexDifference(DifferencedIndex::Ndbi)),
             _ => Err(Error::UnknownName {
                 kind: "change method",
                 name: s.into(),
-                known: "combined, cva, postclass".into(),
+                known: "combined, cva, postclass, dndvi, dbsi, dndbi".into(),
             }),
         }
     }
@@ -281,6 +309,14 @@ fn quantization(stack: &BandStack) -> f64 {
     }
 }
 
+/// A date's radiometric offset in quantized units, so that `round(dn·q) + offset` is
+/// proportional to reflectance.
+fn quantized_offset(stack: &BandStack) -> i32 {
+    (stack.radiometry.offset_in_dn() * quantization(stack))
+        .round()
+        .clamp(-1e9, 1e9) as i32
+}
+
 /// The roles of the change vector: the five classification bands, plus SWIR2 when both dates
 /// carry it.
 fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
@@ -309,19 +345,20 @@ pub struct DateRelation {
 /// same integers.
 pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<DateRelation> {
     let roles = change_roles(before, after);
-    let (qb, qa) = (quantization(before), quantization(after));
-    let sample = |stack: &BandStack, role, i: usize, q: f64| -> Option<f64> {
+    let sample = |stack: &BandStack, role, i: usize| -> Option<f64> {
         let band = stack.band(role)?;
         let v = band.data.get_f32(i);
         let nodata = band.nodata.is_some_and(|nd| v == nd as f32);
-        (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round())
+        let q = quantization(stack);
+        let offset = f64::from(quantized_offset(stack));
+        (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round() + offset)
     };
     let step = (before.len() / 200_000).max(1);
     let mut pairs: Vec<Vec<(f64, f64)>> = Vec::new();
     for i in (0..before.len()).step_by(step) {
         let px: Option<Vec<(f64, f64)>> = roles
             .iter()
-            .map(|&r| Some((sample(before, r, i, qb)?, sample(after, r, i, qa)?)))
+            .map(|&r| Some((sample(before, r, i)?, sample(after, r, i)?)))
             .collect();
         if let Some(px) = px {
             pairs.push(px);
@@ -392,6 +429,7 @@ impl ClassThresholds {
         before: &'a BandStack,
         after: &'a BandStack,
         normalization: &Normalization,
+        method: ChangeMethod,
     ) -> Result<PixelJob<'a>> {
         use crate::classify::slot_const::*;
         check_same_grid(before, after)?;
@@ -408,6 +446,9 @@ impl ClassThresholds {
         job.params.iconsts[..6].copy_from_slice(&normalization.gain_q12);
         job.params.iconsts[6..12].copy_from_slice(&normalization.offset_q12);
         job.params.iconsts[12] = roles.len() as i32;
+        job.params.iconsts[13] = method.measure();
+        job.params.iconsts[14] = quantized_offset(before);
+        job.params.iconsts[15] = quantized_offset(after);
         Ok(job)
     }
 }

@@ -29,7 +29,8 @@ pub mod sensor;
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};
 pub use change::{
-    ChangeMaps, ChangeMethod, ChangeOptions, DateRelation, Threshold, TransitionMatrix,
+    ChangeMaps, ChangeMethod, ChangeOptions, DateRelation, DifferencedIndex, Threshold,
+    TransitionMatrix,
 };
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};

@@ -12,7 +12,8 @@ mod common;
 use common::{Rng, assert_ran_on_gpu, gpu_engine};
 use landwatch::{
     Band, BandData, BandRole, BandStack, ChangeMethod, ChangeOptions, ClassThresholds, DataType,
-    Engine, GpuOptions, INDEX_NODATA, Radiometry, SpectralIndex, Threshold, TransitionMatrix,
+    DifferencedIndex, Engine, GpuOptions, INDEX_NODATA, Radiometry, SpectralIndex, Threshold,
+    TransitionMatrix,
 };
 
 const SIZES: [(usize, usize); 6] = [(1, 1), (3, 1), (17, 15), (256, 1), (257, 3), (301, 233)];
@@ -201,6 +202,9 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
         ChangeMethod::Combined,
         ChangeMethod::ChangeVector,
         ChangeMethod::PostClassification,
+        ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
+        ChangeMethod::IndexDifference(DifferencedIndex::Bsi),
+        ChangeMethod::IndexDifference(DifferencedIndex::Ndbi),
     ];
     for &(w, h) in sizes {
         for dtype in TYPES {

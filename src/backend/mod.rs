@@ -8,8 +8,8 @@ pub mod cpu;
 pub mod gpu;
 
 use crate::change::{
-    CHANGE_NODATA, ChangeMaps, ChangeOptions, Threshold, codes_job, mask_band, otsu_above_noise,
-    relate_dates,
+    CHANGE_NODATA, ChangeMaps, ChangeOptions, Threshold, codes_job, mask_band, otsu,
+    otsu_above_noise, relate_dates,
 };
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
@@ -210,7 +210,9 @@ impl Engine {
         let mask = mask.map(|m| mask_band(m, before.len())).transpose()?;
         let relation = relate_dates(before, after, options.normalize)?;
         let normalization = relation.normalization;
-        let mut job = options.classes.change_job(before, after, &normalization)?;
+        let mut job = options
+            .classes
+            .change_job(before, after, &normalization, options.method)?;
         if let Some(mask) = &mask {
             job.push_band(mask);
         }
@@ -239,7 +241,11 @@ impl Engine {
             "change histogram",
         )?;
         let threshold = match options.threshold {
-            Threshold::Otsu => otsu_above_noise(&histogram, relation.noise),
+            // The noise level is measured on the change vector, so it floors only that measure.
+            Threshold::Otsu if options.method.measure() == 0 => {
+                otsu_above_noise(&histogram, relation.noise)
+            }
+            Threshold::Otsu => otsu(&histogram),
             Threshold::Fixed(t) => t,
         };
         let codes_job = codes_job(&words, before.len(), threshold, options.method);

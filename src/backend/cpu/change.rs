@@ -26,6 +26,27 @@ fn isqrt(m: u32) -> u32 {
     s
 }
 
+/// A normalized difference of two integer sums in thousandths, truncated toward zero; `None`
+/// when the denominator is not positive (WGSL twin: `nd_thousandths`).
+fn nd_thousandths(p: i32, m: i32) -> Option<i32> {
+    let den = p.wrapping_add(m);
+    (den > 0).then(|| p.wrapping_sub(m).wrapping_mul(1000) / den)
+}
+
+/// |ΔND| in thousandths of the index `kind` (1 NDVI, 2 BSI, 3 NDBI) over blue, green, red,
+/// NIR, SWIR1 values; 0 where either date's index is undefined.
+fn index_change(kind: i32, b: &[i32; 6], a: &[i32; 6]) -> u32 {
+    let nd = |v: &[i32; 6]| match kind {
+        1 => nd_thousandths(v[3], v[2]),
+        2 => nd_thousandths(v[4].wrapping_add(v[2]), v[3].wrapping_add(v[0])),
+        _ => nd_thousandths(v[4], v[3]),
+    };
+    match (nd(b), nd(a)) {
+        (Some(before), Some(after)) => after.wrapping_sub(before).unsigned_abs().min(65535),
+        _ => 0,
+    }
+}
+
 /// `round(x·q)` clamped to ±1e9 and converted, like `quantize` in the WGSL kernel.
 #[inline]
 fn quantize(x: f32, q: f32) -> i32 {
@@ -48,17 +69,22 @@ pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) 
         let date = |first: usize| [0, 1, 2, 3, 4].map(|b| s[first + b][i]);
         let before = class_code(k, date(0), k[c::SHIFT2], k[c::SHIFT4]);
         let after = class_code(k, date(nb), k[c::AFTER_SHIFT2], k[c::AFTER_SHIFT4]);
+        let (mut b, mut a) = ([0i32; 6], [0i32; 6]);
         let mut m2 = 0u32;
         for j in 0..nb {
-            let b = quantize(s[j][i], qb);
-            let a = quantize(s[nb + j][i], qa);
-            let mapped = g[j].wrapping_mul(a).wrapping_add(g[6 + j]) >> 12;
-            let d = mapped
-                .wrapping_sub(b)
+            b[j] = quantize(s[j][i], qb).wrapping_add(g[14]);
+            let after = quantize(s[nb + j][i], qa).wrapping_add(g[15]);
+            a[j] = g[j].wrapping_mul(after).wrapping_add(g[6 + j]) >> 12;
+            let d = a[j]
+                .wrapping_sub(b[j])
                 .clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
             m2 += (d * d) as u32;
         }
-        *o = u32::from(before) | u32::from(after) << 8 | isqrt(m2) << 16;
+        let measure = match g[13] {
+            0 => isqrt(m2),
+            kind => index_change(kind, &b, &a),
+        };
+        *o = u32::from(before) | u32::from(after) << 8 | measure << 16;
     }
     chunk.valid.iter().map(|&v| u64::from(v)).sum()
 }
