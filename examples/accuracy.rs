@@ -4,14 +4,17 @@
 //! ```text
 //! cargo run --release --example accuracy                       # bundled Taizhou pair
 //! cargo run --release --example accuracy -- --before T1.tif --after T2.tif \
-//!     --reference REF.tif --dense [--sensor NAME]
+//!     --reference REF.tif --dense [--sensor NAME] [--write DIR]
 //! ```
+//!
+//! `--write DIR` also writes each method's change codes as `DIR/change_<method>.tif`, for
+//! scoring with the peer pipeline's post-processing (`scripts/accuracy.sh`).
 //!
 //! The bundled Taizhou reference is sparse (0 unlabelled, 1 unchanged, 2 changed); `--dense`
 //! scores every pixel of a 0/1 reference such as OSCD's.
 
 use landwatch::accuracy::{Confusion, ReferenceEncoding};
-use landwatch::io::{ReadLimits, read_geotiff};
+use landwatch::io::{ReadLimits, read_geotiff, write_geotiff};
 use landwatch::{Backend, BandData, ChangeMethod, ChangeOptions, DifferencedIndex, Engine, Sensor};
 use std::path::PathBuf;
 
@@ -26,6 +29,7 @@ fn main() -> landwatch::Result<()> {
         changed: 2,
     };
     let mut backend = Backend::Auto;
+    let mut write: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_default();
@@ -36,6 +40,7 @@ fn main() -> landwatch::Result<()> {
             "--sensor" => sensor = Sensor::preset(&value())?,
             "--backend" => backend = value().parse()?,
             "--dense" => encoding = ReferenceEncoding::Dense,
+            "--write" => write = Some(value().into()),
             other => {
                 eprintln!("unknown option {other}");
                 std::process::exit(2);
@@ -55,21 +60,22 @@ fn main() -> landwatch::Result<()> {
         std::process::exit(2);
     };
     let engine = Engine::new(backend);
+    println!("combined is the default; thresholds by Otsu (floored at 3x the noise level)");
     println!(
         "{:<22} {:>9} {:>7} {:>7} {:>7} {:>7}",
         "method", "threshold", "P", "R", "F1", "IoU"
     );
     for (name, method) in [
-        ("combined (default)", ChangeMethod::Combined),
-        ("change vector", ChangeMethod::ChangeVector),
-        ("post-classification", ChangeMethod::PostClassification),
+        ("combined", ChangeMethod::Combined),
+        ("cva", ChangeMethod::ChangeVector),
+        ("postclass", ChangeMethod::PostClassification),
         (
-            "dNDVI",
+            "dndvi",
             ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
         ),
-        ("dBSI", ChangeMethod::IndexDifference(DifferencedIndex::Bsi)),
+        ("dbsi", ChangeMethod::IndexDifference(DifferencedIndex::Bsi)),
         (
-            "dNDBI",
+            "dndbi",
             ChangeMethod::IndexDifference(DifferencedIndex::Ndbi),
         ),
     ] {
@@ -79,6 +85,13 @@ fn main() -> landwatch::Result<()> {
         };
         let run = engine.detect_change(&before, &after, &options)?;
         let c = Confusion::score(&run.output.change.data, &truth, encoding)?;
+        if let Some(dir) = &write {
+            std::fs::create_dir_all(dir).map_err(|source| landwatch::Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            write_geotiff(dir.join(format!("change_{name}.tif")), &run.output.change)?;
+        }
         println!(
             "{:<22} {:>9} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
             name,
