@@ -1,6 +1,7 @@
 // Bi-temporal change, pass 1, fused: one read of both dates' bands gives, per pixel, the class
-// before, the class after and the change-vector magnitude, packed as bytes 0 and 1 and the
-// high half of a word. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
+// before, the class after, the change-vector direction and the change measure, packed in one
+// word: bits 0-3 class before, 4-7 class after (15 = nodata), 8-13 the direction sector (bit j
+// set when band j increased), 16-31 the measure. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
 //
 // Slots: first date 0..nb (blue, green, red, nir, swir1[, swir2]), second date nb..2nb,
 // then optionally the caller's mask (nodata = masked).
@@ -72,26 +73,32 @@ fn index_change(kind: i32, b: array<i32, 6>, a: array<i32, 6>) -> u32 {
     return min(u32(abs(after - before)), 65535u);
 }
 
-// The change measure of pixel i: iconsts[13] = 0 change-vector magnitude, 1 |ΔNDVI|,
-// 2 |ΔBSI|, 3 |ΔNDBI| (thousandths). Values are quantized, shifted by the date's integer
-// offset (iconsts[14], [15]) and the second date mapped onto the first.
+// The direction sector and change measure of pixel i, packed as bits 8-13 and 16-31:
+// iconsts[13] = 0 change-vector magnitude, 1 |ΔNDVI|, 2 |ΔBSI|, 3 |ΔNDBI| (thousandths).
+// Values are quantized, shifted by the date's integer offset (iconsts[14], [15]) and the
+// second date mapped onto the first.
 fn change_measure(i: u32, nb: u32) -> u32 {
     let k = params.consts;
     var b: array<i32, 6>;
     var a: array<i32, 6>;
     var m2 = 0u;
+    var direction = 0u;
     for (var j = 0u; j < nb; j++) {
         b[j] = quantize(load(j, i), k[9]) + params.iconsts[14];
         let after = quantize(load(nb + j, i), k[10]) + params.iconsts[15];
         a[j] = (params.iconsts[j] * after + params.iconsts[6u + j]) >> 12u;
         let d = clamp(a[j] - b[j], -MAX_DIFFERENCE, MAX_DIFFERENCE);
         m2 += u32(d * d);
+        direction |= select(0u, 1u << j, d > 0);
     }
     let kind = params.iconsts[13];
+    var measure = 0u;
     if kind == 0 {
-        return isqrt(m2);
+        measure = isqrt(m2);
+    } else {
+        measure = index_change(kind, b, a);
     }
-    return index_change(kind, b, a);
+    return (direction << 8u) | (measure << 16u);
 }
 
 @compute @workgroup_size(256)
@@ -115,9 +122,9 @@ fn change_main(
         for (var j = 2u * nb; j < params.n_slots; j++) {
             extra_valid = extra_valid && is_valid(j, load(j, i));
         }
-        var word = CLASS_NODATA | (CLASS_NODATA << 8u);
+        var word = 15u | (15u << 4u);
         if before != CLASS_NODATA && after != CLASS_NODATA && extra_valid {
-            word = before | (after << 8u) | (change_measure(i, nb) << 16u);
+            word = before | (after << 4u) | change_measure(i, nb);
             n_valid = 1u;
         }
         change_out[i] = word;

@@ -27,9 +27,9 @@ fn transition_code(before: u32, after: u32) -> u32 {
 }
 
 fn change_code(word: u32) -> u32 {
-    let before = word & 0xffu;
-    let after = (word >> 8u) & 0xffu;
-    if before == 255u || after == 255u {
+    let before = word & 0xfu;
+    let after = (word >> 4u) & 0xfu;
+    if before == 15u || after == 15u {
         return 255u;
     }
     let magnitude = word >> 16u;

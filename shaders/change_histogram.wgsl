@@ -14,7 +14,7 @@ fn change_histogram_main(
     var n_valid = 0u;
     if i < params.count {
         let word = load_word(0u, i);
-        if (word & 0xffu) != 255u {
+        if (word & 0xfu) != 15u {
             atomicAdd(&histogram[word >> 16u], 1u);
             n_valid = 1u;
         }

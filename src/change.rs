@@ -206,8 +206,14 @@ pub struct ChangeMaps {
     pub class_before: Raster<u8>,
     /// Land-cover classes of the second date.
     pub class_after: Raster<u8>,
-    /// Change-vector magnitude in quantized units (0 where nodata).
+    /// The change measure: the change-vector magnitude in quantized units, or |Δindex| in
+    /// thousandths for index differencing (0 where nodata).
     pub magnitude: Raster<u16>,
+    /// Change-vector direction as a sector code: bit j is set when band j (blue, green, red,
+    /// NIR, SWIR1, SWIR2) increased from the first date to the second (255 = nodata). For
+    /// example 0b001000 is a NIR gain alone (vegetation growth), 0b110111 brightening of all
+    /// but NIR (clearing to bare soil or construction).
+    pub direction: Raster<u8>,
     /// Change codes.
     pub change: Raster<u8>,
     /// The magnitude threshold used (chosen by Otsu or given).

@@ -219,3 +219,35 @@ fn gpu_and_cpu_agree_bit_for_bit_on_the_real_scene() {
         assert_eq!(tg.unwrap(), tc.unwrap());
     }
 }
+
+/// A pure NIR gain of 0.2 reflectance: the vector points along NIR alone and its magnitude is
+/// 2,000 in units of 1e-4 reflectance, on both backends.
+#[test]
+fn direction_and_magnitude_of_a_known_change() {
+    use landwatch::{Band, BandRole};
+    let n = 1000;
+    let stack = |nir: f32| {
+        let values = [0.05, 0.08, 0.06, nir, 0.15, 0.1];
+        let bands = BandRole::ALL
+            .iter()
+            .zip(values)
+            .map(|(&r, v)| Band::new(r, BandData::F32(vec![v; n])))
+            .collect();
+        BandStack::new(n, 1, bands).unwrap()
+    };
+    let options = ChangeOptions {
+        normalize: false,
+        ..ChangeOptions::new()
+    };
+    let engines = [Some(Engine::cpu()), gpu_engine(GpuOptions::default())];
+    for engine in engines.iter().flatten() {
+        let out = engine
+            .detect_change(&stack(0.2), &stack(0.4), &options)
+            .unwrap()
+            .output;
+        assert!(out.direction.data.iter().all(|&d| d == 0b001000));
+        assert!(out.magnitude.data.iter().all(|&m| m == 2000));
+        // Vegetation on both dates (NDVI 0.54 → 0.74): typed as other change, not unchanged.
+        assert!(out.class_before.data.iter().all(|&c| c == 2));
+    }
+}

@@ -240,6 +240,11 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
                             &format!("{what} class_after"),
                         );
                         assert_same(
+                            &g.direction.data,
+                            &c.direction.data,
+                            &format!("{what} direction"),
+                        );
+                        assert_same(
                             &g.magnitude.data,
                             &c.magnitude.data,
                             &format!("{what} magnitude"),

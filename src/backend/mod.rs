@@ -260,16 +260,31 @@ impl Engine {
         let BandData::U32(words) = words else {
             unreachable!("pass-1 words are u32")
         };
-        let unpack = |shift: u32| words.iter().map(|&w| (w >> shift) as u8).collect();
+        // Pass-1 words: class before (bits 0-3), class after (4-7), 15 = nodata; direction
+        // sector (8-13); measure (16-31).
+        let nodata = cpu::change::NODATA_CLASS;
+        let class = |shift: u32| {
+            let class_of = |w: u32| match (w >> shift) & 0xf {
+                c if c == nodata => CLASS_NODATA,
+                c => c as u8,
+            };
+            words.iter().map(|&w| class_of(w)).collect()
+        };
+        let valid = |w: u32| w & 0xf != nodata;
         let magnitude = words.iter().map(|&w| (w >> 16) as u16).collect();
+        let direction = words
+            .iter()
+            .map(|&w| if valid(w) { (w >> 8 & 0x3f) as u8 } else { 255 })
+            .collect();
         let execution = [pass_histogram, pass2]
             .into_iter()
             .find(|e| e.fallback.is_some())
             .unwrap_or(pass1);
         Ok(Computed {
             output: ChangeMaps {
-                class_before: raster(before, unpack(0), CLASS_NODATA),
-                class_after: raster(before, unpack(8), CLASS_NODATA),
+                class_before: raster(before, class(0), CLASS_NODATA),
+                class_after: raster(before, class(4), CLASS_NODATA),
+                direction: raster(before, direction, 255),
                 magnitude: raster(before, magnitude, 0),
                 change: raster(before, codes, CHANGE_NODATA),
                 threshold,

@@ -4,12 +4,18 @@
 use super::Chunk;
 use super::classify::class_code;
 use crate::change::{CHANGE_NODATA, OTHER_CHANGE, UNCHANGED, change_code};
-use crate::classify::{CLASS_NODATA, slot_const as c};
+use crate::classify::slot_const as c;
 use crate::pixel::{PixelJob, PixelParams};
 use rayon::prelude::*;
 
 /// Largest per-band difference, so that six squares fit a u32.
 const MAX_DIFFERENCE: i32 = 23170;
+
+/// The 4-bit class value that marks nodata in a pass-1 word.
+pub(crate) const NODATA_CLASS: u32 = 15;
+
+/// The pass-1 word of a nodata pixel.
+const NODATA_WORD: u32 = NODATA_CLASS | NODATA_CLASS << 4;
 
 /// Bins of the magnitude histogram: one per possible u16 magnitude.
 pub(crate) const HISTOGRAM_BINS: usize = 65536;
@@ -63,7 +69,7 @@ pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) 
     let (qb, qa) = (k[c::QUANTIZE_BEFORE], k[c::QUANTIZE_AFTER]);
     for (i, o) in out.iter_mut().enumerate() {
         if !chunk.valid[i] {
-            *o = u32::from(CLASS_NODATA) | u32::from(CLASS_NODATA) << 8;
+            *o = NODATA_WORD;
             continue;
         }
         let date = |first: usize| [0, 1, 2, 3, 4].map(|b| s[first + b][i]);
@@ -71,6 +77,7 @@ pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) 
         let after = class_code(k, date(nb), k[c::AFTER_SHIFT2], k[c::AFTER_SHIFT4]);
         let (mut b, mut a) = ([0i32; 6], [0i32; 6]);
         let mut m2 = 0u32;
+        let mut direction = 0u32;
         for j in 0..nb {
             b[j] = quantize(s[j][i], qb).wrapping_add(g[14]);
             let after = quantize(s[nb + j][i], qa).wrapping_add(g[15]);
@@ -79,12 +86,13 @@ pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) 
                 .wrapping_sub(b[j])
                 .clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
             m2 += (d * d) as u32;
+            direction |= u32::from(d > 0) << j;
         }
         let measure = match g[13] {
             0 => isqrt(m2),
             kind => index_change(kind, &b, &a),
         };
-        *o = u32::from(before) | u32::from(after) << 8 | measure << 16;
+        *o = u32::from(before) | u32::from(after) << 4 | direction << 8 | measure << 16;
     }
     chunk.valid.iter().map(|&v| u64::from(v)).sum()
 }
@@ -97,7 +105,7 @@ pub(crate) fn magnitude_histogram(words: &[u32]) -> Vec<u32> {
             || vec![0u32; HISTOGRAM_BINS],
             |mut h, chunk| {
                 for &w in chunk {
-                    if w & 0xff != u32::from(CLASS_NODATA) {
+                    if w & 0xf != NODATA_CLASS {
                         h[(w >> 16) as usize] += 1;
                     }
                 }
@@ -127,8 +135,8 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
         .map(|(out, words)| {
             let mut valid = 0;
             for (o, &w) in out.iter_mut().zip(words) {
-                let (before, after, magnitude) = ((w & 0xff) as u8, (w >> 8 & 0xff) as u8, w >> 16);
-                *o = if before == CLASS_NODATA || after == CLASS_NODATA {
+                let (before, after, magnitude) = ((w & 0xf) as u8, (w >> 4 & 0xf) as u8, w >> 16);
+                *o = if u32::from(before) == NODATA_CLASS || u32::from(after) == NODATA_CLASS {
                     CHANGE_NODATA
                 } else {
                     valid += 1;
