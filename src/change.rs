@@ -344,11 +344,11 @@ pub struct DateRelation {
     pub noise: f64,
 }
 
-/// Estimates how the two dates relate: a subsample of at most 200,000 valid pixels, the 30%
-/// with the smallest change vector, then (when `fit`) a per-band least-squares line of the
-/// second date onto the first, refitted once on the 30% that fit best. The noise level is the
-/// RMS magnitude of the final 30%. Computed once on the host, so both backends apply the
-/// same integers.
+/// Estimates how the two dates relate, on a subsample of at most 200,000 valid pixels. When
+/// `fit`, each band of the second date is mapped onto the first by matching mean and spread,
+/// first over all pixels, then twice over the 30% that the current map fits best (pixels
+/// unlikely to have changed). The noise level is the RMS change magnitude of the final 30%.
+/// Computed once on the host, so both backends apply the same integers.
 pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<DateRelation> {
     let roles = change_roles(before, after);
     let sample = |stack: &BandStack, role, i: usize| -> Option<f64> {
@@ -377,7 +377,32 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
     if pairs.len() < 100 {
         return Ok(relation);
     }
+    // Mean and spread matching, per band, over the given pixels: symmetric in the two dates,
+    // so unlike a least-squares slope it is not attenuated by noise in the second date.
+    let match_moments = |keep: &[usize], lines: &mut Vec<(f64, f64)>| {
+        let n = keep.len() as f64;
+        for (j, line) in lines.iter_mut().enumerate() {
+            let (mut sa, mut sb, mut saa, mut sbb) = (0.0, 0.0, 0.0, 0.0);
+            for &i in keep {
+                let (b, a) = pairs[i][j];
+                sa += a;
+                sb += b;
+                saa += a * a;
+                sbb += b * b;
+            }
+            let (ma, mb) = (sa / n, sb / n);
+            let (va, vb) = (saa / n - ma * ma, sbb / n - mb * mb);
+            if va > 0.0 && vb > 0.0 {
+                let g = (vb / va).sqrt().clamp(0.25, 4.0);
+                *line = (g, mb - g * ma);
+            }
+        }
+    };
     let mut lines = vec![(1.0, 0.0); roles.len()];
+    if fit {
+        let all: Vec<usize> = (0..pairs.len()).collect();
+        match_moments(&all, &mut lines);
+    }
     let rounds = if fit { 3 } else { 1 };
     for round in 0..rounds {
         let residual = |px: &Vec<(f64, f64)>| -> f64 {
@@ -392,26 +417,11 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
             .map(|(i, px)| (residual(px), i))
             .collect();
         order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-        let keep = &order[..order.len() * 3 / 10];
-        relation.noise = (keep.iter().map(|&(r, _)| r).sum::<f64>() / keep.len() as f64).sqrt();
-        if round + 1 == rounds {
-            break;
-        }
-        for (j, line) in lines.iter_mut().enumerate() {
-            let n = keep.len() as f64;
-            let (mut sa, mut sb, mut saa, mut sab) = (0.0, 0.0, 0.0, 0.0);
-            for &(_, i) in keep {
-                let (b, a) = pairs[i][j];
-                sa += a;
-                sb += b;
-                saa += a * a;
-                sab += a * b;
-            }
-            let var = saa - sa * sa / n;
-            if var > 0.0 {
-                let g = ((sab - sa * sb / n) / var).clamp(0.25, 4.0);
-                *line = (g, (sb - g * sa) / n);
-            }
+        let keep: Vec<usize> = order[..order.len() * 3 / 10].iter().map(|&(_, i)| i).collect();
+        let kept_residual: f64 = order[..keep.len()].iter().map(|&(r, _)| r).sum();
+        relation.noise = (kept_residual / keep.len() as f64).sqrt();
+        if round + 1 < rounds {
+            match_moments(&keep, &mut lines);
         }
     }
     for (j, &(g, c)) in lines.iter().enumerate() {
