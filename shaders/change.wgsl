@@ -16,8 +16,6 @@
 // radiometric normalization (g·a + c in Q12), differences are clamped to ±23170 so that six
 // squares fit a u32, and the integer square root is taken.
 
-@group(0) @binding(2) var<storage, read_write> change_out: array<u32>;
-
 const MAX_DIFFERENCE: i32 = 23170;
 
 // Clamped first, so that the conversion never depends on out-of-range behaviour.
@@ -101,33 +99,21 @@ fn change_measure(i: u32, nb: u32) -> u32 {
     return (direction << 8u) | (measure << 16u);
 }
 
-@compute @workgroup_size(256)
-fn change_main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = invocation_index(wid, groups, lid);
-    var n_valid = 0u;
-    if i < params.count {
-        let k = params.consts;
-        let nb = u32(params.iconsts[12]);
-        var before = classify_at(0u, i, k[5], k[6]);
-        var after = classify_at(nb, i, k[7], k[8]);
-        var extra_valid = true;
-        for (var j = 5u; j < nb; j++) {
-            extra_valid = extra_valid && is_valid(j, load(j, i)) && is_valid(nb + j, load(nb + j, i));
-        }
-        // An optional caller mask follows both dates; its nodata value marks masked pixels.
-        for (var j = 2u * nb; j < params.n_slots; j++) {
-            extra_valid = extra_valid && is_valid(j, load(j, i));
-        }
-        var word = 15u | (15u << 4u);
-        if before != CLASS_NODATA && after != CLASS_NODATA && extra_valid {
-            word = before | (after << 4u) | change_measure(i, nb);
-            n_valid = 1u;
-        }
-        change_out[i] = word;
+fn pixel_word(i: u32) -> vec2<u32> {
+    let k = params.consts;
+    let nb = u32(params.iconsts[12]);
+    let before = classify_at(0u, i, k[5], k[6]);
+    let after = classify_at(nb, i, k[7], k[8]);
+    var valid = before != CLASS_NODATA && after != CLASS_NODATA;
+    for (var j = 5u; j < nb; j++) {
+        valid = valid && is_valid(j, load(j, i)) && is_valid(nb + j, load(nb + j, i));
     }
-    count_valid(n_valid, lid);
+    // An optional caller mask follows both dates; its nodata value marks masked pixels.
+    for (var j = 2u * nb; j < params.n_slots; j++) {
+        valid = valid && is_valid(j, load(j, i));
+    }
+    if !valid {
+        return vec2(15u | (15u << 4u), 0u);
+    }
+    return vec2(before | (after << 4u) | change_measure(i, nb), 1u);
 }

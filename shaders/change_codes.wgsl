@@ -1,10 +1,8 @@
-// Bi-temporal change, pass 2: change codes from pass 1's classes and magnitudes, four pixels
-// per invocation packed into one word. CPU twin: change_codes_chunk in
+// Bi-temporal change, pass 2: change codes from pass 1's classes and magnitudes, one code per
+// pixel; followed by packed_u8_main.wgsl. CPU twin: change_codes_chunk in
 // src/backend/cpu/change.rs; codes and methods: src/change.rs.
 // Slot 0: the packed words of pass 1. iconsts: [0] magnitude threshold, [1] method
 // (0 combined, 1 change vector, 2 post-classification).
-
-@group(0) @binding(2) var<storage, read_write> codes_out: array<u32>;
 
 // The combined rule set: from→to classes to an enforcement change code.
 fn transition_code(before: u32, after: u32) -> u32 {
@@ -54,26 +52,6 @@ fn change_code(word: u32) -> u32 {
     }
 }
 
-@compute @workgroup_size(256)
-fn change_codes_main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let word_index = invocation_index(wid, groups, lid);
-    let first = word_index * 4u;
-    var n_valid = 0u;
-    if first < params.count {
-        var packed = 0u;
-        for (var k = 0u; k < 4u; k++) {
-            let i = first + k;
-            if i < params.count {
-                let code = change_code(load_word(0u, i));
-                packed |= code << (8u * k);
-                n_valid += select(1u, 0u, code == 255u);
-            }
-        }
-        codes_out[word_index] = packed;
-    }
-    count_valid(n_valid, lid);
+fn pixel_code(i: u32) -> u32 {
+    return change_code(load_word(0u, i));
 }

@@ -1,7 +1,6 @@
-// Spectral indices, one pixel per invocation. CPU twin: src/backend/cpu/index.rs.
+// Spectral indices, one f32 per pixel; followed by per_pixel_main.wgsl.
+// CPU twin: src/backend/cpu/index.rs.
 // Operation codes and constant slots: src/index.rs (op, slot_const).
-
-@group(0) @binding(2) var<storage, read_write> index_out: array<f32>;
 
 fn ratio(num: f32, den: f32) -> f32 {
     if den == 0.0 {
@@ -42,18 +41,7 @@ fn index_value(i: u32) -> f32 {
     }
 }
 
-@compute @workgroup_size(256)
-fn index_main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = invocation_index(wid, groups, lid);
-    var n_valid = 0u;
-    if i < params.count {
-        let value = index_value(i);
-        index_out[i] = value;
-        n_valid = select(0u, 1u, value != INDEX_NODATA);
-    }
-    count_valid(n_valid, lid);
+fn pixel_word(i: u32) -> vec2<u32> {
+    let value = index_value(i);
+    return vec2(bitcast<u32>(value), select(0u, 1u, value != INDEX_NODATA));
 }

@@ -417,7 +417,10 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
             .map(|(i, px)| (residual(px), i))
             .collect();
         order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-        let keep: Vec<usize> = order[..order.len() * 3 / 10].iter().map(|&(_, i)| i).collect();
+        let keep: Vec<usize> = order[..order.len() * 3 / 10]
+            .iter()
+            .map(|&(_, i)| i)
+            .collect();
         let kept_residual: f64 = order[..keep.len()].iter().map(|&(r, _)| r).sum();
         relation.noise = (kept_residual / keep.len() as f64).sqrt();
         if round + 1 < rounds {

@@ -12,32 +12,31 @@ use context::Kernel;
 use dispatch::{OutputShape, run_pixels};
 use std::borrow::Cow;
 
-const INDEX: Kernel = Kernel {
-    entry: "index_main",
-    source: Cow::Borrowed(include_str!("../../../shaders/index.wgsl")),
-};
-const CLASSIFY: Kernel = Kernel {
-    entry: "classify_main",
-    source: Cow::Borrowed(concat!(
-        include_str!("../../../shaders/classify_rules.wgsl"),
-        include_str!("../../../shaders/classify.wgsl")
-    )),
-};
-const CHANGE_HISTOGRAM: Kernel = Kernel {
-    entry: "change_histogram_main",
-    source: Cow::Borrowed(include_str!("../../../shaders/change_histogram.wgsl")),
-};
-const CHANGE_CODES: Kernel = Kernel {
-    entry: "change_codes_main",
-    source: Cow::Borrowed(include_str!("../../../shaders/change_codes.wgsl")),
-};
-const CHANGE: Kernel = Kernel {
-    entry: "change_main",
-    source: Cow::Borrowed(concat!(
-        include_str!("../../../shaders/classify_rules.wgsl"),
-        include_str!("../../../shaders/change.wgsl")
-    )),
-};
+/// Builds a kernel from its WGSL parts, in order (common.wgsl is prefixed by the context).
+macro_rules! kernel {
+    ($entry:literal, $($part:literal),+) => {
+        Kernel {
+            entry: $entry,
+            source: Cow::Borrowed(concat!($(include_str!(concat!("../../../shaders/", $part))),+)),
+        }
+    };
+}
+
+const INDEX: Kernel = kernel!("per_pixel_main", "index.wgsl", "per_pixel_main.wgsl");
+const CLASSIFY: Kernel = kernel!(
+    "packed_u8_main",
+    "classify_rules.wgsl",
+    "classify.wgsl",
+    "packed_u8_main.wgsl"
+);
+const CHANGE: Kernel = kernel!(
+    "per_pixel_main",
+    "classify_rules.wgsl",
+    "change.wgsl",
+    "per_pixel_main.wgsl"
+);
+const CHANGE_HISTOGRAM: Kernel = kernel!("change_histogram_main", "change_histogram.wgsl");
+const CHANGE_CODES: Kernel = kernel!("packed_u8_main", "change_codes.wgsl", "packed_u8_main.wgsl");
 
 impl GpuContext {
     /// Runs an index job; `out` receives one f32 per pixel. Returns the valid count.
