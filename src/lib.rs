@@ -18,6 +18,7 @@
 pub mod backend;
 pub mod classify;
 pub mod error;
+pub mod formula;
 pub mod index;
 pub(crate) mod pixel;
 pub mod raster;
@@ -27,6 +28,7 @@ pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
+pub use formula::{Formula, FormulaError};
 pub use index::SpectralIndex;
 pub use pixel::INDEX_NODATA;
 pub use raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform, Raster};
