@@ -14,7 +14,7 @@
 //!
 //! let savi = Formula::catalogue("SAVI").unwrap().with_constant("L", 0.25).unwrap();
 //! assert_eq!(savi.constants()[0], ("L", Some(0.25)));
-//! assert!(Formula::parse("(N - R) / (N + Q)").unwrap_err().column == 15);
+//! assert!(Formula::parse("(N - R) / (N + Q)").unwrap_err().column == 16);
 //! ```
 //!
 //! # Language
