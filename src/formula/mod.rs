@@ -178,6 +178,19 @@ impl Formula {
             .collect()
     }
 
+    /// The bound within which the GPU and the CPU agree on this formula, relative to
+    /// `max(1, |value|)`: `1e-5` when it uses `sqrt`, `exp`, `log` or a real power, else
+    /// `1e-6` (see the module documentation).
+    pub fn backend_tolerance(&self) -> f64 {
+        let transcendental = self.checked.program.ops.iter().any(|op| {
+            matches!(
+                op,
+                program::Op::Sqrt(_) | program::Op::Exp(_) | program::Op::Log(_) | program::Op::Pow(..)
+            )
+        });
+        if transcendental { 1e-5 } else { 1e-6 }
+    }
+
     /// The generated WGSL kernel (without the common prefix of `shaders/common.wgsl`).
     pub fn wgsl(&self) -> &str {
         &self.wgsl
