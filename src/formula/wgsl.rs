@@ -16,7 +16,7 @@ pub(crate) const ENTRY: &str = "formula_main";
 const HELPERS: &str = r#"
 @group(0) @binding(2) var<storage, read_write> index_out: array<f32>;
 
-// x ** y for a real exponent; formula_pow_ok says whether it is defined. CPU twin:
+// x to the power y for a real exponent; formula_pow_ok says whether it is defined. CPU twin:
 // src/formula/semantics.rs (pow).
 fn formula_pow(x: f32, y: f32) -> f32 {
     if x > 0.0 {
