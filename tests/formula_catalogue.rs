@@ -45,7 +45,9 @@ fn random_stack(pixels: usize, seed: u64) -> BandStack {
     let bands = BandRole::ALL
         .iter()
         .map(|&role| {
-            let v = (0..pixels).map(|_| 0.01 + 0.6 * rng.unit() as f32).collect();
+            let v = (0..pixels)
+                .map(|_| 0.01 + 0.6 * rng.unit() as f32)
+                .collect();
             Band::new(role, BandData::F32(v))
         })
         .collect();

@@ -84,9 +84,19 @@ fn deep_nesting_and_long_input_are_refused_not_overflowed() {
     let e = Formula::parse(&deep).unwrap_err();
     assert!(e.message.contains("nested deeper"), "{e}");
     let minus = format!("{}N", "-".repeat(300));
-    assert!(Formula::parse(&minus).unwrap_err().message.contains("nested deeper"));
+    assert!(
+        Formula::parse(&minus)
+            .unwrap_err()
+            .message
+            .contains("nested deeper")
+    );
     let long = format!("N{}", " + N".repeat(2000));
-    assert!(Formula::parse(&long).unwrap_err().message.contains("longer than"));
+    assert!(
+        Formula::parse(&long)
+            .unwrap_err()
+            .message
+            .contains("longer than")
+    );
     // Long but within the limits: a 250-term sum parses.
     let sum = format!("N{}", "+R".repeat(250));
     assert!(Formula::parse(&sum).is_ok());
@@ -100,12 +110,16 @@ fn catalogue_refusals_are_typed() {
     ));
     // NDREI needs red edge bands.
     match Formula::catalogue("NDREI") {
-        Err(Error::InvalidParameter { reason, .. }) => assert!(reason.contains("red edge"), "{reason}"),
+        Err(Error::InvalidParameter { reason, .. }) => {
+            assert!(reason.contains("red edge"), "{reason}")
+        }
         other => panic!("unexpected {other:?}"),
     }
     // kNDVI needs the kernel function.
     match Formula::catalogue("kNDVI") {
-        Err(Error::InvalidParameter { reason, .. }) => assert!(reason.contains("kernel"), "{reason}"),
+        Err(Error::InvalidParameter { reason, .. }) => {
+            assert!(reason.contains("kernel"), "{reason}")
+        }
         other => panic!("unexpected {other:?}"),
     }
     // Case-insensitive lookup when unambiguous.
@@ -147,7 +161,10 @@ fn constants_are_checked() {
     let evi = Formula::catalogue("EVI").unwrap();
     assert!(matches!(
         Engine::cpu().formula(&stack, &evi),
-        Err(Error::MissingBand { role: BandRole::Blue, .. })
+        Err(Error::MissingBand {
+            role: BandRole::Blue,
+            ..
+        })
     ));
 }
 

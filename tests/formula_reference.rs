@@ -33,11 +33,19 @@ fn load_samples() -> Samples {
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     // The class column is text: keep it as NaN, it is not used.
     let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
         .collect();
     let mut samples = Samples {
-        stack: BandStack::new(1, 1, vec![Band::new(BandRole::Red, BandData::F32(vec![0.0]))])
-            .unwrap(),
+        stack: BandStack::new(
+            1,
+            1,
+            vec![Band::new(BandRole::Red, BandData::F32(vec![0.0]))],
+        )
+        .unwrap(),
         header,
         rows,
     };

@@ -44,7 +44,10 @@ fn run(stack: &BandStack, text: &str) -> Vec<f32> {
 
 #[test]
 fn division_by_zero_nan_and_nodata_inputs_give_nodata() {
-    let s = stack(&[0.0, 0.2, 0.1, f32::NAN, 0.1], &[0.0, 0.2, -1.0, 0.3, f32::INFINITY]);
+    let s = stack(
+        &[0.0, 0.2, 0.1, f32::NAN, 0.1],
+        &[0.0, 0.2, -1.0, 0.3, f32::INFINITY],
+    );
     assert_eq!(run(&s, "(N - R) / (N + R)"), vec![ND, 0.0, ND, ND, ND]);
     // 1 / (1 / 0) is nodata, not 0: an undefined intermediate poisons the value it feeds.
     let s = stack(&[0.0, 0.5], &[1.0, 1.0]);
@@ -77,7 +80,10 @@ fn functions_and_where() {
     assert_eq!(run(&s, "min(N, R)"), vec![0.1, 0.4, 0.4]);
     assert_eq!(run(&s, "max(N, R)"), vec![0.4, 0.5, 0.9]);
     assert_eq!(run(&s, "clamp(R, 0.2, N)"), vec![0.2, 0.4, 0.4]);
-    let want: Vec<f32> = [0.1f32, 0.5, 0.9].iter().map(|r| (0.4 - r).abs() * 10.0).collect();
+    let want: Vec<f32> = [0.1f32, 0.5, 0.9]
+        .iter()
+        .map(|r| (0.4 - r).abs() * 10.0)
+        .collect();
     assert_eq!(run(&s, "abs(N - R) * 10"), want);
     assert_eq!(run(&s, "where(R < N, 1, 2) + 0 * N"), vec![1.0, 2.0, 2.0]);
     assert_eq!(run(&s, "where(R >= 0.5, R, N)"), vec![0.4, 0.5, 0.9]);
@@ -108,13 +114,18 @@ fn radiometry_turns_digital_numbers_into_reflectance() {
         ],
     )
     .unwrap();
-    s.set_radiometry(Sensor::sentinel2_l2a().radiometry).unwrap();
+    s.set_radiometry(Sensor::sentinel2_l2a().radiometry)
+        .unwrap();
     let r = run(&s, "R + 0 * N");
     assert!((r[0] - 0.0).abs() < 1e-7 && (r[1] - 0.1).abs() < 1e-7 && (r[2] - 0.2).abs() < 1e-7);
     assert_eq!(r[3], ND);
     // The formula NDVI equals the built-in one, which works in DN with a shifted denominator.
     let f = run(&s, "(N - R) / (N + R)");
-    let built_in = Engine::cpu().index(&s, SpectralIndex::Ndvi).unwrap().output.data;
+    let built_in = Engine::cpu()
+        .index(&s, SpectralIndex::Ndvi)
+        .unwrap()
+        .output
+        .data;
     for (a, b) in f.iter().zip(&built_in) {
         assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
     }

@@ -55,7 +55,12 @@ fn parse() -> std::result::Result<Catalogue, String> {
         let bands = v
             .get("bands")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default();
         let constants = v
             .get("constants")
@@ -85,7 +90,11 @@ fn parse() -> std::result::Result<Catalogue, String> {
         for (name, per_index) in map {
             let defaults: Vec<Option<f64>> = per_index
                 .as_object()
-                .map(|m| m.values().map(|c| c.get("default_value").and_then(Value::as_f64)).collect())
+                .map(|m| {
+                    m.values()
+                        .map(|c| c.get("default_value").and_then(Value::as_f64))
+                        .collect()
+                })
                 .unwrap_or_default();
             constants.insert(name.clone(), most_common(&defaults));
         }
@@ -102,7 +111,7 @@ fn most_common(values: &[Option<f64>]) -> Option<f64> {
             None => counts.push((*v, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     match counts.as_slice() {
         [] => None,
         [(v, _)] => Some(*v),

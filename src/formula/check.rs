@@ -144,10 +144,9 @@ impl Checker<'_> {
                 Some(i) => i,
                 None => {
                     if self.constants.len() == MAX_CONSTANTS {
-                        return Err(self.error(
-                            col,
-                            format!("more than {MAX_CONSTANTS} named constants"),
-                        ));
+                        return Err(
+                            self.error(col, format!("more than {MAX_CONSTANTS} named constants"))
+                        );
                     }
                     self.constants.push((name.to_string(), default));
                     self.constants.len() - 1
@@ -162,7 +161,10 @@ impl Checker<'_> {
             ));
         }
         let hint = match symbols::band_role(&name.to_ascii_uppercase()) {
-            Some(_) => format!(" (band names are upper case: did you mean {}?)", name.to_ascii_uppercase()),
+            Some(_) => format!(
+                " (band names are upper case: did you mean {}?)",
+                name.to_ascii_uppercase()
+            ),
             None => String::new(),
         };
         Err(self.error(

@@ -50,7 +50,9 @@ impl Engine {
             &job,
             &mut out,
             |gpu, job, out| gpu.generated_index(ENTRY, formula.wgsl.clone(), job, out),
-            |job, out| cpu::run_pixels(job, out, |p, chunk, o| formula.plan.eval_chunk(p, chunk, o)),
+            |job, out| {
+                cpu::run_pixels(job, out, |p, chunk, o| formula.plan.eval_chunk(p, chunk, o))
+            },
             &formula.to_string(),
         )?;
         Ok(Computed {

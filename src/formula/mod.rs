@@ -131,7 +131,12 @@ impl Formula {
     /// not finite.
     pub fn with_constant(mut self, name: &str, value: f64) -> Result<Formula> {
         let Some(i) = self.checked.constants.iter().position(|(n, _)| n == name) else {
-            let used: Vec<&str> = self.checked.constants.iter().map(|(n, _)| n.as_str()).collect();
+            let used: Vec<&str> = self
+                .checked
+                .constants
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect();
             return Err(Error::UnknownName {
                 kind: "formula constant",
                 name: name.to_string(),
@@ -185,7 +190,10 @@ impl Formula {
         let transcendental = self.checked.program.ops.iter().any(|op| {
             matches!(
                 op,
-                program::Op::Sqrt(_) | program::Op::Exp(_) | program::Op::Log(_) | program::Op::Pow(..)
+                program::Op::Sqrt(_)
+                    | program::Op::Exp(_)
+                    | program::Op::Log(_)
+                    | program::Op::Pow(..)
             )
         });
         if transcendental { 1e-5 } else { 1e-6 }

@@ -77,9 +77,7 @@ impl Parser<'_> {
     fn enter(&mut self) -> Result<(), FormulaError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error_here(format!(
-                "formula nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(self.error_here(format!("formula nested deeper than {MAX_DEPTH} levels")));
         }
         Ok(())
     }

@@ -218,3 +218,47 @@ fn canonical(op: Op) -> Op {
         op => op,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{catalogue, check, parser};
+    use super::*;
+
+    fn program(text: &str) -> Program {
+        let expr = parser::parse(text).unwrap();
+        check::check(text, &expr, &catalogue::free_constant_default)
+            .unwrap()
+            .program
+    }
+
+    fn count(p: &Program, f: impl Fn(&Op) -> bool) -> usize {
+        p.ops.iter().filter(|op| f(op)).count()
+    }
+
+    #[test]
+    fn integer_powers_become_multiplications() {
+        let p = program("N ** 4");
+        assert_eq!(count(&p, |o| matches!(o, Op::Mul(..))), 2);
+        assert_eq!(count(&p, |o| matches!(o, Op::Pow(..))), 0);
+        let p = program("N ^ -3");
+        assert_eq!(count(&p, |o| matches!(o, Op::Mul(..))), 2);
+        assert_eq!(count(&p, |o| matches!(o, Op::Div(..))), 1);
+        assert!(matches!(program("N ** 0.5").ops.last(), Some(Op::Sqrt(_))));
+        assert_eq!(count(&program("N ** 2.5"), |o| matches!(o, Op::Pow(..))), 1);
+        assert_eq!(count(&program("N ** 0"), |o| matches!(o, Op::Pow(..))), 1);
+    }
+
+    #[test]
+    fn literals_fold_and_repeats_are_shared() {
+        // 1/3 is folded to one literal; the two (N - R) and N + R / R + N are shared.
+        let p = program("(N - R) ** (1/3) + (N - R) * (N + R) / (R + N)");
+        assert_eq!(count(&p, |o| matches!(o, Op::Lit(_))), 1);
+        assert_eq!(count(&p, |o| matches!(o, Op::Sub(..))), 1);
+        assert_eq!(count(&p, |o| matches!(o, Op::Add(..))), 2);
+        // Division by a literal zero is left to run time (nodata), not folded.
+        assert_eq!(
+            count(&program("N + 1 / 0"), |o| matches!(o, Op::Div(..))),
+            1
+        );
+    }
+}

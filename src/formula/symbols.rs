@@ -82,7 +82,12 @@ pub(crate) const FUNCTIONS: [(&str, Func, usize, &str); 8] = [
     ("exp", Func::Exp, 1, "exp(x)"),
     ("log", Func::Log, 1, "log(x), the natural logarithm"),
     ("clamp", Func::Clamp, 3, "clamp(x, low, high)"),
-    ("where", Func::Where, 3, "where(condition, if_true, if_false)"),
+    (
+        "where",
+        Func::Where,
+        3,
+        "where(condition, if_true, if_false)",
+    ),
 ];
 
 /// Looks a function up by name: the function and its argument count.
