@@ -20,6 +20,7 @@ pub mod backend;
 pub mod change;
 pub mod classify;
 pub mod error;
+pub mod formula;
 pub mod index;
 pub mod io;
 pub(crate) mod pixel;
@@ -34,6 +35,7 @@ pub use change::{
 };
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
+pub use formula::{Formula, FormulaError};
 pub use index::SpectralIndex;
 pub use pixel::INDEX_NODATA;
 pub use raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform, Raster};

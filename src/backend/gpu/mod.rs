@@ -22,6 +22,8 @@ macro_rules! kernel {
     };
 }
 
+const PER_PIXEL_MAIN: &str = include_str!("../../../shaders/per_pixel_main.wgsl");
+
 const INDEX: Kernel = kernel!("per_pixel_main", "index.wgsl", "per_pixel_main.wgsl");
 const CLASSIFY: Kernel = kernel!(
     "packed_u8_main",
@@ -48,19 +50,18 @@ impl GpuContext {
         run_pixels(self, &INDEX, job, shape, bytemuck::cast_slice_mut(out))
     }
 
-    /// Runs a kernel generated at run time whose entry point `entry` writes one f32 per pixel
-    /// to `index_out`, like `shaders/index.wgsl`. Returns the valid count.
-    #[allow(dead_code)]
+    /// Runs a kernel generated at run time: `body` defines `fn pixel_word(i: u32) ->
+    /// vec2<u32>` (an f32's bits and its validity), and the shared per-pixel entry point is
+    /// appended. `out` receives one f32 per pixel; returns the valid count.
     pub(crate) fn generated_index(
         &self,
-        entry: &'static str,
-        source: String,
+        body: &str,
         job: &PixelJob<'_>,
         out: &mut [f32],
     ) -> Result<u64, GpuFailure> {
         let kernel = Kernel {
-            entry,
-            source: Cow::Owned(source),
+            entry: "per_pixel_main",
+            source: Cow::Owned(format!("{body}\n{PER_PIXEL_MAIN}")),
         };
         let shape = OutputShape::PerPixel {
             bytes_per_pixel: 4,
