@@ -55,8 +55,8 @@ fn every_truncation_and_bit_flip_is_handled() {
         );
     }
     let mut ok = 0;
-    for pos in (0..bytes.len()).step_by(3) {
-        for bit in [0, 3, 7] {
+    for pos in (0..bytes.len()).step_by(5) {
+        for bit in [0, 6] {
             let mut b = bytes.clone();
             b[pos] ^= 1 << bit;
             ok += usize::from(read_geotiff_bytes(&b, &lim).is_ok());

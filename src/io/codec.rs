@@ -29,11 +29,14 @@ pub(crate) fn decode_chunk(
 ) -> Result<Vec<u8>, String> {
     let row_bytes = row_samples * coding.sample_size;
     let wanted = row_bytes * rows;
+    // No codec here expands a byte to more than 4096 (LZW's longest string): a short chunk
+    // cannot make us allocate the whole expected size.
+    let cap = wanted.min(raw.len().saturating_mul(4096));
     let mut out = match coding.compression {
         1 => raw[..raw.len().min(wanted)].to_vec(),
-        5 => lzw(raw, wanted)?,
+        5 => lzw(raw, cap)?,
         8 | 32946 => {
-            let mut out = Vec::with_capacity(wanted);
+            let mut out = Vec::with_capacity(cap.min(raw.len().saturating_mul(8)));
             flate2::read::ZlibDecoder::new(raw)
                 .take(wanted as u64)
                 .read_to_end(&mut out)
@@ -154,7 +157,7 @@ fn lzw(raw: &[u8], wanted: usize) -> Result<Vec<u8>, String> {
 
 /// PackBits run-length decoding, stopping after `wanted` bytes.
 fn packbits(raw: &[u8], wanted: usize) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(wanted);
+    let mut out = Vec::with_capacity(wanted.min(raw.len().saturating_mul(64)));
     let mut i = 0;
     while i < raw.len() && out.len() < wanted {
         let n = raw[i] as i8;

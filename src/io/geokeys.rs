@@ -126,14 +126,23 @@ pub(crate) fn transform_from_tags(
     gt.iter().all(|v| v.is_finite()).then_some(GeoTransform(gt))
 }
 
-/// The model tags to write for a transform: `Ok((scale, tiepoint))` for north-up grids
-/// (no rotation, y decreasing), `Err(matrix)` otherwise.
-pub(crate) fn tags_from_transform(gt: &GeoTransform) -> Result<([f64; 3], [f64; 6]), [f64; 16]> {
+/// The model tags that encode a transform.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ModelTags {
+    /// ModelPixelScale and one ModelTiepoint, for north-up grids.
+    ScaleTiepoint([f64; 3], [f64; 6]),
+    /// ModelTransformation, for rotated or south-up grids.
+    Matrix([f64; 16]),
+}
+
+/// The model tags to write for a transform: scale and tie point for north-up grids (no
+/// rotation, y decreasing), the 4×4 matrix otherwise.
+pub(crate) fn tags_from_transform(gt: &GeoTransform) -> ModelTags {
     let c = gt.0;
     if c[2] == 0.0 && c[4] == 0.0 && c[5] < 0.0 {
-        Ok(([c[1], -c[5], 0.0], [0.0, 0.0, 0.0, c[0], c[3], 0.0]))
+        ModelTags::ScaleTiepoint([c[1], -c[5], 0.0], [0.0, 0.0, 0.0, c[0], c[3], 0.0])
     } else {
-        Err([
+        ModelTags::Matrix([
             c[1], c[2], 0.0, c[0], c[4], c[5], 0.0, c[3], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0,
         ])
     }
@@ -223,13 +232,17 @@ mod tests {
         .unwrap();
         assert_eq!(gt.0, [99.0, 2.0, 0.0, 202.0, 0.0, -4.0]);
         let rotated = GeoTransform([10.0, 1.0, 0.5, 20.0, 0.25, -1.0]);
-        let m = tags_from_transform(&rotated).unwrap_err();
+        let ModelTags::Matrix(m) = tags_from_transform(&rotated) else {
+            panic!("rotated grid written as scale + tie point")
+        };
         assert_eq!(
             transform_from_tags(None, None, Some(&m), false),
             Some(rotated)
         );
         let north = GeoTransform([10.0, 1.0, 0.0, 20.0, 0.0, -2.0]);
-        let (s, t) = tags_from_transform(&north).unwrap();
+        let ModelTags::ScaleTiepoint(s, t) = tags_from_transform(&north) else {
+            panic!("north-up grid written as a matrix")
+        };
         assert_eq!(
             transform_from_tags(Some(&s), Some(&t), None, false),
             Some(north)

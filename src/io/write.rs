@@ -131,7 +131,7 @@ pub fn write_bands(
     nodata: Option<f64>,
     options: &WriteOptions,
 ) -> Result<()> {
-    fn typed<'a, T: GeoTiffSample>(bands: &'a [BandData]) -> Result<Vec<&'a [T]>> {
+    fn typed<T: GeoTiffSample>(bands: &[BandData]) -> Result<Vec<&[T]>> {
         bands
             .iter()
             .enumerate()
@@ -248,7 +248,7 @@ fn write_typed<T: GeoTiffSample>(
             expected,
         });
     }
-    if options.tile_size == 0 || options.tile_size % 16 != 0 {
+    if options.tile_size == 0 || !options.tile_size.is_multiple_of(16) {
         return Err(invalid(
             "tile_size",
             options.tile_size.to_string(),
@@ -356,11 +356,13 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     dir.write_tag(Tag::SampleFormat, &vec![format; spp][..])?;
     if let Some(g) = plan.georef {
         match geokeys::tags_from_transform(&g.transform) {
-            Ok((scale, tiepoint)) => {
+            geokeys::ModelTags::ScaleTiepoint(scale, tiepoint) => {
                 dir.write_tag(Tag::ModelPixelScaleTag, &scale[..])?;
                 dir.write_tag(Tag::ModelTiepointTag, &tiepoint[..])?;
             }
-            Err(matrix) => dir.write_tag(Tag::ModelTransformationTag, &matrix[..])?,
+            geokeys::ModelTags::Matrix(matrix) => {
+                dir.write_tag(Tag::ModelTransformationTag, &matrix[..])?
+            }
         }
         dir.write_tag(
             Tag::GeoKeyDirectoryTag,
