@@ -103,14 +103,42 @@ fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
     (kind, api)
 }
 
+fn summarize(info: &wgpu::AdapterInfo) -> AdapterSummary {
+    AdapterSummary {
+        name: info.name.clone(),
+        api: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info)
+            .trim()
+            .to_string(),
+        is_software: is_software(info),
+    }
+}
+
+fn instance() -> (wgpu::Instance, wgpu::Backends) {
+    let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    let backends = desc.backends;
+    (wgpu::Instance::new(desc), backends)
+}
+
+/// Every adapter wgpu can see, best first (the order [`GpuContext::new`] tries them in).
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let (instance, backends) = instance();
+    let mut infos: Vec<wgpu::AdapterInfo> =
+        pollster::block_on(instance.enumerate_adapters(backends))
+            .iter()
+            .map(wgpu::Adapter::get_info)
+            .collect();
+    infos.sort_by_key(rank);
+    infos.iter().map(summarize).collect()
+}
+
 impl GpuContext {
     /// Picks the best adapter and opens a device on it. Fails with
     /// [`GpuFailureKind::NoAdapter`] when there is none (or only a software one while
     /// `allow_software` is off). `WGPU_BACKEND` narrows the APIs tried.
     pub fn new(options: &GpuOptions) -> Result<GpuContext, GpuFailure> {
-        let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-        let backends = desc.backends;
-        let instance = wgpu::Instance::new(desc);
+        let (instance, backends) = instance();
         let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
         if adapters.is_empty() {
             return Err(GpuFailure::new(
@@ -157,15 +185,7 @@ impl GpuContext {
                     m.min(adapter_limits.max_compute_workgroups_per_dimension)
                 }),
         };
-        let summary = AdapterSummary {
-            name: info.name.clone(),
-            api: format!("{:?}", info.backend),
-            device_type: format!("{:?}", info.device_type),
-            driver: format!("{} {}", info.driver, info.driver_info)
-                .trim()
-                .to_string(),
-            is_software: is_software(&info),
-        };
+        let summary = summarize(&info);
         Ok(GpuContext {
             pool: BufferPool::default(),
             device,

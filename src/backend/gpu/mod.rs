@@ -4,7 +4,7 @@ mod context;
 mod dispatch;
 mod pool;
 
-pub use context::{AdapterSummary, GpuContext, GpuOptions};
+pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
