@@ -1,7 +1,6 @@
 //! Any spectral index on a GeoTIFF stack: a catalogue index by short name or a formula.
 //!
-//! Kept out of `examples/` until the `io` module lands (it needs `landwatch::io`); to use it,
-//! copy this file to `examples/index.rs`.
+//! The result is a georeferenced f32 GeoTIFF on the input grid, with nodata −9999.
 //!
 //! ```text
 //! cargo run --release --example index -- --input STACK.tif [--sensor NAME] [--bands ROLE,...] \
@@ -100,6 +99,12 @@ fn run(args: &Args) -> landwatch::Result<()> {
     stack.set_radiometry(args.sensor.radiometry)?;
     let engine = Engine::with_options(args.backend, &GpuOptions::default());
     let computed = engine.formula(&stack, &args.formula)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| landwatch::Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
     write_geotiff(&args.out, &computed.output)?;
     let valid = computed
         .output
