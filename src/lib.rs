@@ -27,6 +27,7 @@ pub mod patch;
 pub(crate) mod pixel;
 pub mod raster;
 pub mod sensor;
+pub mod zones;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, Computed, Device, Engine, Execution};

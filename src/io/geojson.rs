@@ -1,5 +1,5 @@
-//! GeoJSON output (RFC 7946): a FeatureCollection of polygon or multipolygon features with
-//! a properties map. Rings are closed and oriented as the RFC asks (exterior
+//! GeoJSON (RFC 7946) in and out: a FeatureCollection of polygon or multipolygon features
+//! with a properties map. Rings are closed and oriented as the RFC asks (exterior
 //! counter-clockwise, holes clockwise). Coordinates are written as given: RFC 7946 expects
 //! WGS 84 longitude/latitude, which is the caller's to provide.
 
@@ -114,6 +114,101 @@ pub fn write_geojson(path: impl AsRef<Path>, features: &[Feature]) -> Result<()>
             source: e.into(),
         })?;
         std::io::Write::write_all(w, b"\n").map_err(io_err(path))
+    })
+}
+
+/// A FeatureCollection read from a file: its polygon features, and the EPSG code named by a
+/// legacy `crs` member (as GDAL writes for projected data), if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeatureLayer {
+    /// Polygon and multipolygon features, in file order; other geometries are skipped.
+    pub features: Vec<Feature>,
+    /// `crs.properties.name` as an EPSG code (`EPSG:32651`, `urn:ogc:def:crs:EPSG::32651`);
+    /// `None` means RFC 7946 longitude/latitude.
+    pub epsg: Option<u32>,
+}
+
+/// Reads a GeoJSON FeatureCollection (or a single Feature) of polygons and multipolygons.
+pub fn read_geojson(path: impl AsRef<Path>) -> Result<FeatureLayer> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    parse_geojson(&text).map_err(|reason| Error::InvalidParameter {
+        name: "GeoJSON".into(),
+        value: path.display().to_string(),
+        reason,
+    })
+}
+
+/// Parses GeoJSON text; the error says what is wrong, in words.
+pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
+    let root: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let epsg = root
+        .pointer("/crs/properties/name")
+        .and_then(Value::as_str)
+        .and_then(|name| name.rsplit(':').next()?.parse().ok());
+    let features: Vec<&Value> = match root.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => root
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or("a FeatureCollection without a features array")?
+            .iter()
+            .collect(),
+        Some("Feature") => vec![&root],
+        other => return Err(format!("expected a FeatureCollection, found {other:?}")),
+    };
+    let mut layer = FeatureLayer {
+        features: Vec::new(),
+        epsg,
+    };
+    for (i, f) in features.into_iter().enumerate() {
+        let properties = f
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let geometry = f.get("geometry").unwrap_or(&Value::Null);
+        let coordinates = geometry.get("coordinates");
+        let polygons = match (geometry.get("type").and_then(Value::as_str), coordinates) {
+            (Some("Polygon"), Some(c)) => vec![parse_polygon(c, i)?],
+            (Some("MultiPolygon"), Some(Value::Array(ps))) => ps
+                .iter()
+                .map(|p| parse_polygon(p, i))
+                .collect::<std::result::Result<_, _>>()?,
+            _ => continue,
+        };
+        layer.features.push(Feature {
+            polygons,
+            properties,
+        });
+    }
+    Ok(layer)
+}
+
+fn parse_polygon(value: &Value, feature: usize) -> std::result::Result<Polygon, String> {
+    let bad = || format!("feature {feature}: a polygon must be an array of rings of [x, y]");
+    let rings: Vec<Ring> = value
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|ring| {
+            ring.as_array()
+                .ok_or_else(bad)?
+                .iter()
+                .map(|p| match p.as_array().map(Vec::as_slice) {
+                    Some([x, y, ..]) => match (x.as_f64(), y.as_f64()) {
+                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok([x, y]),
+                        _ => Err(bad()),
+                    },
+                    _ => Err(bad()),
+                })
+                .collect()
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let mut rings = rings.into_iter();
+    let exterior = rings.next().ok_or_else(bad)?;
+    Ok(Polygon {
+        exterior,
+        holes: rings.collect(),
     })
 }
 
