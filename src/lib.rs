@@ -23,6 +23,7 @@ pub mod error;
 pub mod formula;
 pub mod index;
 pub mod io;
+pub mod overlay;
 pub mod patch;
 pub(crate) mod pixel;
 pub mod raster;
