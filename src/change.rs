@@ -351,45 +351,60 @@ pub struct DateRelation {
 /// Computed once on the host, so both backends apply the same integers.
 pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<DateRelation> {
     let roles = change_roles(before, after);
-    let sample = |stack: &BandStack, role, i: usize| -> Option<f64> {
-        let band = stack.band(role)?;
+    let nb = roles.len();
+    // Every sampled pixel valid on both dates, as nb (first date, second date) pairs.
+    fn columns<'s>(stack: &'s BandStack, roles: &[BandRole]) -> Result<Vec<&'s Band>> {
+        roles
+            .iter()
+            .map(|&r| stack.require(r, "change detection"))
+            .collect()
+    }
+    let (bands_b, bands_a) = (columns(before, &roles)?, columns(after, &roles)?);
+    let value = |band: &Band, i: usize, q: f64, offset: f64| -> Option<f64> {
         let v = band.data.get_f32(i);
         let nodata = band.nodata.is_some_and(|nd| v == nd as f32);
-        let q = quantization(stack);
-        let offset = f64::from(quantized_offset(stack));
-        (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round() + offset)
+        (v.is_finite() && !nodata).then(|| (f64::from(v) * q).round_ties_even() + offset)
     };
+    let (qb, qa) = (quantization(before), quantization(after));
+    let (ob, oa) = (
+        f64::from(quantized_offset(before)),
+        f64::from(quantized_offset(after)),
+    );
     let step = (before.len() / 200_000).max(1);
-    let mut pairs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut pairs: Vec<(f64, f64)> = Vec::with_capacity(before.len() / step * nb + nb);
+    let mut px = Vec::with_capacity(nb);
     for i in (0..before.len()).step_by(step) {
-        let px: Option<Vec<(f64, f64)>> = roles
-            .iter()
-            .map(|&r| Some((sample(before, r, i)?, sample(after, r, i)?)))
-            .collect();
-        if let Some(px) = px {
-            pairs.push(px);
+        px.clear();
+        for (b, a) in bands_b.iter().zip(&bands_a) {
+            match (value(b, i, qb, ob), value(a, i, qa, oa)) {
+                (Some(vb), Some(va)) => px.push((vb, va)),
+                _ => break,
+            }
+        }
+        if px.len() == nb {
+            pairs.extend_from_slice(&px);
         }
     }
+    let samples = pairs.len() / nb;
     let mut relation = DateRelation {
         normalization: Normalization::IDENTITY,
         noise: 0.0,
     };
-    if pairs.len() < 100 {
+    if samples < 100 {
         return Ok(relation);
     }
     // Mean and spread matching, per band, over the given pixels: symmetric in the two dates,
     // so unlike a least-squares slope it is not attenuated by noise in the second date.
-    let match_moments = |keep: &[usize], lines: &mut Vec<(f64, f64)>| {
-        let n = keep.len() as f64;
-        for (j, line) in lines.iter_mut().enumerate() {
-            let (mut sa, mut sb, mut saa, mut sbb) = (0.0, 0.0, 0.0, 0.0);
-            for &i in keep {
-                let (b, a) = pairs[i][j];
-                sa += a;
-                sb += b;
-                saa += a * a;
-                sbb += b * b;
+    let match_moments = |keep: &mut dyn Iterator<Item = usize>, lines: &mut Vec<(f64, f64)>| {
+        let mut sums = vec![[0.0f64; 4]; nb];
+        let mut n = 0.0;
+        for i in keep {
+            n += 1.0;
+            for (sum, &(b, a)) in sums.iter_mut().zip(&pairs[i * nb..(i + 1) * nb]) {
+                *sum = [sum[0] + a, sum[1] + b, sum[2] + a * a, sum[3] + b * b];
             }
+        }
+        for (line, [sa, sb, saa, sbb]) in lines.iter_mut().zip(sums) {
             let (ma, mb) = (sa / n, sb / n);
             let (va, vb) = (saa / n - ma * ma, sbb / n - mb * mb);
             if va > 0.0 && vb > 0.0 {
@@ -398,33 +413,30 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
             }
         }
     };
-    let mut lines = vec![(1.0, 0.0); roles.len()];
+    let mut lines = vec![(1.0, 0.0); nb];
     if fit {
-        let all: Vec<usize> = (0..pairs.len()).collect();
-        match_moments(&all, &mut lines);
+        match_moments(&mut (0..samples), &mut lines);
     }
     let rounds = if fit { 3 } else { 1 };
+    let kept = samples * 3 / 10;
+    let mut order: Vec<(f64, usize)> = Vec::with_capacity(samples);
     for round in 0..rounds {
-        let residual = |px: &Vec<(f64, f64)>| -> f64 {
-            px.iter()
+        order.clear();
+        order.extend((0..samples).map(|i| {
+            let r = pairs[i * nb..(i + 1) * nb]
+                .iter()
                 .zip(&lines)
                 .map(|(&(b, a), &(g, c))| (g * a + c - b).powi(2))
-                .sum()
-        };
-        let mut order: Vec<(f64, usize)> = pairs
-            .iter()
-            .enumerate()
-            .map(|(i, px)| (residual(px), i))
-            .collect();
-        order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-        let keep: Vec<usize> = order[..order.len() * 3 / 10]
-            .iter()
-            .map(|&(_, i)| i)
-            .collect();
-        let kept_residual: f64 = order[..keep.len()].iter().map(|&(r, _)| r).sum();
-        relation.noise = (kept_residual / keep.len() as f64).sqrt();
+                .sum::<f64>();
+            (r, i)
+        }));
+        // The 30% that fit best, as a set: ties broken by index, so the set is unique.
+        order.select_nth_unstable_by(kept, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        let best = &mut order[..kept];
+        best.sort_unstable_by_key(|&(_, i)| i);
+        relation.noise = (best.iter().map(|&(r, _)| r).sum::<f64>() / kept as f64).sqrt();
         if round + 1 < rounds {
-            match_moments(&keep, &mut lines);
+            match_moments(&mut best.iter().map(|&(_, i)| i), &mut lines);
         }
     }
     for (j, &(g, c)) in lines.iter().enumerate() {

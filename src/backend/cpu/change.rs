@@ -20,16 +20,12 @@ const NODATA_WORD: u32 = NODATA_CLASS | NODATA_CLASS << 4;
 /// Bins of the magnitude histogram: one per possible u16 magnitude.
 pub(crate) const HISTOGRAM_BINS: usize = 65536;
 
-/// Integer square root, exact.
+/// Integer square root, exact: the f64 square root is correctly rounded, and below 2³² it
+/// never rounds up to the next integer (the gap to it is far above half an f64 ulp), so
+/// truncation gives ⌊√m⌋ with no fix-up (the WGSL kernel, on f32, needs one).
+#[inline]
 fn isqrt(m: u32) -> u32 {
-    let mut s = (m as f64).sqrt() as u32;
-    while s * s > m {
-        s -= 1;
-    }
-    while (s + 1) * (s + 1) <= m {
-        s += 1;
-    }
-    s
+    f64::from(m).sqrt() as u32
 }
 
 /// A normalized difference of two integer sums in thousandths, truncated toward zero; `None`
@@ -53,47 +49,131 @@ fn index_change(kind: i32, b: &[i32; 6], a: &[i32; 6]) -> u32 {
     }
 }
 
-/// `round(x·q)` clamped to ±1e9 and converted, like `quantize` in the WGSL kernel.
+/// `round(x·q)` (ties to even) clamped to ±1e9 and converted, like `quantize` in the WGSL
+/// kernel. Rounding adds and removes ±2²³, which leaves an integer under the default rounding
+/// mode for |v| < 2²³ (the sum lies where the spacing of f32 is exactly 1; larger f32 values
+/// are integers already); unlike `f32::round_ties_even` it needs no SSE4.1, so the loops
+/// around it vectorise.
 #[inline]
 fn quantize(x: f32, q: f32) -> i32 {
-    (x * q).round_ties_even().clamp(-1e9, 1e9) as i32
+    const TWO_23: f32 = 8_388_608.0;
+    let v = x * q;
+    let rounded = if v.abs() < TWO_23 {
+        let m = TWO_23.copysign(v);
+        (v + m) - m
+    } else {
+        v
+    };
+    rounded.clamp(-1e9, 1e9) as i32
 }
 
-/// Pass 1 over one chunk: classes of both dates and the integer change-vector magnitude,
-/// packed like the WGSL kernel; returns the count of pixels valid on both dates.
+/// One date's samples of one band, quantized and shifted by the date's offset.
+#[inline]
+fn quantize_band(samples: &[f32], q: f32, offset: i32, out: &mut [i32]) {
+    for (o, &x) in out.iter_mut().zip(samples) {
+        *o = quantize(x, q).wrapping_add(offset);
+    }
+}
+
+/// Scratch of one chunk of pass 1.
+#[derive(Default)]
+struct PassOne {
+    before: Vec<i32>,
+    after: Vec<i32>,
+    m2: Vec<u32>,
+    direction: Vec<u32>,
+    class_before: Vec<u8>,
+    class_after: Vec<u8>,
+    /// Per band, both dates' values, kept only for index differencing.
+    bands: Vec<(Vec<i32>, Vec<i32>)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<PassOne> = std::cell::RefCell::default();
+}
+
+/// Pass 1 over one chunk: classes of both dates, the direction sector and the change
+/// measure, packed like the WGSL kernel; returns the count of pixels valid on both dates.
+///
+/// Each step runs over the whole chunk as a loop over plain slices (per band for the change
+/// vector), so the compiler vectorises it; the arithmetic is the kernel's, in the same order.
 pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) -> u64 {
     let k = &p.consts;
     let g = &p.iconsts;
     let nb = g[12] as usize;
+    let kind = g[13];
     let s = &chunk.slots;
+    let n = out.len();
     let (qb, qa) = (k[c::QUANTIZE_BEFORE], k[c::QUANTIZE_AFTER]);
-    for (i, o) in out.iter_mut().enumerate() {
-        if !chunk.valid[i] {
-            *o = NODATA_WORD;
-            continue;
+    SCRATCH.with_borrow_mut(|t| {
+        for v in [&mut t.before, &mut t.after] {
+            v.resize(n, 0);
         }
-        let date = |first: usize| [0, 1, 2, 3, 4].map(|b| s[first + b][i]);
-        let before = class_code(k, date(0), k[c::SHIFT2], k[c::SHIFT4]);
-        let after = class_code(k, date(nb), k[c::AFTER_SHIFT2], k[c::AFTER_SHIFT4]);
-        let (mut b, mut a) = ([0i32; 6], [0i32; 6]);
-        let mut m2 = 0u32;
-        let mut direction = 0u32;
+        t.m2.clear();
+        t.m2.resize(n, 0);
+        t.direction.clear();
+        t.direction.resize(n, 0);
+        t.bands.resize_with(nb, Default::default);
         for j in 0..nb {
-            b[j] = quantize(s[j][i], qb).wrapping_add(g[14]);
-            let after = quantize(s[nb + j][i], qa).wrapping_add(g[15]);
-            a[j] = g[j].wrapping_mul(after).wrapping_add(g[6 + j]) >> 12;
-            let d = a[j]
-                .wrapping_sub(b[j])
-                .clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
-            m2 += (d * d) as u32;
-            direction |= u32::from(d > 0) << j;
+            quantize_band(&s[j][..n], qb, g[14], &mut t.before);
+            quantize_band(&s[nb + j][..n], qa, g[15], &mut t.after);
+            let (gain, offset) = (g[j], g[6 + j]);
+            for a in t.after.iter_mut() {
+                *a = gain.wrapping_mul(*a).wrapping_add(offset) >> 12;
+            }
+            let lanes = t
+                .before
+                .iter()
+                .zip(&t.after)
+                .zip(t.m2.iter_mut().zip(&mut t.direction));
+            for ((&b, &a), (m2, dir)) in lanes {
+                let d = a.wrapping_sub(b).clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
+                *m2 += (d * d) as u32;
+                *dir |= u32::from(d > 0) << j;
+            }
+            if kind != 0 {
+                let (bj, aj) = &mut t.bands[j];
+                bj.clone_from(&t.before);
+                aj.clone_from(&t.after);
+            }
         }
-        let measure = match g[13] {
-            0 => isqrt(m2),
-            kind => index_change(kind, &b, &a),
+        let classes = |first: usize, shift2, shift4, out: &mut Vec<u8>| {
+            out.resize(n, 0);
+            let bands = (s[first].iter().zip(s[first + 1]))
+                .zip(s[first + 2].iter().zip(s[first + 3]))
+                .zip(s[first + 4]);
+            for (o, (((&b, &g), (&r, &nir)), &s1)) in out.iter_mut().zip(bands) {
+                *o = class_code(k, [b, g, r, nir, s1], shift2, shift4);
+            }
         };
-        *o = u32::from(before) | u32::from(after) << 4 | direction << 8 | measure << 16;
-    }
+        classes(0, k[c::SHIFT2], k[c::SHIFT4], &mut t.class_before);
+        classes(
+            nb,
+            k[c::AFTER_SHIFT2],
+            k[c::AFTER_SHIFT4],
+            &mut t.class_after,
+        );
+        if kind == 0 {
+            for (m2, &dir) in t.m2.iter_mut().zip(&t.direction) {
+                *m2 = dir << 8 | isqrt(*m2) << 16;
+            }
+        } else {
+            for (i, m2) in t.m2.iter_mut().enumerate() {
+                let mut b = [0i32; 6];
+                let mut a = [0i32; 6];
+                for (j, (bj, aj)) in t.bands.iter().enumerate() {
+                    b[j] = bj[i];
+                    a[j] = aj[i];
+                }
+                *m2 = t.direction[i] << 8 | index_change(kind, &b, &a) << 16;
+            }
+        }
+        let lanes = (t.class_before.iter().zip(&t.class_after)).zip(t.m2.iter().zip(chunk.valid));
+        for (o, ((&before, &after), (&rest, &ok))) in out.iter_mut().zip(lanes) {
+            let word = u32::from(before) | u32::from(after) << 4 | rest;
+            *o = if ok { word } else { NODATA_WORD };
+        }
+    });
     chunk.valid.iter().map(|&v| u64::from(v)).sum()
 }
 
@@ -160,8 +240,24 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn quantize_rounds_ties_to_even_everywhere() {
+        let mut x = 1.0e-3f32;
+        while x < 3.0e9 {
+            for v in [x, -x, x.floor() + 0.5, -(x.floor() + 0.5)] {
+                let want = v.round_ties_even().clamp(-1e9, 1e9) as i32;
+                assert_eq!(super::quantize(v, 1.0), want, "{v}");
+            }
+            x *= 1.0001;
+        }
+    }
+
+    #[test]
     fn isqrt_is_exact() {
-        for m in [0u32, 1, 2, 3, 4, 15, 16, 17, 99_999, 1 << 31, 3_221_225_472] {
+        let squares = (1u64..=65535).flat_map(|k| [k * k - 1, k * k, k * k + 1]);
+        for m in squares
+            .filter_map(|m| u32::try_from(m).ok())
+            .chain([0, u32::MAX])
+        {
             let s = super::isqrt(m);
             assert!(u64::from(s) * u64::from(s) <= u64::from(m));
             assert!(u64::from(s + 1) * u64::from(s + 1) > u64::from(m));

@@ -1,0 +1,123 @@
+//! Change detection (both passes, histogram and normalization fit) on each available backend,
+//! on a pair of six-band u16 stacks, with its bandwidth set against the copy roofline measured
+//! in the same run.
+//!
+//! Run: `cargo bench --bench change`
+
+#[path = "support/roofline.rs"]
+mod roofline;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use landwatch::{
+    Backend, Band, BandData, BandRole, BandStack, ChangeOptions, Engine, GpuOptions, Sensor,
+};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Two dates of Sentinel-2-like reflectance; the second brighter, with 5% of pixels changed.
+fn pair(pixels: usize) -> (BandStack, BandStack) {
+    let mut seed = 0x9E3779B97F4A7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    for _ in BandRole::ALL {
+        let b: Vec<u16> = (0..pixels).map(|_| (next() % 3000) as u16 + 300).collect();
+        let a: Vec<u16> = b
+            .iter()
+            .map(|&v| {
+                if next() % 20 == 0 {
+                    (next() % 5000) as u16 + 200
+                } else {
+                    v + v / 10 + 50
+                }
+            })
+            .collect();
+        before.push(BandData::U16(b));
+        after.push(BandData::U16(a));
+    }
+    let stack = |data: Vec<BandData>| {
+        let bands = BandRole::ALL
+            .iter()
+            .zip(data)
+            .map(|(&r, d)| Band::new(r, d))
+            .collect();
+        let mut s = BandStack::new(pixels, 1, bands).unwrap();
+        s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
+            .unwrap();
+        s
+    };
+    (stack(before), stack(after))
+}
+
+fn engines() -> Vec<(&'static str, Engine)> {
+    let mut engines = vec![("cpu", Engine::new(Backend::Cpu))];
+    let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
+    let gpu = Engine::with_options(
+        Backend::Auto,
+        &GpuOptions {
+            allow_software: software,
+            ..GpuOptions::default()
+        },
+    );
+    match gpu.gpu_adapter() {
+        Some(a) => {
+            eprintln!("GPU benchmarks on {a}");
+            engines.push(("gpu", gpu));
+        }
+        None => eprintln!(
+            "GPU benchmarks skipped: {}",
+            gpu.gpu_unavailable()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+    }
+    engines
+}
+
+fn bench(c: &mut Criterion) {
+    let engines = engines();
+    let pixels = 1 << 22;
+    let (before, after) = pair(pixels);
+    let mut group = c.benchmark_group("change/4Mpx");
+    group.throughput(Throughput::Elements(pixels as u64));
+    group.sample_size(10);
+    for (name, engine) in &engines {
+        group.bench_function(BenchmarkId::new("detect", name), |b| {
+            b.iter(|| black_box(engine.detect_change(&before, &after, &ChangeOptions::new())))
+        });
+    }
+    group.finish();
+
+    let roof = roofline::copy_bandwidth(5);
+    // Bytes a fused pass must move: 12 u16 samples in, one u8 code out.
+    let bytes_per_pixel = 12.0 * 2.0 + 1.0;
+    println!("\ncopy roofline: {:.2} GB/s", roof / 1e9);
+    for (name, engine) in &engines {
+        let best = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(
+                    engine
+                        .detect_change(&before, &after, &ChangeOptions::new())
+                        .unwrap(),
+                );
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        let rate = pixels as f64 / best;
+        println!(
+            "change detection on {name}: {:.0} Mpx/s, {:.2} GB/s, {:.0}% of the copy roofline",
+            rate / 1e6,
+            rate * bytes_per_pixel / 1e9,
+            100.0 * rate * bytes_per_pixel / roof
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
