@@ -37,10 +37,18 @@ fn random_masks_match_flood_fill() {
 #[test]
 fn shapes_match_flood_fill() {
     check(&spiral(61), 61, 61, "spiral");
-    assert_eq!(label_codes(&spiral(61), 61, 61, Connectivity::Four).unwrap().count, 1);
+    assert_eq!(
+        label_codes(&spiral(61), 61, 61, Connectivity::Four)
+            .unwrap()
+            .count,
+        1
+    );
     let s = snake(33, 65);
     check(&s, 33, 65, "snake");
-    assert_eq!(label_codes(&s, 33, 65, Connectivity::Four).unwrap().count, 1);
+    assert_eq!(
+        label_codes(&s, 33, 65, Connectivity::Four).unwrap().count,
+        1
+    );
     // A tall snake crosses every parallel strip border many times.
     check(&snake(40, 5000), 40, 5000, "tall snake");
     check(&[3], 1, 1, "single pixel");
@@ -50,10 +58,26 @@ fn shapes_match_flood_fill() {
     assert_eq!((l.count, l.ids[12]), (1, 1));
     // Diagonal neighbours: one patch with 8, two with 4; different codes never join.
     let diag = [1, 0, 0, 1];
-    assert_eq!(label_codes(&diag, 2, 2, Connectivity::Eight).unwrap().count, 1);
-    assert_eq!(label_codes(&diag, 2, 2, Connectivity::Four).unwrap().count, 2);
-    assert_eq!(label_codes(&[1, 2, 2, 1], 2, 2, Connectivity::Eight).unwrap().count, 2);
-    assert_eq!(label_codes(&[0, 255, 255, 0], 2, 2, Connectivity::Eight).unwrap().count, 0);
+    assert_eq!(
+        label_codes(&diag, 2, 2, Connectivity::Eight).unwrap().count,
+        1
+    );
+    assert_eq!(
+        label_codes(&diag, 2, 2, Connectivity::Four).unwrap().count,
+        2
+    );
+    assert_eq!(
+        label_codes(&[1, 2, 2, 1], 2, 2, Connectivity::Eight)
+            .unwrap()
+            .count,
+        2
+    );
+    assert_eq!(
+        label_codes(&[0, 255, 255, 0], 2, 2, Connectivity::Eight)
+            .unwrap()
+            .count,
+        0
+    );
 }
 
 #[test]
@@ -74,7 +98,9 @@ fn bad_input_is_an_error() {
 fn peer_python() -> Option<PathBuf> {
     let p = std::env::var_os("LANDWATCH_PEER_PYTHON")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".venvs/peer/bin/python")))?;
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".venvs/peer/bin/python"))
+        })?;
     p.exists().then_some(p)
 }
 
@@ -94,7 +120,10 @@ fn summary(codes: &[u8], ids: &[u32], count: u32) -> serde_json::Value {
         .into_iter()
         .map(|(c, mut s)| {
             s.sort_unstable();
-            (c.to_string(), serde_json::json!({"count": s.len(), "sizes": s}))
+            (
+                c.to_string(),
+                serde_json::json!({"count": s.len(), "sizes": s}),
+            )
         })
         .collect();
     serde_json::Value::Object(obj)
@@ -121,7 +150,11 @@ fn matches_scipy_ndimage_label() {
                 .arg(flag)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let l = label(&codes, conn).unwrap();
             let ours = summary(&codes.data, &l.ids, l.count);

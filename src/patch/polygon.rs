@@ -2,12 +2,13 @@
 //! pixel corners, with vertices only where the boundary turns.
 //!
 //! Representation: one feature per patch. A patch whose pixels touch only at a corner
-//! (8-connectivity) becomes several polygons that touch at that corner (a MultiPolygon),
-//! and a hole pinched at a corner becomes two holes touching there: every ring is simple,
-//! rings meet only at isolated points, so the geometry is OGC-valid. Its point set is
-//! exactly the union of the patch's pixels. (The tracer keeps the patch's cells on its
-//! right and, where two of its cells meet diagonally, turns so as to stay with the current
-//! cell.)
+//! (8-connectivity) becomes several polygons that touch at that corner (a MultiPolygon);
+//! a hole that touches its shell (or another hole) at a corner stays a separate ring that
+//! touches it there. Every ring is simple and rings meet only at isolated corners, so the
+//! geometry is OGC-valid, and its point set is exactly the union of the patch's pixels.
+//! (The tracer keeps the patch's pixels on its right; where two of them meet diagonally it
+//! turns to stay with the current pixel, and a ring that comes back to such a corner is
+//! split there.)
 
 use super::Labels;
 use super::attributes::PixelBox;
@@ -112,10 +113,14 @@ impl PatchPolygons {
     }
 }
 
-/// Twice the signed area of a closed ring of floats (positive counter-clockwise, y up).
+/// Twice the signed area of a closed ring of floats (positive counter-clockwise, y up),
+/// computed relative to its first vertex to avoid cancellation far from the origin.
 pub fn signed_area2(ring: &[[f64; 2]]) -> f64 {
+    let Some(&[x0, y0]) = ring.first() else {
+        return 0.0;
+    };
     ring.windows(2)
-        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+        .map(|w| (w[0][0] - x0) * (w[1][1] - y0) - (w[1][0] - x0) * (w[0][1] - y0))
         .sum()
 }
 
@@ -242,11 +247,14 @@ pub fn trace_patch(
             if visited[(r - bbox.row_min) * bw + (c - bbox.col_min)] {
                 continue;
             }
-            let ring = trace_ring(&win, [ci, ri], bbox, &mut visited);
-            if ring_area2(&ring) > 0 {
-                shells.push(ring);
-            } else {
-                holes.push((ring, [ci, ri]));
+            let (ring, saddles) = trace_ring(&win, [ci, ri], bbox, &mut visited);
+            for ring in split_at_touches(ring, saddles) {
+                if ring_area2(&ring) > 0 {
+                    shells.push(ring);
+                } else {
+                    let cell = right_cell(ring[0], ring[1]);
+                    holes.push((ring, cell));
+                }
             }
         }
     }
@@ -306,16 +314,58 @@ fn contains_doubled(ring: &[Corner], p: Corner) -> bool {
     inside
 }
 
+/// The pixel on the right of the edge `a → b` (row down).
+fn right_cell(a: Corner, b: Corner) -> Corner {
+    match [(b[0] - a[0]).signum(), (b[1] - a[1]).signum()] {
+        [1, 0] => a,
+        [0, 1] => [a[0] - 1, a[1]],
+        [-1, 0] => [a[0] - 1, a[1] - 1],
+        _ => [a[0], a[1] - 1],
+    }
+}
+
+/// Splits a ring that passes a corner twice (only possible at the corners where two of
+/// the patch's pixels meet diagonally, `saddles` lists them) into simple rings touching
+/// there. Splitting re-pairs the boundary edges at that corner, which turns a shell
+/// pinched around a hole into a shell and a hole.
+fn split_at_touches(ring: Vec<Corner>, mut saddles: Vec<Corner>) -> Vec<Vec<Corner>> {
+    saddles.sort_unstable();
+    if saddles.windows(2).all(|w| w[0] != w[1]) {
+        return vec![ring];
+    }
+    let mut out = Vec::new();
+    let mut path: Vec<Corner> = Vec::with_capacity(ring.len());
+    let mut at = std::collections::HashMap::new();
+    for v in ring {
+        if let Some(&i) = at.get(&v) {
+            let lobe: Vec<Corner> = path.drain(i + 1..).collect();
+            for u in &lobe {
+                at.remove(u);
+            }
+            let mut r = vec![v];
+            r.extend(lobe);
+            out.push(r);
+        } else {
+            at.insert(v, path.len());
+            path.push(v);
+        }
+    }
+    out.push(path);
+    out
+}
+
 /// Follows one ring from the top edge of `start`'s cell, heading east with the patch on
-/// the right; returns its turning corners and marks the top edges it walks east.
+/// the right; returns its turning corners and the saddle corners it passed, and marks the
+/// top edges it walks east.
 fn trace_ring(
     win: &Window<'_>,
     start: Corner,
     bbox: &PixelBox,
     visited: &mut [bool],
-) -> Vec<Corner> {
+) -> (Vec<Corner>, Vec<Corner>) {
     let bw = bbox.width();
     let mut ring = Vec::new();
+    let mut saddles = Vec::new();
     let (mut p, mut d) = (start, 0usize);
     loop {
         if d == 0 {
@@ -331,6 +381,9 @@ fn trace_ring(
             _ => ([p[0], p[1] - 1], [p[0] - 1, p[1] - 1]),
         };
         let nd = if !win.is(ahead_right[0], ahead_right[1]) {
+            if win.is(ahead_left[0], ahead_left[1]) {
+                saddles.push(p);
+            }
             (d + 1) % 4
         } else if win.is(ahead_left[0], ahead_left[1]) {
             (d + 3) % 4
@@ -345,5 +398,5 @@ fn trace_ring(
             break;
         }
     }
-    ring
+    (ring, saddles)
 }

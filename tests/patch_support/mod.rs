@@ -150,10 +150,13 @@ pub fn snake(w: usize, h: usize) -> Vec<u8> {
 pub fn real_change() -> Raster<u8> {
     let sensor = Sensor::landsat_dn();
     let load = |name: &str| -> BandStack {
-        let mut s = read_geotiff(data(&format!("landsat_taizhou/{name}")), &ReadLimits::default())
-            .unwrap()
-            .into_stack(&sensor.bands)
-            .unwrap();
+        let mut s = read_geotiff(
+            data(&format!("landsat_taizhou/{name}")),
+            &ReadLimits::default(),
+        )
+        .unwrap()
+        .into_stack(&sensor.bands)
+        .unwrap();
         s.set_radiometry(sensor.radiometry).unwrap();
         s
     };
@@ -203,15 +206,25 @@ pub fn check_patch(p: &PatchPolygons, cells: &HashSet<(i64, i64)>) {
     let mut all_edges = HashSet::new();
     let mut visits: HashMap<Corner, Vec<bool>> = HashMap::new();
     for poly in &p.polygons {
-        let rings = std::iter::once((&poly.exterior, true)).chain(poly.holes.iter().map(|h| (h, false)));
+        let rings =
+            std::iter::once((&poly.exterior, true)).chain(poly.holes.iter().map(|h| (h, false)));
         for (ring, exterior) in rings {
-            assert!(ring.len() >= 4, "patch {}: ring of {} vertices", p.id, ring.len());
+            assert!(
+                ring.len() >= 4,
+                "patch {}: ring of {} vertices",
+                p.id,
+                ring.len()
+            );
             let area2 = landwatch::patch::polygon::ring_area2(ring);
             assert_eq!(area2 > 0, exterior, "patch {}: ring orientation", p.id);
             let turns: HashSet<Corner> = ring.iter().copied().collect();
             assert_eq!(turns.len(), ring.len(), "patch {}: ring not simple", p.id);
             for i in 0..ring.len() {
-                let (a, b, c) = (ring[i], ring[(i + 1) % ring.len()], ring[(i + 2) % ring.len()]);
+                let (a, b, c) = (
+                    ring[i],
+                    ring[(i + 1) % ring.len()],
+                    ring[(i + 2) % ring.len()],
+                );
                 let collinear = (b[0] - a[0]) * (c[1] - b[1]) == (b[1] - a[1]) * (c[0] - b[0]);
                 assert!(!collinear, "patch {}: vertex {b:?} is not a turn", p.id);
             }
@@ -219,7 +232,11 @@ pub fn check_patch(p: &PatchPolygons, cells: &HashSet<(i64, i64)>) {
             for (a, b) in unit_steps(ring) {
                 assert!(seen.insert(a), "patch {}: ring passes {a:?} twice", p.id);
                 let key = if a < b { (a, b) } else { (b, a) };
-                assert!(all_edges.insert(key), "patch {}: edge {key:?} used twice", p.id);
+                assert!(
+                    all_edges.insert(key),
+                    "patch {}: edge {key:?} used twice",
+                    p.id
+                );
                 visits.entry(a).or_default().push(turns.contains(&a));
                 // The patch lies on the right of every edge (row down).
                 let d = [b[0] - a[0], b[1] - a[1]];
@@ -229,7 +246,11 @@ pub fn check_patch(p: &PatchPolygons, cells: &HashSet<(i64, i64)>) {
                     [-1, 0] => (a[0] - 1, a[1] - 1),
                     _ => (a[0], a[1] - 1),
                 };
-                assert!(cells.contains(&right), "patch {}: edge {a:?}→{b:?} has no pixel on its right", p.id);
+                assert!(
+                    cells.contains(&right),
+                    "patch {}: edge {a:?}→{b:?} has no pixel on its right",
+                    p.id
+                );
                 if !exterior {
                     // A hole's other side must lie inside the shell.
                     let out = match d {
@@ -249,7 +270,11 @@ pub fn check_patch(p: &PatchPolygons, cells: &HashSet<(i64, i64)>) {
     }
     for (v, passes) in &visits {
         if passes.len() > 1 {
-            assert!(passes.iter().all(|&t| t), "patch {}: rings cross at {v:?}", p.id);
+            assert!(
+                passes.iter().all(|&t| t),
+                "patch {}: rings cross at {v:?}",
+                p.id
+            );
         }
     }
     let mut expected = HashSet::new();
@@ -265,7 +290,11 @@ pub fn check_patch(p: &PatchPolygons, cells: &HashSet<(i64, i64)>) {
             }
         }
     }
-    assert_eq!(all_edges, expected, "patch {}: boundary differs from the pixel edges", p.id);
+    assert_eq!(
+        all_edges, expected,
+        "patch {}: boundary differs from the pixel edges",
+        p.id
+    );
 }
 
 /// Pixel sets of every patch (index = id - 1).
