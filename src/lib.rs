@@ -21,6 +21,7 @@ pub mod change;
 pub mod classify;
 pub mod error;
 pub mod formula;
+pub mod geo;
 pub mod index;
 pub mod io;
 pub mod overlay;

@@ -32,3 +32,20 @@ pub struct Labels {
 pub fn is_background(code: u8) -> bool {
     code == crate::change::UNCHANGED || code == crate::change::CHANGE_NODATA
 }
+
+pub mod area;
+pub mod attributes;
+pub mod label;
+pub mod output;
+pub mod polygon;
+pub mod sieve;
+pub mod tiled;
+mod unionfind;
+
+pub use area::AreaSum;
+pub use attributes::{PatchAttributes, PatchLayers, PixelBox, attributes};
+pub use label::{label, label_codes};
+pub use output::{PatchOutputs, write_patches};
+pub use polygon::{PatchPolygons, polygonize, trace_patch};
+pub use sieve::{Sieved, sieve};
+pub use tiled::{CodeSource, TiledPatches, TilingOptions, patches_tiled};

@@ -1,0 +1,179 @@
+//! Writing patches: `patches.geojson` (longitude/latitude, RFC 7946), optionally a
+//! native-CRS GeoJSON, `patches.csv` with the same attributes, and `patches.tif`, the u32
+//! patch-id raster on the input grid (0 = no patch). Every file is written atomically.
+
+use super::Labels;
+use super::attributes::PatchAttributes;
+use super::polygon::PatchPolygons;
+use crate::error::{Error, Result};
+use crate::io::{Feature, write_csv, write_geojson, write_geotiff};
+use crate::raster::{GeoReference, Raster};
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+
+/// The files [`write_patches`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchOutputs {
+    /// `patches.geojson`, longitude/latitude.
+    pub geojson: PathBuf,
+    /// `patches_epsg<code>.geojson` in the raster CRS, when asked for.
+    pub geojson_native: Option<PathBuf>,
+    /// `patches.csv`.
+    pub csv: PathBuf,
+    /// `patches.tif`.
+    pub tif: PathBuf,
+}
+
+/// The attributes of a patch as named JSON values, in column order (shared by the CSV
+/// and GeoJSON outputs).
+pub fn attribute_fields(a: &PatchAttributes) -> Vec<(&'static str, Value)> {
+    let b = &a.bbox_px;
+    let ll = a.centroid_lon_lat;
+    vec![
+        ("id", json!(a.id)),
+        ("code", json!(a.code)),
+        ("change_type", json!(a.change_type)),
+        ("pixels", json!(a.pixels)),
+        ("area_m2", json!(a.area_m2)),
+        ("area_mu", json!(a.area_mu)),
+        ("area_ha", json!(a.area_ha)),
+        ("col_min", json!(b.col_min)),
+        ("row_min", json!(b.row_min)),
+        ("col_max", json!(b.col_max)),
+        ("row_max", json!(b.row_max)),
+        ("min_x", json!(a.bbox[0])),
+        ("min_y", json!(a.bbox[1])),
+        ("max_x", json!(a.bbox[2])),
+        ("max_y", json!(a.bbox[3])),
+        ("centroid_x", json!(a.centroid[0])),
+        ("centroid_y", json!(a.centroid[1])),
+        ("centroid_lon", json!(ll.map(|p| p[0]))),
+        ("centroid_lat", json!(ll.map(|p| p[1]))),
+        ("class_before", json!(a.class_before)),
+        ("class_after", json!(a.class_after)),
+        ("ndvi_before", json!(a.ndvi_before)),
+        ("ndvi_after", json!(a.ndvi_after)),
+    ]
+}
+
+fn csv_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes `patches.geojson`, `patches.csv`, `patches.tif` (and with `native_crs` a GeoJSON
+/// in the raster CRS) into `dir`. `attributes` and `polygons` are in id order, one per
+/// patch of `labels`.
+pub fn write_patches(
+    dir: &Path,
+    labels: &Labels,
+    georef: &GeoReference,
+    attributes: &[PatchAttributes],
+    polygons: &[PatchPolygons],
+    native_crs: bool,
+) -> Result<PatchOutputs> {
+    let n = labels.count as usize;
+    if attributes.len() != n || polygons.len() != n {
+        return Err(Error::InvalidParameter {
+            name: "patches".into(),
+            value: format!(
+                "{} attributes, {} polygons",
+                attributes.len(),
+                polygons.len()
+            ),
+            reason: format!("the label raster has {n} patches"),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let fields: Vec<_> = attributes.iter().map(attribute_fields).collect();
+    let features = |geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
+        polygons
+            .iter()
+            .zip(&fields)
+            .map(|(p, f)| {
+                Ok(Feature {
+                    polygons: geometry(p)?,
+                    properties: f
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect::<Map<_, _>>(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    };
+    let geojson = dir.join("patches.geojson");
+    write_geojson(&geojson, &features(&|p| p.to_lon_lat(georef))?)?;
+    let geojson_native = if native_crs {
+        let name = match georef.epsg {
+            Some(e) => format!("patches_epsg{e}.geojson"),
+            None => "patches_native.geojson".into(),
+        };
+        let path = dir.join(name);
+        write_geojson(&path, &features(&|p| Ok(p.to_crs(&georef.transform)))?)?;
+        Some(path)
+    } else {
+        None
+    };
+    let csv = dir.join("patches.csv");
+    let header = attribute_names();
+    write_csv(
+        &csv,
+        &header,
+        fields
+            .iter()
+            .map(|f| f.iter().map(|(_, v)| csv_text(v)).collect::<Vec<_>>()),
+    )?;
+    let tif = dir.join("patches.tif");
+    write_geotiff(
+        &tif,
+        &Raster {
+            width: labels.width,
+            height: labels.height,
+            data: labels.ids.clone(),
+            nodata: 0u32,
+            georef: Some(*georef),
+        },
+    )?;
+    Ok(PatchOutputs {
+        geojson,
+        geojson_native,
+        csv,
+        tif,
+    })
+}
+
+/// The attribute column names.
+fn attribute_names() -> Vec<&'static str> {
+    let empty = PatchAttributes {
+        id: 0,
+        code: 0,
+        change_type: "",
+        pixels: 0,
+        area_m2: 0.0,
+        area_mu: 0.0,
+        area_ha: 0.0,
+        bbox_px: super::PixelBox {
+            col_min: 0,
+            row_min: 0,
+            col_max: 0,
+            row_max: 0,
+        },
+        bbox: [0.0; 4],
+        centroid: [0.0; 2],
+        centroid_lon_lat: None,
+        class_before: None,
+        class_after: None,
+        ndvi_before: None,
+        ndvi_after: None,
+    };
+    attribute_fields(&empty)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
