@@ -32,3 +32,7 @@ pub struct Labels {
 pub fn is_background(code: u8) -> bool {
     code == crate::change::UNCHANGED || code == crate::change::CHANGE_NODATA
 }
+
+pub mod engine;
+pub mod gpu_label;
+pub mod morphology;
