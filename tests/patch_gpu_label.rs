@@ -152,19 +152,27 @@ fn cases() -> Vec<(String, Raster<u8>)> {
             raster(37, 29, d)
         }),
         ("empty".to_string(), raster(0, 0, vec![])),
-        ("all background".to_string(), raster(301, 7, vec![0; 301 * 7])),
+        (
+            "all background".to_string(),
+            raster(301, 7, vec![0; 301 * 7]),
+        ),
         ("all nodata".to_string(), raster(64, 16, vec![255; 64 * 16])),
         ("full".to_string(), raster(257, 33, vec![2; 257 * 33])),
         ("snake 33x65".to_string(), snake(33, 65)),
         ("snake 65x33".to_string(), snake(65, 33)),
         ("long thin snake".to_string(), snake(2049, 9)),
-        ("horizontal line".to_string(), raster(5000, 1, vec![1; 5000])),
+        (
+            "horizontal line".to_string(),
+            raster(5000, 1, vec![1; 5000]),
+        ),
         ("vertical line".to_string(), raster(1, 3000, vec![5; 3000])),
         ("spiral 64".to_string(), spiral(64)),
         ("spiral 101".to_string(), spiral(101)),
         ("diagonal".to_string(), diagonal(700, 300)),
         ("checkerboard".to_string(), {
-            let d = (0..45 * 31).map(|i| ((i % 45 + i / 45) % 2) as u8).collect();
+            let d = (0..45 * 31)
+                .map(|i| ((i % 45 + i / 45) % 2) as u8)
+                .collect();
             raster(45, 31, d)
         }),
     ];
@@ -204,7 +212,11 @@ fn gpu_matches_bfs_in_a_fixed_number_of_dispatches() {
                 .unwrap();
             let dispatches = engine.gpu_dispatch_count() - before;
             assert_ran_on_gpu(&got.execution);
-            assert_eq!(got.output, bfs(&r, connectivity), "{name}, {connectivity:?}");
+            assert_eq!(
+                got.output,
+                bfs(&r, connectivity),
+                "{name}, {connectivity:?}"
+            );
             let expected = if r.data.is_empty() {
                 0
             } else {
@@ -253,7 +265,9 @@ fn bad_input_is_an_error_not_a_panic() {
     let r = raster(10, 10, vec![1; 99]);
     assert!(label_union_find(&r, Connectivity::Eight).is_err());
     assert!(Engine::cpu().label_gpu(&r, Connectivity::Eight).is_err());
-    let cpu = Engine::cpu().label_gpu(&snake(33, 65), Connectivity::Four).unwrap();
+    let cpu = Engine::cpu()
+        .label_gpu(&snake(33, 65), Connectivity::Four)
+        .unwrap();
     assert!(matches!(cpu.execution.device, Device::Cpu { .. }));
     assert_eq!(cpu.output.count, 1);
 }
@@ -261,7 +275,13 @@ fn bad_input_is_an_error_not_a_panic() {
 #[test]
 fn hard_shapes_are_single_long_patches() {
     for r in [snake(33, 65), snake(2049, 9), spiral(64), spiral(101)] {
-        assert_eq!(bfs(&r, Connectivity::Four).count, 1, "{}x{}", r.width, r.height);
+        assert_eq!(
+            bfs(&r, Connectivity::Four).count,
+            1,
+            "{}x{}",
+            r.width,
+            r.height
+        );
     }
     assert_eq!(bfs(&diagonal(700, 300), Connectivity::Eight).count, 1);
     assert_eq!(bfs(&diagonal(700, 300), Connectivity::Four).count, 300);

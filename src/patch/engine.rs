@@ -81,7 +81,7 @@ impl Engine {
     }
 
     /// Runs `on_gpu` when there is a GPU, else (or when it fails) `on_cpu`, reporting where
-    /// the work ran and why the GPU was not used, as [`Engine::run`] does.
+    /// the work ran and why the GPU was not used, as `Engine::run` does.
     fn gpu_or_cpu<T>(
         &self,
         on_gpu: impl FnOnce(&GpuContext) -> std::result::Result<T, GpuFailure>,

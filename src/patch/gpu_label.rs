@@ -83,8 +83,16 @@ pub(crate) fn label_on_gpu(
     p.upload(params_buf, 0, bytemuck::bytes_of(&params));
     p.upload(samples, 0, &codes.data);
     let (par, cod, lab, out, blk) = (params_buf, samples, labels, ids, blocks);
-    p.dispatch(&kernel("label_init"), &[(0, par), (1, cod), (2, lab)], n_blocks)?;
-    p.dispatch(&kernel("label_merge"), &[(0, par), (1, cod), (2, lab)], n_blocks)?;
+    p.dispatch(
+        &kernel("label_init"),
+        &[(0, par), (1, cod), (2, lab)],
+        n_blocks,
+    )?;
+    p.dispatch(
+        &kernel("label_merge"),
+        &[(0, par), (1, cod), (2, lab)],
+        n_blocks,
+    )?;
     p.dispatch(
         &kernel("label_compress"),
         &[(0, par), (2, lab), (5, blk)],

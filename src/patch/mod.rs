@@ -33,6 +33,6 @@ pub fn is_background(code: u8) -> bool {
     code == crate::change::UNCHANGED || code == crate::change::CHANGE_NODATA
 }
 
-pub mod engine;
+mod engine;
 pub mod gpu_label;
 pub mod morphology;

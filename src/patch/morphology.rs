@@ -77,7 +77,7 @@ impl StructuringElement {
 
     /// An element of `shape` and odd `size`, refusing even, zero or oversized ones.
     pub fn new(shape: ElementShape, size: usize) -> Result<Self> {
-        if size % 2 == 0 || size > MAX_ELEMENT_SIZE {
+        if size.is_multiple_of(2) || size > MAX_ELEMENT_SIZE {
             return Err(Error::InvalidParameter {
                 name: "structuring element size".into(),
                 value: size.to_string(),
@@ -259,12 +259,13 @@ fn dilate_sets(g: &Grid<'_>, t: &ClassTable, inter: &mut [u32]) {
         .enumerate()
         .for_each(|(y, row)| {
             for (x, out) in row.iter_mut().enumerate() {
-                *out = g.window(x, y).flatten().fold(0u32, |bits, q| {
-                    match t.class_of(g.codes[q]) {
-                        0 => bits,
-                        k => bits | 1 << (k - 1),
-                    }
-                });
+                *out =
+                    g.window(x, y)
+                        .flatten()
+                        .fold(0u32, |bits, q| match t.class_of(g.codes[q]) {
+                            0 => bits,
+                            k => bits | 1 << (k - 1),
+                        });
             }
         });
 }

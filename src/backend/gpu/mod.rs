@@ -5,8 +5,8 @@ mod dispatch;
 mod pool;
 pub(crate) mod program;
 
-pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
 pub(crate) use context::Kernel;
+pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;

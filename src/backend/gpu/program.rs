@@ -50,10 +50,12 @@ impl<'c> Program<'c> {
                 format!("{what} needs {bytes} bytes, more than a storage binding of {cap} bytes"),
             ));
         }
-        let buffer =
-            self.ctx
-                .pool
-                .take(&self.ctx.device, U::STORAGE | U::COPY_SRC | U::COPY_DST, bytes, cap);
+        let buffer = self.ctx.pool.take(
+            &self.ctx.device,
+            U::STORAGE | U::COPY_SRC | U::COPY_DST,
+            bytes,
+            cap,
+        );
         self.buffers.push(buffer);
         Ok(BufferId(self.buffers.len() - 1))
     }
@@ -63,7 +65,7 @@ impl<'c> Program<'c> {
     pub fn upload(&mut self, buffer: BufferId, offset: u64, data: &[u8]) {
         self.submit_pending();
         let target = &self.buffers[buffer.0];
-        if data.len() % 4 == 0 {
+        if data.len().is_multiple_of(4) {
             self.ctx.queue.write_buffer(target, offset, data);
         } else {
             let mut padded = data.to_vec();
@@ -147,10 +149,12 @@ impl<'c> Program<'c> {
 
     fn read_inner(&mut self, ranges: &[(BufferId, u64, u64)]) -> Result<Vec<u8>, GpuFailure> {
         let total: u64 = ranges.iter().map(|r| r.2.next_multiple_of(4)).sum();
-        let readback =
-            self.ctx
-                .pool
-                .take(&self.ctx.device, U::MAP_READ | U::COPY_DST, total.max(4), u64::MAX);
+        let readback = self.ctx.pool.take(
+            &self.ctx.device,
+            U::MAP_READ | U::COPY_DST,
+            total.max(4),
+            u64::MAX,
+        );
         let mut at = 0u64;
         for &(id, offset, bytes) in ranges {
             let bytes = bytes.next_multiple_of(4);
