@@ -143,6 +143,11 @@ impl Engine {
         self.gpu.as_ref().map(GpuContext::adapter)
     }
 
+    /// The GPU context, when one is in use (for kernels defined outside this module).
+    pub(crate) fn gpu(&self) -> Option<&GpuContext> {
+        self.gpu.as_ref()
+    }
+
     /// Why no GPU is used although one was asked for (`Gpu`) or looked for (`Auto`).
     pub fn gpu_unavailable(&self) -> Option<&GpuFailure> {
         self.gpu_unavailable.as_ref()

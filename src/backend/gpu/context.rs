@@ -4,7 +4,7 @@
 use super::pool::BufferPool;
 use crate::error::{GpuFailure, GpuFailureKind};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How a GPU context may be created.
@@ -65,6 +65,8 @@ pub struct GpuContext {
     pipelines: Mutex<HashMap<(&'static str, String), Arc<wgpu::ComputePipeline>>>,
     lost: Arc<AtomicBool>,
     summary: AdapterSummary,
+    /// Compute dispatches recorded on this context (for tests that bound pass counts).
+    dispatches: AtomicU64,
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -194,12 +196,23 @@ impl GpuContext {
             pipelines: Mutex::default(),
             lost,
             summary,
+            dispatches: AtomicU64::new(0),
         })
     }
 
     /// The adapter behind this context.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.summary
+    }
+
+    /// Compute dispatches recorded on this context so far, by every kernel.
+    pub fn dispatch_count(&self) -> u64 {
+        self.dispatches.load(Ordering::Relaxed)
+    }
+
+    /// Adds `n` to the dispatch count.
+    pub(crate) fn count_dispatches(&self, n: u64) {
+        self.dispatches.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Fails with [`GpuFailureKind::DeviceLost`] once the driver has reported a lost device.

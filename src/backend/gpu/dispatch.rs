@@ -247,6 +247,7 @@ fn run_chunk(
         pass.set_bind_group(0, bind_group, &[]);
         pass.dispatch_workgroups(x as u32, y as u32, 1);
     }
+    ctx.count_dispatches(1);
     encoder.copy_buffer_to_buffer(output, 0, readback, 0, out_bytes);
     encoder.copy_buffer_to_buffer(counter, 0, readback, out_bytes, 4);
     queue.submit([encoder.finish()]);

@@ -3,12 +3,13 @@
 mod context;
 mod dispatch;
 mod pool;
+pub(crate) mod program;
 
+pub(crate) use context::Kernel;
 pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
-use context::Kernel;
 use dispatch::{OutputShape, run_pixels};
 use std::borrow::Cow;
 

@@ -1,0 +1,118 @@
+//! The engine's patch entry points: morphology and labelling on the GPU when there is one,
+//! on the CPU otherwise or when the GPU fails, with the same [`Execution`] report as every
+//! other kernel.
+
+use super::gpu_label::{label_on_gpu, union_find_checked};
+use super::morphology::{
+    MorphOp, MorphScope, Morphology, StructuringElement, check_raster, morphology,
+    morphology_on_gpu,
+};
+use super::{Connectivity, Labels};
+use crate::backend::gpu::GpuContext;
+use crate::backend::{Backend, Computed, Device, Engine, Execution};
+use crate::error::{GpuFailure, Result};
+use crate::raster::Raster;
+
+impl Engine {
+    /// Opening or closing of a change-code raster with `element`, per change type or over the
+    /// whole change mask (semantics in [`crate::patch::morphology`]). The GPU and the CPU
+    /// give the same raster bit for bit. Fails when the data does not match the size.
+    pub fn morphology(
+        &self,
+        codes: &Raster<u8>,
+        op: MorphOp,
+        element: StructuringElement,
+        scope: MorphScope,
+    ) -> Result<Computed<Raster<u8>>> {
+        check_raster(codes)?;
+        let m = Morphology { op, element, scope };
+        let computed = self.gpu_or_cpu(
+            |gpu| {
+                morphology_on_gpu(gpu, codes, &m).map(|data| {
+                    Ok(Raster {
+                        width: codes.width,
+                        height: codes.height,
+                        data,
+                        nodata: crate::change::CHANGE_NODATA,
+                        georef: codes.georef,
+                    })
+                })
+            },
+            || morphology(codes, &m),
+        );
+        Ok(Computed {
+            output: computed.output?,
+            execution: computed.execution,
+        })
+    }
+
+    /// Connected-component labelling of a change-code raster (codes 0 and 255 are background,
+    /// different codes never join) into canonical ids, on the GPU in a fixed number of
+    /// dispatches ([`crate::patch::gpu_label`]); on the CPU with `cpu_fallback` when there is
+    /// no GPU, when it fails, or when the raster does not fit one storage binding.
+    /// Fails when the data does not match the size.
+    pub fn label_gpu_or(
+        &self,
+        codes: &Raster<u8>,
+        connectivity: Connectivity,
+        cpu_fallback: impl FnOnce(&Raster<u8>, Connectivity) -> Labels,
+    ) -> Result<Computed<Labels>> {
+        check_raster(codes)?;
+        Ok(self.gpu_or_cpu(
+            |gpu| label_on_gpu(gpu, codes, connectivity),
+            || cpu_fallback(codes, connectivity),
+        ))
+    }
+
+    /// [`Engine::label_gpu_or`] with the GPU algorithm's CPU twin
+    /// ([`crate::patch::gpu_label::label_union_find`]) as the fallback.
+    pub fn label_gpu(
+        &self,
+        codes: &Raster<u8>,
+        connectivity: Connectivity,
+    ) -> Result<Computed<Labels>> {
+        self.label_gpu_or(codes, connectivity, union_find_checked)
+    }
+
+    /// Compute dispatches recorded on this engine's GPU so far (0 without a GPU): lets tests
+    /// check that a job takes a bounded number of passes.
+    pub fn gpu_dispatch_count(&self) -> u64 {
+        self.gpu().map_or(0, GpuContext::dispatch_count)
+    }
+
+    /// Runs `on_gpu` when there is a GPU, else (or when it fails) `on_cpu`, reporting where
+    /// the work ran and why the GPU was not used, as `Engine::run` does.
+    fn gpu_or_cpu<T>(
+        &self,
+        on_gpu: impl FnOnce(&GpuContext) -> std::result::Result<T, GpuFailure>,
+        on_cpu: impl FnOnce() -> T,
+    ) -> Computed<T> {
+        let mut fallback = match self.requested() {
+            Backend::Gpu => self.gpu_unavailable().cloned(),
+            _ => None,
+        };
+        if let Some(gpu) = self.gpu() {
+            match on_gpu(gpu) {
+                Ok(output) => {
+                    return Computed {
+                        output,
+                        execution: Execution {
+                            device: Device::Gpu(gpu.adapter().clone()),
+                            fallback: None,
+                        },
+                    };
+                }
+                Err(e) => fallback = Some(e),
+            }
+        }
+        Computed {
+            output: on_cpu(),
+            execution: Execution {
+                device: Device::Cpu {
+                    threads: rayon::current_num_threads(),
+                },
+                fallback,
+            },
+        }
+    }
+}

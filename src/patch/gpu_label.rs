@@ -1,0 +1,212 @@
+//! Connected-component labelling on the GPU by union-find (Playne and Hawick, "A New
+//! Algorithm for Parallel Connected-Component Labelling on GPUs", 2018), and its CPU twin.
+//!
+//! Six dispatches, whatever the patches' shapes (a spiral or a snake costs no more passes
+//! than a blob): init, merge, compress (with per-block root counts), a one-workgroup scan of
+//! the block counts, id assignment to roots, relabel. Pixels of different codes never join;
+//! codes 0 and 255 are background.
+//!
+//! Canonical ids come for free from the union rule: a union always hangs the larger root
+//! under the smaller (`atomicMin`), so every patch's root is its smallest linear index, its
+//! first pixel in raster order. Roots are flagged, an exclusive prefix sum of the flags in
+//! raster order (on the GPU: per 1,024-pixel block, then over blocks) numbers them 1..n, and
+//! every pixel takes its root's number. Only the final ids and the patch count are read back.
+//!
+//! The labels, ids and codes must each fit one storage binding (4 bytes a pixel for the
+//! first two); otherwise the GPU run fails with [`GpuFailureKind::LimitExceeded`] and the
+//! engine falls back to the CPU. Tiling with border merging is done elsewhere.
+
+use super::morphology::{check_gpu_size, check_raster, grid_params};
+use super::{Connectivity, Labels, is_background};
+use crate::backend::gpu::program::Program;
+use crate::backend::gpu::{GpuContext, Kernel};
+use crate::error::{GpuFailure, GpuFailureKind, Result};
+use crate::pixel::PixelParams;
+use crate::raster::Raster;
+use std::borrow::Cow;
+
+/// Dispatches of one GPU labelling, for any raster and any patch shape.
+pub const GPU_LABEL_DISPATCHES: u64 = 6;
+
+/// Pixels per workgroup of the labelling passes (256 invocations × 4 pixels).
+const BLOCK: u64 = 1024;
+
+const LABEL_WGSL: &str = concat!(
+    include_str!("../../shaders/label_grid.wgsl"),
+    include_str!("../../shaders/label.wgsl")
+);
+
+fn kernel(entry: &'static str) -> Kernel {
+    Kernel {
+        entry,
+        source: Cow::Borrowed(LABEL_WGSL),
+    }
+}
+
+fn connectivity_code(connectivity: Connectivity) -> i32 {
+    match connectivity {
+        Connectivity::Four => 4,
+        Connectivity::Eight => 8,
+    }
+}
+
+/// Labels `codes` on the GPU (see the module documentation). The raster must have been
+/// checked (`data.len() == width × height`).
+pub(crate) fn label_on_gpu(
+    ctx: &GpuContext,
+    codes: &Raster<u8>,
+    connectivity: Connectivity,
+) -> std::result::Result<Labels, GpuFailure> {
+    let n = codes.data.len();
+    let empty = Labels {
+        width: codes.width,
+        height: codes.height,
+        ids: vec![0; n],
+        count: 0,
+    };
+    if n == 0 {
+        return Ok(empty);
+    }
+    check_gpu_size(n)?;
+    let n64 = n as u64;
+    let n_blocks = n64.div_ceil(BLOCK);
+    let mut params: PixelParams = grid_params(codes);
+    params.iconsts[2] = connectivity_code(connectivity);
+    params.iconsts[3] = n_blocks as i32;
+
+    let mut p = Program::new(ctx)?;
+    let params_buf = p.storage(size_of::<PixelParams>() as u64, "labelling parameters")?;
+    let samples = p.storage(n64.next_multiple_of(4), "change codes")?;
+    let labels = p.storage(n64 * 4, "the union-find forest")?;
+    let ids = p.storage(n64 * 4, "the label raster")?;
+    let blocks = p.storage((n_blocks + 1) * 4, "the block root counts")?;
+    p.upload(params_buf, 0, bytemuck::bytes_of(&params));
+    p.upload(samples, 0, &codes.data);
+    let (par, cod, lab, out, blk) = (params_buf, samples, labels, ids, blocks);
+    p.dispatch(
+        &kernel("label_init"),
+        &[(0, par), (1, cod), (2, lab)],
+        n_blocks,
+    )?;
+    p.dispatch(
+        &kernel("label_merge"),
+        &[(0, par), (1, cod), (2, lab)],
+        n_blocks,
+    )?;
+    p.dispatch(
+        &kernel("label_compress"),
+        &[(0, par), (2, lab), (5, blk)],
+        n_blocks,
+    )?;
+    p.dispatch(&kernel("label_scan"), &[(0, par), (5, blk)], 1)?;
+    p.dispatch(
+        &kernel("label_assign"),
+        &[(0, par), (2, lab), (4, out), (5, blk)],
+        n_blocks,
+    )?;
+    p.dispatch(
+        &kernel("label_relabel"),
+        &[(0, par), (2, lab), (4, out)],
+        n_blocks,
+    )?;
+    let bytes = p.read(&[(ids, 0, n64 * 4), (blocks, n_blocks * 4, 4)])?;
+    if bytes.len() < (n + 1) * 4 {
+        return Err(GpuFailure::new(
+            GpuFailureKind::Validation,
+            "the label read-back is short",
+        ));
+    }
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok(Labels {
+        ids: words[..n].to_vec(),
+        count: words[n],
+        ..empty
+    })
+}
+
+/// Labels the patches of a change-code raster on the CPU with the GPU's algorithm (its twin:
+/// same union rule, same canonical numbering), sequentially. Pixels of different codes never
+/// join; codes 0 and 255 are background. Fails when the data does not match the size.
+pub fn label_union_find(codes: &Raster<u8>, connectivity: Connectivity) -> Result<Labels> {
+    check_raster(codes)?;
+    Ok(union_find_checked(codes, connectivity))
+}
+
+/// [`label_union_find`] on a raster already checked.
+pub(crate) fn union_find_checked(codes: &Raster<u8>, connectivity: Connectivity) -> Labels {
+    let n = codes.data.len();
+    let w = codes.width;
+    const NONE: usize = usize::MAX;
+    let earlier = |i: usize, k: usize| -> usize {
+        let (x, y) = (i % w, i / w);
+        let j = match (k, connectivity) {
+            (0, _) if x > 0 => i - 1,
+            (1, _) if y > 0 => i - w,
+            (2, Connectivity::Eight) if x > 0 && y > 0 => i - w - 1,
+            (3, Connectivity::Eight) if x + 1 < w && y > 0 => i - w + 1,
+            _ => return NONE,
+        };
+        if codes.data[j] == codes.data[i] {
+            j
+        } else {
+            NONE
+        }
+    };
+    fn find(parent: &[usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            x = parent[x];
+        }
+        x
+    }
+    // Init: the smallest earlier neighbour of the same code, or the pixel itself.
+    let mut parent: Vec<usize> = (0..n)
+        .map(|i| {
+            if is_background(codes.data[i]) {
+                NONE
+            } else {
+                (0..4).map(|k| earlier(i, k)).fold(i, usize::min)
+            }
+        })
+        .collect();
+    // Merge: unite with every earlier neighbour, the larger root under the smaller.
+    for i in 0..n {
+        if parent[i] == NONE {
+            continue;
+        }
+        for k in 0..4 {
+            let j = earlier(i, k);
+            if j == NONE {
+                continue;
+            }
+            let (a, b) = (find(&parent, i), find(&parent, j));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    // Compress, number the roots in raster order, relabel.
+    let mut ids = vec![0u32; n];
+    let mut count = 0u32;
+    for i in 0..n {
+        if parent[i] == NONE {
+            continue;
+        }
+        let root = find(&parent, i);
+        parent[i] = root;
+        ids[i] = if root == i {
+            count += 1;
+            count
+        } else {
+            ids[root]
+        };
+    }
+    Labels {
+        width: w,
+        height: codes.height,
+        ids,
+        count,
+    }
+}
