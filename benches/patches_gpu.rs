@@ -11,7 +11,6 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use landwatch::io::{ReadLimits, read_geotiff};
 use landwatch::patch::Connectivity;
-use landwatch::patch::gpu_label::label_union_find;
 use landwatch::patch::morphology::{MorphOp, MorphScope, StructuringElement};
 use landwatch::{Backend, BandData, Engine, GpuOptions, Raster};
 use std::hint::black_box;
@@ -119,15 +118,7 @@ fn patches(c: &mut Criterion) {
                 }
             }
             group.bench_function(BenchmarkId::new("label8", name), |b| {
-                b.iter(|| {
-                    black_box(
-                        engine
-                            .label_gpu_or(&input, Connectivity::Eight, |r, k| {
-                                label_union_find(r, k).unwrap()
-                            })
-                            .unwrap(),
-                    )
-                })
+                b.iter(|| black_box(engine.label(&input, Connectivity::Eight).unwrap()))
             });
         }
         group.finish();

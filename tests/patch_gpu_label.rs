@@ -5,7 +5,8 @@
 mod common;
 
 use common::{Rng, assert_ran_on_gpu, gpu_engine};
-use landwatch::patch::gpu_label::{GPU_LABEL_DISPATCHES, label_union_find};
+use landwatch::patch::gpu_label::GPU_LABEL_DISPATCHES;
+use landwatch::patch::label as cpu_label;
 use landwatch::patch::{Connectivity, Labels, is_background};
 use landwatch::{Device, Engine, GpuFailureKind, GpuOptions, Raster};
 use std::collections::VecDeque;
@@ -151,7 +152,6 @@ fn cases() -> Vec<(String, Raster<u8>)> {
             d[17 * 37 + 11] = 1;
             raster(37, 29, d)
         }),
-        ("empty".to_string(), raster(0, 0, vec![])),
         (
             "all background".to_string(),
             raster(301, 7, vec![0; 301 * 7]),
@@ -193,7 +193,7 @@ fn cases() -> Vec<(String, Raster<u8>)> {
 fn cpu_twin_matches_bfs() {
     for (name, r) in cases() {
         for connectivity in [Connectivity::Four, Connectivity::Eight] {
-            let twin = label_union_find(&r, connectivity).unwrap();
+            let twin = cpu_label(&r, connectivity).unwrap();
             assert_eq!(twin, bfs(&r, connectivity), "{name}, {connectivity:?}");
         }
     }
@@ -207,9 +207,7 @@ fn gpu_matches_bfs_in_a_fixed_number_of_dispatches() {
     for (name, r) in cases() {
         for connectivity in [Connectivity::Four, Connectivity::Eight] {
             let before = engine.gpu_dispatch_count();
-            let got = engine
-                .label_gpu_or(&r, connectivity, |_, _| panic!("no fallback expected"))
-                .unwrap();
+            let got = engine.label(&r, connectivity).unwrap();
             let dispatches = engine.gpu_dispatch_count() - before;
             assert_ran_on_gpu(&got.execution);
             assert_eq!(
@@ -238,7 +236,7 @@ fn gpu_2d_dispatch_matches_bfs() {
     };
     let mut rng = Rng(7);
     for r in [random_mask(&mut rng, 61, 50, 0.5, 3), snake(33, 65)] {
-        let got = engine.label_gpu(&r, Connectivity::Eight).unwrap();
+        let got = engine.label(&r, Connectivity::Eight).unwrap();
         assert_ran_on_gpu(&got.execution);
         assert_eq!(got.output, bfs(&r, Connectivity::Eight));
     }
@@ -253,7 +251,7 @@ fn too_large_for_a_binding_falls_back_to_the_cpu() {
         return;
     };
     let r = snake(64, 64);
-    let got = engine.label_gpu(&r, Connectivity::Four).unwrap();
+    let got = engine.label(&r, Connectivity::Four).unwrap();
     assert!(matches!(got.execution.device, Device::Cpu { .. }));
     let why = got.execution.fallback.expect("a fallback reason");
     assert_eq!(why.kind, GpuFailureKind::LimitExceeded, "{why}");
@@ -263,10 +261,16 @@ fn too_large_for_a_binding_falls_back_to_the_cpu() {
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
     let r = raster(10, 10, vec![1; 99]);
-    assert!(label_union_find(&r, Connectivity::Eight).is_err());
-    assert!(Engine::cpu().label_gpu(&r, Connectivity::Eight).is_err());
+    assert!(cpu_label(&r, Connectivity::Eight).is_err());
+    assert!(Engine::cpu().label(&r, Connectivity::Eight).is_err());
+    // A zero-size raster is refused on every backend, as elsewhere in the crate.
+    let empty = raster(0, 0, vec![]);
+    assert!(Engine::cpu().label(&empty, Connectivity::Eight).is_err());
+    if let Some(gpu) = gpu_engine(GpuOptions::default()) {
+        assert!(gpu.label(&empty, Connectivity::Eight).is_err());
+    }
     let cpu = Engine::cpu()
-        .label_gpu(&snake(33, 65), Connectivity::Four)
+        .label(&snake(33, 65), Connectivity::Four)
         .unwrap();
     assert!(matches!(cpu.execution.device, Device::Cpu { .. }));
     assert_eq!(cpu.output.count, 1);

@@ -2,7 +2,7 @@
 //! on the CPU otherwise or when the GPU fails, with the same [`Execution`] report as every
 //! other kernel.
 
-use super::gpu_label::{label_on_gpu, union_find_checked};
+use super::gpu_label::label_on_gpu;
 use super::morphology::{
     MorphOp, MorphScope, Morphology, StructuringElement, check_raster, morphology,
     morphology_on_gpu,
@@ -47,31 +47,25 @@ impl Engine {
     }
 
     /// Connected-component labelling of a change-code raster (codes 0 and 255 are background,
-    /// different codes never join) into canonical ids, on the GPU in a fixed number of
-    /// dispatches ([`crate::patch::gpu_label`]); on the CPU with `cpu_fallback` when there is
-    /// no GPU, when it fails, or when the raster does not fit one storage binding.
-    /// Fails when the data does not match the size.
-    pub fn label_gpu_or(
-        &self,
-        codes: &Raster<u8>,
-        connectivity: Connectivity,
-        cpu_fallback: impl FnOnce(&Raster<u8>, Connectivity) -> Labels,
-    ) -> Result<Computed<Labels>> {
-        check_raster(codes)?;
-        Ok(self.gpu_or_cpu(
-            |gpu| label_on_gpu(gpu, codes, connectivity),
-            || cpu_fallback(codes, connectivity),
-        ))
-    }
-
-    /// [`Engine::label_gpu_or`] with the GPU algorithm's CPU twin
-    /// ([`crate::patch::gpu_label::label_union_find`]) as the fallback.
-    pub fn label_gpu(
+    /// different codes never join) into canonical ids: on the GPU in a fixed number of
+    /// dispatches ([`crate::patch::gpu_label`]); on the CPU ([`crate::patch::label`], which
+    /// gives the same canonical ids) when there is no GPU, when it fails, or when the raster
+    /// does not fit one storage binding. Fails when the raster is empty or its data does not
+    /// match its size.
+    pub fn label(
         &self,
         codes: &Raster<u8>,
         connectivity: Connectivity,
     ) -> Result<Computed<Labels>> {
-        self.label_gpu_or(codes, connectivity, union_find_checked)
+        crate::patch::label::check_grid(codes.data.len(), codes.width, codes.height)?;
+        let computed = self.gpu_or_cpu(
+            |gpu| label_on_gpu(gpu, codes, connectivity).map(Ok),
+            || crate::patch::label(codes, connectivity),
+        );
+        Ok(Computed {
+            output: computed.output?,
+            execution: computed.execution,
+        })
     }
 
     /// Compute dispatches recorded on this engine's GPU so far (0 without a GPU): lets tests

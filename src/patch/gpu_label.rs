@@ -1,5 +1,6 @@
 //! Connected-component labelling on the GPU by union-find (Playne and Hawick, "A New
-//! Algorithm for Parallel Connected-Component Labelling on GPUs", 2018), and its CPU twin.
+//! Algorithm for Parallel Connected-Component Labelling on GPUs", 2018). Its CPU twin is
+//! [`crate::patch::label`]: both give the same canonical ids.
 //!
 //! Six dispatches, whatever the patches' shapes (a spiral or a snake costs no more passes
 //! than a blob): init, merge, compress (with per-block root counts), a one-workgroup scan of
@@ -16,11 +17,11 @@
 //! first two); otherwise the GPU run fails with [`GpuFailureKind::LimitExceeded`] and the
 //! engine falls back to the CPU. Tiling with border merging is done elsewhere.
 
-use super::morphology::{check_gpu_size, check_raster, grid_params};
-use super::{Connectivity, Labels, is_background};
+use super::morphology::{check_gpu_size, grid_params};
+use super::{Connectivity, Labels};
 use crate::backend::gpu::program::Program;
 use crate::backend::gpu::{GpuContext, Kernel};
-use crate::error::{GpuFailure, GpuFailureKind, Result};
+use crate::error::{GpuFailure, GpuFailureKind};
 use crate::pixel::PixelParams;
 use crate::raster::Raster;
 use std::borrow::Cow;
@@ -125,88 +126,4 @@ pub(crate) fn label_on_gpu(
         count: words[n],
         ..empty
     })
-}
-
-/// Labels the patches of a change-code raster on the CPU with the GPU's algorithm (its twin:
-/// same union rule, same canonical numbering), sequentially. Pixels of different codes never
-/// join; codes 0 and 255 are background. Fails when the data does not match the size.
-pub fn label_union_find(codes: &Raster<u8>, connectivity: Connectivity) -> Result<Labels> {
-    check_raster(codes)?;
-    Ok(union_find_checked(codes, connectivity))
-}
-
-/// [`label_union_find`] on a raster already checked.
-pub(crate) fn union_find_checked(codes: &Raster<u8>, connectivity: Connectivity) -> Labels {
-    let n = codes.data.len();
-    let w = codes.width;
-    const NONE: usize = usize::MAX;
-    let earlier = |i: usize, k: usize| -> usize {
-        let (x, y) = (i % w, i / w);
-        let j = match (k, connectivity) {
-            (0, _) if x > 0 => i - 1,
-            (1, _) if y > 0 => i - w,
-            (2, Connectivity::Eight) if x > 0 && y > 0 => i - w - 1,
-            (3, Connectivity::Eight) if x + 1 < w && y > 0 => i - w + 1,
-            _ => return NONE,
-        };
-        if codes.data[j] == codes.data[i] {
-            j
-        } else {
-            NONE
-        }
-    };
-    fn find(parent: &[usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            x = parent[x];
-        }
-        x
-    }
-    // Init: the smallest earlier neighbour of the same code, or the pixel itself.
-    let mut parent: Vec<usize> = (0..n)
-        .map(|i| {
-            if is_background(codes.data[i]) {
-                NONE
-            } else {
-                (0..4).map(|k| earlier(i, k)).fold(i, usize::min)
-            }
-        })
-        .collect();
-    // Merge: unite with every earlier neighbour, the larger root under the smaller.
-    for i in 0..n {
-        if parent[i] == NONE {
-            continue;
-        }
-        for k in 0..4 {
-            let j = earlier(i, k);
-            if j == NONE {
-                continue;
-            }
-            let (a, b) = (find(&parent, i), find(&parent, j));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-    }
-    // Compress, number the roots in raster order, relabel.
-    let mut ids = vec![0u32; n];
-    let mut count = 0u32;
-    for i in 0..n {
-        if parent[i] == NONE {
-            continue;
-        }
-        let root = find(&parent, i);
-        parent[i] = root;
-        ids[i] = if root == i {
-            count += 1;
-            count
-        } else {
-            ids[root]
-        };
-    }
-    Labels {
-        width: w,
-        height: codes.height,
-        ids,
-        count,
-    }
 }
