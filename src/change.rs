@@ -169,6 +169,9 @@ pub struct ChangeOptions {
     /// Relative radiometric normalization of the second date onto the first (default on when
     /// built with [`ChangeOptions::new`]).
     pub normalize: bool,
+    /// A relation between the dates estimated beforehand (for instance on a sample of a
+    /// scene processed in tiles), used instead of fitting one on these pixels.
+    pub relation: Option<DateRelation>,
 }
 
 impl ChangeOptions {

@@ -24,10 +24,12 @@ pub mod formula;
 pub mod geo;
 pub mod index;
 pub mod io;
+pub mod job;
 pub mod overlay;
 pub mod patch;
 pub(crate) mod pixel;
 pub mod raster;
+pub mod report;
 pub mod sensor;
 pub mod zones;
 

@@ -99,6 +99,7 @@ fn outputs_are_written() {
         &labels,
         &change.georef.unwrap(),
         &attrs,
+        &[],
         &polys,
         false,
     )

@@ -115,7 +115,7 @@ fn matches_gdal_polygonize() {
     let polys = polygonize(&labels).unwrap();
     let dir = std::env::temp_dir().join(format!("landwatch_gdal_{}", std::process::id()));
     let georef = change.georef.unwrap();
-    let out = write_patches(&dir, &labels, &georef, &attrs, &polys, true).unwrap();
+    let out = write_patches(&dir, &labels, &georef, &attrs, &[], &polys, true).unwrap();
     let gdal_out = dir.join("gdal.geojson");
     let run = std::process::Command::new("gdal_polygonize.py")
         .args(["-8", "-q"])

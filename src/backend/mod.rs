@@ -213,7 +213,10 @@ impl Engine {
         mask: Option<&Raster<u8>>,
     ) -> Result<Computed<ChangeMaps>> {
         let mask = mask.map(|m| mask_band(m, before.len())).transpose()?;
-        let relation = relate_dates(before, after, options.normalize)?;
+        let relation = match options.relation {
+            Some(r) => r,
+            None => relate_dates(before, after, options.normalize)?,
+        };
         let normalization = relation.normalization;
         let mut job = options
             .classes

@@ -34,6 +34,12 @@ pub fn composite_png(
     stack: &BandStack,
     roles: [BandRole; 3],
 ) -> Result<()> {
+    let rgba = composite_rgba(stack, roles)?;
+    write_rgba(path.as_ref(), &rgba, stack.width(), stack.height())
+}
+
+/// The RGBA pixels of [`composite_png`], row-major.
+pub fn composite_rgba(stack: &BandStack, roles: [BandRole; 3]) -> Result<Vec<u8>> {
     let need = |r| stack.require(r, "a colour quicklook");
     let bands = [need(roles[0])?, need(roles[1])?, need(roles[2])?];
     let stretches = [stretch(bands[0])?, stretch(bands[1])?, stretch(bands[2])?];
@@ -55,7 +61,7 @@ pub fn composite_png(
             px.copy_from_slice(&[0, 0, 0, 0]);
         }
     }
-    write_rgba(path.as_ref(), &rgba, stack.width(), stack.height())
+    Ok(rgba)
 }
 
 /// Writes a class map: each class value gets its palette colour (RGBA); the raster's nodata
@@ -132,7 +138,8 @@ fn stretch(band: &Band) -> Result<Stretch> {
     Ok(Stretch { lo, hi })
 }
 
-fn write_rgba(path: &Path, rgba: &[u8], width: usize, height: usize) -> Result<()> {
+/// Writes row-major RGBA pixels as a PNG, atomically.
+pub fn write_rgba(path: &Path, rgba: &[u8], width: usize, height: usize) -> Result<()> {
     let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
         return Err(Error::TooLarge {
             what: format!("{width}×{height} is too large for a PNG"),

@@ -64,19 +64,24 @@ fn csv_text(v: &Value) -> String {
     }
 }
 
+/// Further per-patch columns (zone areas and flags, region codes): a name and one value per
+/// patch, in id order.
+pub type ExtraColumn = (String, Vec<Value>);
+
 /// Writes `patches.geojson`, `patches.csv`, `patches.tif` (and with `native_crs` a GeoJSON
 /// in the raster CRS) into `dir`. `attributes` and `polygons` are in id order, one per
-/// patch of `labels`.
+/// patch of `labels`; `extra` columns follow the attributes in both the CSV and the GeoJSON.
 pub fn write_patches(
     dir: &Path,
     labels: &Labels,
     georef: &GeoReference,
     attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
     polygons: &[PatchPolygons],
     native_crs: bool,
 ) -> Result<PatchOutputs> {
     let n = labels.count as usize;
-    if attributes.len() != n || polygons.len() != n {
+    if attributes.len() != n || polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
         return Err(Error::InvalidParameter {
             name: "patches".into(),
             value: format!(
@@ -91,7 +96,17 @@ pub fn write_patches(
         path: dir.to_path_buf(),
         source,
     })?;
-    let fields: Vec<_> = attributes.iter().map(attribute_fields).collect();
+    let fields: Vec<Vec<(String, Value)>> = attributes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let own = attribute_fields(a)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v));
+            own.chain(extra.iter().map(|(k, v)| (k.clone(), v[i].clone())))
+                .collect()
+        })
+        .collect();
     let features = |geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
         polygons
             .iter()
@@ -101,7 +116,7 @@ pub fn write_patches(
                     polygons: geometry(p)?,
                     properties: f
                         .iter()
-                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
                         .collect::<Map<_, _>>(),
                 })
             })
@@ -121,7 +136,8 @@ pub fn write_patches(
         None
     };
     let csv = dir.join("patches.csv");
-    let header = attribute_names();
+    let mut header: Vec<&str> = attribute_names();
+    header.extend(extra.iter().map(|(k, _)| k.as_str()));
     write_csv(
         &csv,
         &header,

@@ -1,0 +1,226 @@
+//! The enforcement job: two dates in, typed change patches checked against protected zones,
+//! per-county totals with the farmland-share warning, and every file an office hands out.
+//! A thin shell over [`landwatch::job::Job`].
+//!
+//! With no arguments it runs on the bundled Landsat 7 pair of Taizhou with illustrative zones
+//! and counties (`data/landsat_taizhou/illustrative`, not official boundaries).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use landwatch::job::{Job, Progress};
+use landwatch::{Backend, BandRole, Engine, Error, Sensor};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+const HELP: &str = "enforce: the land-use enforcement job on two dates of imagery
+
+usage:
+  enforce --before T1.tif --after T2.tif --out DIR
+          [--sensor NAME] [--bands ROLE,ROLE,...] [--scale S --offset O]
+          [--zones NAME=FILE ...] [--regions FILE --region-field FIELD]
+          [--min-area-m2 N] [--method NAME] [--backend auto|cpu|gpu] [--tile-size N]
+          [--warning-share F] [--raw-change]
+
+With no arguments: the bundled Taizhou pair (Landsat 7 DN) with illustrative zones and
+counties, written to out/enforce.
+
+  --sensor      sentinel2-l1c, sentinel2-l2a, landsat89-c2l2, landsat-dn, gf-4band.
+                Without it values are used as stored, unless --scale and --offset are given.
+  --bands       band order of the stacks as roles (blue, green, red, nir, swir1, swir2);
+                default: the sensor's, or blue..swir2 for 6 bands, blue..nir for 4.
+  --zones       NAME=FILE, repeatable; FILE is GeoJSON (in the imagery's CRS) or a GeoTIFF
+                mask on the imagery's grid. Documented names: basic_farmland, eco_redline,
+                urban_boundary.
+  --regions     GeoJSON of administrative regions; --region-field names the code property.
+  --min-area-m2 minimum mapping unit (default 0: keep every patch after the 3x3 opening).
+  --method      combined (default), cva, postclass, dndvi, dbsi, dndbi.
+  --tile-size   rows per streamed strip (default 1024).
+  --warning-share  farmland share of new construction that triggers a warning (default 0.15).
+  --raw-change  also write change_raw.tif, the codes before clean-up.
+
+Writes into DIR: class_before.tif, class_after.tif, change.tif, patches.tif, patches.geojson,
+patches.csv, regions.csv (with --regions), summary.json, quicklook.png, report.html.";
+
+fn demo(root: &Path) -> Job {
+    let data = root.join("data/landsat_taizhou");
+    let zones = data.join("illustrative");
+    Job::new(data.join("Taizhou_t1.tif"), data.join("Taizhou_t2.tif"))
+        .sensor(Sensor::landsat_dn())
+        .zone_geojson("basic_farmland", zones.join("basic_farmland.geojson"))
+        .zone_geojson("eco_redline", zones.join("eco_redline.geojson"))
+        .zone_geojson("urban_boundary", zones.join("urban_boundary.geojson"))
+        .regions(zones.join("counties.geojson"), "code")
+}
+
+fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if args.is_empty() {
+        return Ok((demo(root), PathBuf::from("out/enforce"), Backend::Auto));
+    }
+    let text = |e: Error| e.to_string();
+    let (mut before, mut after, mut out) = (None, None, None);
+    let mut zones = Vec::new();
+    let (mut regions, mut field) = (None, None);
+    let (mut scale, mut offset) = (None, None);
+    let mut settings: Vec<Box<dyn FnOnce(Job) -> Job>> = Vec::new();
+    let mut backend = Backend::Auto;
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{HELP}");
+            std::process::exit(0);
+        }
+        if flag == "--raw-change" {
+            settings.push(Box::new(|j| j.raw_change(true)));
+            continue;
+        }
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value (see --help)"))?;
+        let number = |v: &str| -> Result<f64, String> {
+            v.parse()
+                .map_err(|_| format!("{flag}: '{v}' is not a number"))
+        };
+        match flag.as_str() {
+            "--before" => before = Some(PathBuf::from(value)),
+            "--after" => after = Some(PathBuf::from(value)),
+            "--out" => out = Some(PathBuf::from(value)),
+            "--sensor" => {
+                let s = Sensor::preset(&value).map_err(text)?;
+                settings.push(Box::new(move |j| j.sensor(s)));
+            }
+            "--bands" => {
+                let b = BandRole::parse_list(&value).map_err(text)?;
+                settings.push(Box::new(move |j| j.bands(b)));
+            }
+            "--scale" => scale = Some(number(&value)?),
+            "--offset" => offset = Some(number(&value)?),
+            "--zones" => {
+                let (name, file) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--zones takes NAME=FILE, got '{value}'"))?;
+                zones.push((name.to_string(), PathBuf::from(file)));
+            }
+            "--regions" => regions = Some(PathBuf::from(value)),
+            "--region-field" => field = Some(value),
+            "--min-area-m2" => {
+                let a = number(&value)?;
+                settings.push(Box::new(move |j| j.min_area_m2(a)));
+            }
+            "--method" => {
+                let m = value.parse().map_err(text)?;
+                let options = landwatch::ChangeOptions {
+                    method: m,
+                    ..landwatch::ChangeOptions::new()
+                };
+                settings.push(Box::new(move |j| j.change_options(options)));
+            }
+            "--backend" => backend = value.parse().map_err(text)?,
+            "--tile-size" => {
+                let rows: usize = value
+                    .parse()
+                    .map_err(|_| format!("--tile-size: '{value}' is not a row count"))?;
+                settings.push(Box::new(move |j| j.tile_rows(rows)));
+            }
+            "--warning-share" => {
+                let s = number(&value)?;
+                settings.push(Box::new(move |j| j.warning_share(s)));
+            }
+            _ => return Err(format!("unknown option {flag} (see --help)")),
+        }
+    }
+    let (Some(before), Some(after), Some(out)) = (before, after, out) else {
+        return Err("--before, --after and --out are required (see --help)".into());
+    };
+    let mut job = Job::new(before, after);
+    for s in settings {
+        job = s(job);
+    }
+    match (scale, offset) {
+        (Some(s), Some(o)) => job = job.scale_offset(s, o),
+        (None, None) => {}
+        _ => return Err("--scale and --offset go together".into()),
+    }
+    for (name, file) in zones {
+        let is_raster = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"));
+        job = if is_raster {
+            job.zone_raster(&name, file)
+        } else {
+            job.zone_geojson(&name, file)
+        };
+    }
+    match (regions, field) {
+        (Some(r), Some(f)) => job = job.regions(r, &f),
+        (None, None) => {}
+        _ => return Err("--regions and --region-field go together".into()),
+    }
+    Ok((job, out, backend))
+}
+
+fn main() -> ExitCode {
+    let (job, out, backend) = match parse(std::env::args().skip(1).collect()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    // One bar per stage on stderr; indicatif draws nothing when stderr is not a terminal.
+    let bar = Mutex::new((String::new(), ProgressBar::hidden()));
+    let job = job.on_progress(move |p: Progress<'_>| {
+        let mut guard = bar.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.0 != p.stage {
+            guard.1.finish_and_clear();
+            let b = ProgressBar::new(p.total).with_style(
+                ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b.set_message(p.stage.to_string());
+            *guard = (p.stage.to_string(), b);
+        }
+        guard.1.set_position(p.done);
+    });
+    let engine = Engine::new(backend);
+    let report = match job.run(&engine, &out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("computed on {}", report.execution.device);
+    if let Some(why) = &report.execution.fallback {
+        println!("the GPU was not used: {why}");
+    }
+    let changed: f64 = report.area_by_type_m2[1..].iter().sum();
+    println!(
+        "{} patches, {:.1} ha changed; threshold {}",
+        report.patch_count,
+        changed / 1e4,
+        report.threshold
+    );
+    for (code, area) in report.area_by_type_m2.iter().enumerate().skip(1) {
+        if *area > 0.0 {
+            println!(
+                "  {:<30} {:>10.1} ha",
+                landwatch::change::change_name(code as u8),
+                area / 1e4
+            );
+        }
+    }
+    for r in report.regions.iter().filter(|r| r.warning) {
+        println!(
+            "  WARNING region {}: {:.1}% of its new construction is on basic farmland",
+            r.code,
+            100.0 * r.farmland_share
+        );
+    }
+    let total: f64 = report.stages.iter().map(|s| s.seconds).sum();
+    println!("done in {total:.2} s; outputs in {}/:", out.display());
+    for path in &report.outputs {
+        println!("  {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
