@@ -119,6 +119,9 @@ pub struct JobReport {
     pub outputs: Vec<PathBuf>,
 }
 
+/// The caller's progress callback.
+type ProgressCallback = Box<dyn Fn(Progress<'_>) + Sync>;
+
 /// Stage timing: each lap closes the stage that just ran.
 struct Timer {
     clock: Instant,
@@ -171,7 +174,7 @@ pub struct Job {
     tile_rows: usize,
     warning_share: f64,
     raw_change: bool,
-    progress: Option<Box<dyn Fn(Progress<'_>) + Sync>>,
+    progress: Option<ProgressCallback>,
 }
 
 impl Job {

@@ -50,7 +50,7 @@ impl Quicklook {
                 let Some(band) = stack.band(role) else {
                     continue;
                 };
-                for r in (0..stack.height()).filter(|r| (row0 + r) % self.step == 0) {
+                for r in (0..stack.height()).filter(|r| (row0 + r).is_multiple_of(self.step)) {
                     for c in (0..stack.width()).step_by(self.step) {
                         let v = band.data.get_f32(r * stack.width() + c);
                         let nodata = band.nodata.is_some_and(|n| f64::from(v) == n);
