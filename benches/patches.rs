@@ -1,4 +1,5 @@
-//! Labelling and polygonizing a real change mask on the CPU, mirror-tiled to 64 Mpx
+//! Labelling (on the CPU, and on a real GPU when there is one; polygonizing is vector work and
+//! stays on the CPU) and polygonizing a real change mask, mirror-tiled to 64 Mpx
 //! (8192 × 8192), with the peer pipeline's scipy.ndimage.label and rasterio.features.shapes
 //! on the same mask when its Python is present (`~/.venvs/peer/bin/python` or
 //! `LANDWATCH_PEER_PYTHON`).
@@ -97,6 +98,27 @@ fn main() {
             rate(t),
             labels.count
         );
+    }
+    let gpu = Engine::new(Backend::Auto);
+    match gpu.gpu_adapter() {
+        Some(adapter) => {
+            let (t, run) = best(5, || gpu.label(&mask, Connectivity::Eight).expect("label"));
+            println!(
+                "  label Eight on GPU {adapter}: {t:.3} s, {:.0} Mpx/s, {} patches{}",
+                rate(t),
+                run.output.count,
+                run.execution
+                    .fallback
+                    .map(|f| format!(" (ran on the CPU: {f})"))
+                    .unwrap_or_default()
+            );
+        }
+        None => println!(
+            "  GPU labelling skipped: {}",
+            gpu.gpu_unavailable()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
     }
     let labels = label(&mask, Connectivity::Eight).expect("label");
     let (t, polys) = best(3, || polygonize(&labels).expect("polygonize"));
