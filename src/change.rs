@@ -449,6 +449,55 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
     Ok(relation)
 }
 
+/// A copy of `after` with its change-vector bands mapped onto `before`'s radiometry by
+/// `normalization` (as f32 digital numbers of the first date; nodata, NaN and infinite
+/// samples become NaN), so that float computations such as formula indices can compare the
+/// two dates. Other bands are kept as they are.
+pub fn normalized_copy(
+    before: &BandStack,
+    after: &BandStack,
+    normalization: &Normalization,
+) -> Result<BandStack> {
+    let roles = change_roles(before, after);
+    let (qb, qa) = (quantization(before), quantization(after));
+    let (ob, oa) = (
+        f64::from(quantized_offset(before)),
+        f64::from(quantized_offset(after)),
+    );
+    let bands = after
+        .bands()
+        .iter()
+        .map(|band| {
+            let Some(j) = band.role.and_then(|r| roles.iter().position(|&x| x == r)) else {
+                return band.clone();
+            };
+            let (g, c) = (
+                f64::from(normalization.gain_q12[j]) / 4096.0,
+                f64::from(normalization.offset_q12[j]) / 4096.0,
+            );
+            let data = (0..band.data.len())
+                .map(|i| {
+                    let v = band.data.get_f32(i);
+                    if !v.is_finite() || band.nodata.is_some_and(|nd| v == nd as f32) {
+                        return f32::NAN;
+                    }
+                    let mapped = g * (f64::from(v) * qa + oa) + c;
+                    ((mapped - ob) / qb) as f32
+                })
+                .collect();
+            Band {
+                role: band.role,
+                data: BandData::F32(data),
+                nodata: None,
+            }
+        })
+        .collect();
+    let mut copy = BandStack::new(after.width(), after.height(), bands)?;
+    copy.set_radiometry(before.radiometry)?;
+    copy.georef = after.georef;
+    Ok(copy)
+}
+
 /// The Otsu threshold, raised to three times the noise level of unchanged pixels: Otsu always
 /// splits a histogram in two, even when nothing changed, and the floor stops it from calling
 /// noise change.

@@ -44,6 +44,7 @@
 
 mod ast;
 mod catalogue;
+mod change;
 mod check;
 mod engine;
 mod error;
@@ -56,6 +57,7 @@ mod symbols;
 mod wgsl;
 
 pub use catalogue::{CatalogueEntry, catalogue, catalogue_entry};
+pub use change::FormulaChange;
 pub use error::FormulaError;
 pub use symbols::{AVAILABLE_BANDS, UNAVAILABLE_BANDS};
 
