@@ -7,10 +7,12 @@
 #[path = "support/roofline.rs"]
 mod roofline;
 
+#[path = "support/engines.rs"]
+mod support;
+use support::*;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use landwatch::{
-    Backend, Band, BandData, BandRole, BandStack, ChangeOptions, Engine, GpuOptions, Sensor,
-};
+use landwatch::{Band, BandData, BandRole, BandStack, ChangeOptions, Sensor};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -52,31 +54,6 @@ fn pair(pixels: usize) -> (BandStack, BandStack) {
         s
     };
     (stack(before), stack(after))
-}
-
-fn engines() -> Vec<(&'static str, Engine)> {
-    let mut engines = vec![("cpu", Engine::new(Backend::Cpu))];
-    let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
-    let gpu = Engine::with_options(
-        Backend::Auto,
-        &GpuOptions {
-            allow_software: software,
-            ..GpuOptions::default()
-        },
-    );
-    match gpu.gpu_adapter() {
-        Some(a) => {
-            eprintln!("GPU benchmarks on {a}");
-            engines.push(("gpu", gpu));
-        }
-        None => eprintln!(
-            "GPU benchmarks skipped: {}",
-            gpu.gpu_unavailable()
-                .map(ToString::to_string)
-                .unwrap_or_default()
-        ),
-    }
-    engines
 }
 
 fn bench(c: &mut Criterion) {

@@ -7,60 +7,14 @@
 //!
 //! Run: `cargo bench --bench formula`
 
+#[path = "support/engines.rs"]
+mod support;
+use support::*;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use landwatch::SpectralIndex;
 use landwatch::formula::Formula;
-use landwatch::{
-    Backend, Band, BandData, BandRole, BandStack, Engine, GpuOptions, Sensor, SpectralIndex,
-};
 use std::hint::black_box;
-
-/// A six-band u16 stack with Sentinel-2-like reflectance values.
-fn stack(pixels: usize) -> BandStack {
-    let mut seed = 0x2545F4914F6CDD1Du64;
-    let bands = BandRole::ALL
-        .iter()
-        .map(|&role| {
-            let data = (0..pixels)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed % 6000) as u16 + 200
-                })
-                .collect();
-            Band::new(role, BandData::U16(data))
-        })
-        .collect();
-    let mut s = BandStack::new(pixels, 1, bands).unwrap();
-    s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
-        .unwrap();
-    s
-}
-
-fn engines() -> Vec<(String, Engine)> {
-    let mut engines = vec![("cpu".to_string(), Engine::new(Backend::Cpu))];
-    let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
-    let gpu = Engine::with_options(
-        Backend::Auto,
-        &GpuOptions {
-            allow_software: software,
-            ..GpuOptions::default()
-        },
-    );
-    match gpu.gpu_adapter() {
-        Some(adapter) => {
-            eprintln!("GPU benchmarks on {adapter}");
-            engines.push(("gpu".to_string(), gpu));
-        }
-        None => eprintln!(
-            "GPU benchmarks skipped: {}",
-            gpu.gpu_unavailable()
-                .map(ToString::to_string)
-                .unwrap_or_default()
-        ),
-    }
-    engines
-}
 
 fn formula(c: &mut Criterion) {
     let engines = engines();

@@ -8,11 +8,15 @@
 //!
 //! Run: `cargo bench --bench patches_gpu`
 
+#[path = "support/engines.rs"]
+mod support;
+use support::*;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use landwatch::io::{ReadLimits, read_geotiff};
 use landwatch::patch::Connectivity;
 use landwatch::patch::morphology::{MorphOp, MorphScope, StructuringElement};
-use landwatch::{Backend, BandData, Engine, GpuOptions, Raster};
+use landwatch::{BandData, Raster};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -63,31 +67,6 @@ fn tiled(r: &Raster<u8>, k: usize) -> Raster<u8> {
         nodata: 255,
         georef: None,
     }
-}
-
-fn engines() -> Vec<(String, Engine)> {
-    let mut engines = vec![("cpu".to_string(), Engine::new(Backend::Cpu))];
-    let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
-    let gpu = Engine::with_options(
-        Backend::Auto,
-        &GpuOptions {
-            allow_software: software,
-            ..GpuOptions::default()
-        },
-    );
-    match gpu.gpu_adapter() {
-        Some(adapter) => {
-            eprintln!("GPU benchmarks on {adapter}");
-            engines.push(("gpu".to_string(), gpu));
-        }
-        None => eprintln!(
-            "GPU benchmarks skipped: {}",
-            gpu.gpu_unavailable()
-                .map(ToString::to_string)
-                .unwrap_or_default()
-        ),
-    }
-    engines
 }
 
 fn patches(c: &mut Criterion) {

@@ -4,32 +4,18 @@
 
 mod common;
 
-use common::{assert_ran_on_gpu, data, gpu_engine};
+use common::{assert_ran_on_gpu, data, gpu_engine, taizhou};
 use landwatch::accuracy::{Confusion, ReferenceEncoding};
 use landwatch::change::{CHANGE_NODATA, UNCHANGED};
 use landwatch::classify::CLASS_NODATA;
 use landwatch::io::{ReadLimits, read_geotiff};
 use landwatch::{
-    BandData, BandStack, ChangeMethod, ChangeOptions, Engine, GpuOptions, Raster, Sensor,
-    TransitionMatrix,
+    BandData, BandStack, ChangeMethod, ChangeOptions, Engine, GpuOptions, Raster, TransitionMatrix,
 };
 
 /// F1 of "changed" measured with default settings when this test was written
 /// (`cargo run --release --example accuracy`); the test fails if it drops by more than 0.02.
 const TAIZHOU_F1: f64 = 0.936;
-
-fn taizhou(name: &str) -> BandStack {
-    let sensor = Sensor::landsat_dn();
-    let mut stack = read_geotiff(
-        data(&format!("landsat_taizhou/{name}")),
-        &ReadLimits::default(),
-    )
-    .unwrap()
-    .into_stack(&sensor.bands)
-    .unwrap();
-    stack.set_radiometry(sensor.radiometry).unwrap();
-    stack
-}
 
 fn reference() -> Vec<u8> {
     let r = read_geotiff(

@@ -4,24 +4,11 @@
 
 mod common;
 
-use common::{data, gpu_engine};
+use common::{data, gpu_engine, taizhou};
 use landwatch::accuracy::{Confusion, ReferenceEncoding};
 use landwatch::formula::Formula;
 use landwatch::io::{ReadLimits, read_geotiff};
-use landwatch::{BandData, BandStack, Engine, GpuOptions, Sensor, Threshold};
-
-fn taizhou(name: &str) -> BandStack {
-    let sensor = Sensor::landsat_dn();
-    let mut stack = read_geotiff(
-        data(&format!("landsat_taizhou/{name}")),
-        &ReadLimits::default(),
-    )
-    .unwrap()
-    .into_stack(&sensor.bands)
-    .unwrap();
-    stack.set_radiometry(sensor.radiometry).unwrap();
-    stack
-}
+use landwatch::{BandData, Engine, GpuOptions, Threshold};
 
 #[test]
 fn ndvi_as_a_formula_detects_the_taizhou_changes() {
@@ -45,7 +32,11 @@ fn ndvi_as_a_formula_detects_the_taizhou_changes() {
     };
     let score = Confusion::score(&run.change.data, &truth, sparse).unwrap();
     // The built-in integer dNDVI scores F1 0.62 here (docs/ACCURACY.md); the peer's 0.28.
-    eprintln!("formula NDVI differencing: F1 {:.3}, threshold {}", score.f1(), run.threshold);
+    eprintln!(
+        "formula NDVI differencing: F1 {:.3}, threshold {}",
+        score.f1(),
+        run.threshold
+    );
     assert!(score.f1() > 0.5, "F1 {:.3}", score.f1());
     assert!(
         run.threshold > 50 && run.threshold < 200,

@@ -69,3 +69,15 @@ pub fn data(path: &str) -> std::path::PathBuf {
         .join("data")
         .join(path)
 }
+
+/// One date of the bundled Taizhou pair (Landsat 7 DN), with its roles and radiometry.
+pub fn taizhou(name: &str) -> landwatch::BandStack {
+    let sensor = landwatch::Sensor::landsat_dn();
+    let path = data(&format!("landsat_taizhou/{name}"));
+    let mut stack = landwatch::io::read_geotiff(path, &landwatch::io::ReadLimits::default())
+        .unwrap()
+        .into_stack(&sensor.bands)
+        .unwrap();
+    stack.set_radiometry(sensor.radiometry).unwrap();
+    stack
+}

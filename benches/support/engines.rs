@@ -1,0 +1,57 @@
+//! Shared by the benches: the backends to time and a synthetic six-band stack.
+#![allow(dead_code)] // each bench uses part of it
+
+use landwatch::{Backend, Band, BandData, BandRole, BandStack, Engine, GpuOptions, Sensor};
+
+/// The CPU engine, and a GPU engine when a real adapter exists. A software adapter (llvmpipe)
+/// is timed only with `LANDWATCH_BENCH_SOFTWARE=1`: it is a correctness device, not a speed
+/// target. Prints which adapter runs, or why the GPU variants are skipped.
+pub fn engines() -> Vec<(String, Engine)> {
+    let mut engines = vec![("cpu".to_string(), Engine::new(Backend::Cpu))];
+    let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
+    let gpu = Engine::with_options(
+        Backend::Auto,
+        &GpuOptions {
+            allow_software: software,
+            ..GpuOptions::default()
+        },
+    );
+    match gpu.gpu_adapter() {
+        Some(adapter) => {
+            eprintln!("GPU benchmarks on {adapter}");
+            engines.push(("gpu".to_string(), gpu));
+        }
+        None => eprintln!(
+            "GPU benchmarks skipped: {}",
+            gpu.gpu_unavailable()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+    }
+    engines
+}
+
+/// A seeded xorshift generator of `n` u16 values in `[lo, lo + span)`.
+pub fn values(seed: &mut u64, n: usize, lo: u16, span: u64) -> Vec<u16> {
+    (0..n)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            (*seed % span) as u16 + lo
+        })
+        .collect()
+}
+
+/// A six-band u16 stack with Sentinel-2-like reflectance values (L1C radiometry).
+pub fn stack(pixels: usize) -> BandStack {
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    let bands = BandRole::ALL
+        .iter()
+        .map(|&role| Band::new(role, BandData::U16(values(&mut seed, pixels, 200, 6000))))
+        .collect();
+    let mut s = BandStack::new(pixels, 1, bands).unwrap();
+    s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
+        .unwrap();
+    s
+}
