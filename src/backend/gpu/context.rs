@@ -5,6 +5,7 @@ use super::pool::BufferPool;
 use crate::error::{GpuFailure, GpuFailureKind};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 /// How a GPU context may be created.
@@ -225,6 +226,43 @@ impl GpuContext {
         } else {
             Ok(())
         }
+    }
+
+    /// Waits for the GPU, maps the first `bytes` of `readback` and copies them out.
+    pub(crate) fn read_back(
+        &self,
+        readback: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<u8>, GpuFailure> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = readback.slice(..bytes);
+        let (tx, rx) = mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string()))?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string())),
+            Err(_) => {
+                return Err(GpuFailure::new(
+                    GpuFailureKind::DeviceLost,
+                    "the read-back never completed",
+                ));
+            }
+        }
+        let data = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
+            view.to_vec()
+        };
+        readback.unmap();
+        Ok(data)
     }
 
     /// The compute pipeline for `kernel`, compiled on first use and cached.

@@ -5,7 +5,6 @@
 use super::context::{GpuContext, Kernel};
 use crate::error::{GpuFailure, GpuFailureKind};
 use crate::pixel::{PixelJob, PixelParams};
-use std::sync::mpsc;
 use wgpu::BufferUsages as U;
 
 /// Threads per workgroup, as declared in `shaders/common.wgsl`.
@@ -252,28 +251,8 @@ fn run_chunk(
     encoder.copy_buffer_to_buffer(counter, 0, readback, out_bytes, 4);
     queue.submit([encoder.finish()]);
 
-    let slice = readback.slice(..out_bytes + 4);
-    let (tx, rx) = mpsc::channel();
-    slice.map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    ctx.device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string()))?;
-    match rx.recv() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string())),
-        Err(_) => {
-            return Err(GpuFailure::new(
-                GpuFailureKind::DeviceLost,
-                "the read-back never completed",
-            ));
-        }
-    }
+    let view = ctx.read_back(readback, out_bytes + 4)?;
     let valid = {
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
         match shape {
             OutputShape::PerPixel {
                 bytes_per_pixel, ..
@@ -294,6 +273,5 @@ fn run_chunk(
         let c = out_bytes as usize;
         u32::from_le_bytes([view[c], view[c + 1], view[c + 2], view[c + 3]])
     };
-    readback.unmap();
     Ok(u64::from(valid))
 }

@@ -8,7 +8,6 @@
 
 use super::context::{GpuContext, Kernel};
 use crate::error::{GpuFailure, GpuFailureKind};
-use std::sync::mpsc;
 use wgpu::BufferUsages as U;
 
 /// A device buffer of a program, by position.
@@ -167,7 +166,7 @@ impl<'c> Program<'c> {
             at += bytes;
         }
         self.submit_pending();
-        let result = map_read(self.ctx, &readback, total);
+        let result = self.ctx.read_back(&readback, total);
         self.ctx.pool.give([readback]);
         result
     }
@@ -197,37 +196,4 @@ fn new_encoder(ctx: &GpuContext) -> wgpu::CommandEncoder {
         .create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("landwatch program"),
         })
-}
-
-/// Maps the first `bytes` of `readback` and copies them out.
-fn map_read(ctx: &GpuContext, readback: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, GpuFailure> {
-    if bytes == 0 {
-        return Ok(Vec::new());
-    }
-    let slice = readback.slice(..bytes);
-    let (tx, rx) = mpsc::channel();
-    slice.map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    ctx.device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string()))?;
-    match rx.recv() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string())),
-        Err(_) => {
-            return Err(GpuFailure::new(
-                GpuFailureKind::DeviceLost,
-                "the read-back never completed",
-            ));
-        }
-    }
-    let data = {
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
-        view.to_vec()
-    };
-    readback.unmap();
-    Ok(data)
 }
