@@ -313,30 +313,54 @@ impl Engine {
         on_cpu: impl Fn(&PixelJob<'_>, &mut [T]) -> u64,
         what: &str,
     ) -> Result<Execution> {
+        let computed = self.gpu_or_cpu(
+            out,
+            |gpu, out| on_gpu(gpu, job, out),
+            |out| on_cpu(job, out),
+        );
+        let (valid, execution) = (computed.output, computed.execution);
+        if valid == 0 {
+            return Err(Error::AllNodata { what: what.into() });
+        }
+        Ok(execution)
+    }
+
+    /// Runs `on_gpu` when the engine has a GPU, else (or when it fails) `on_cpu`, both on
+    /// `state`, and reports where the work ran and why the GPU was not used. Every kernel
+    /// entry point goes through here, so fallback and reporting behave the same everywhere.
+    pub(crate) fn gpu_or_cpu<S: ?Sized, T>(
+        &self,
+        state: &mut S,
+        on_gpu: impl FnOnce(&GpuContext, &mut S) -> Result<T, GpuFailure>,
+        on_cpu: impl FnOnce(&mut S) -> T,
+    ) -> Computed<T> {
         let mut fallback = match self.requested {
             Backend::Gpu => self.gpu_unavailable.clone(),
             _ => None,
         };
-        let mut result = None;
         if let Some(gpu) = &self.gpu {
-            match on_gpu(gpu, job, out) {
-                Ok(valid) => result = Some((valid, Device::Gpu(gpu.adapter().clone()))),
+            match on_gpu(gpu, state) {
+                Ok(output) => {
+                    return Computed {
+                        output,
+                        execution: Execution {
+                            device: Device::Gpu(gpu.adapter().clone()),
+                            fallback: None,
+                        },
+                    };
+                }
                 Err(e) => fallback = Some(e),
             }
         }
-        let (valid, device) = match result {
-            Some(r) => r,
-            None => (
-                on_cpu(job, out),
-                Device::Cpu {
+        Computed {
+            output: on_cpu(state),
+            execution: Execution {
+                device: Device::Cpu {
                     threads: rayon::current_num_threads(),
                 },
-            ),
-        };
-        if valid == 0 {
-            return Err(Error::AllNodata { what: what.into() });
+                fallback,
+            },
         }
-        Ok(Execution { device, fallback })
     }
 }
 

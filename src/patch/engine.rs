@@ -9,8 +9,8 @@ use super::morphology::{
 };
 use super::{Connectivity, Labels};
 use crate::backend::gpu::GpuContext;
-use crate::backend::{Backend, Computed, Device, Engine, Execution};
-use crate::error::{GpuFailure, Result};
+use crate::backend::{Computed, Engine};
+use crate::error::Result;
 use crate::raster::Raster;
 
 impl Engine {
@@ -27,7 +27,8 @@ impl Engine {
         check_raster(codes)?;
         let m = Morphology { op, element, scope };
         let computed = self.gpu_or_cpu(
-            |gpu| {
+            &mut (),
+            |gpu, _| {
                 morphology_on_gpu(gpu, codes, &m).map(|data| {
                     Ok(Raster {
                         width: codes.width,
@@ -38,7 +39,7 @@ impl Engine {
                     })
                 })
             },
-            || morphology(codes, &m),
+            |_| morphology(codes, &m),
         );
         Ok(Computed {
             output: computed.output?,
@@ -59,8 +60,9 @@ impl Engine {
     ) -> Result<Computed<Labels>> {
         crate::patch::label::check_grid(codes.data.len(), codes.width, codes.height)?;
         let computed = self.gpu_or_cpu(
-            |gpu| label_on_gpu(gpu, codes, connectivity).map(Ok),
-            || crate::patch::label(codes, connectivity),
+            &mut (),
+            |gpu, _| label_on_gpu(gpu, codes, connectivity).map(Ok),
+            |_| crate::patch::label(codes, connectivity),
         );
         Ok(Computed {
             output: computed.output?,
@@ -72,41 +74,5 @@ impl Engine {
     /// check that a job takes a bounded number of passes.
     pub fn gpu_dispatch_count(&self) -> u64 {
         self.gpu().map_or(0, GpuContext::dispatch_count)
-    }
-
-    /// Runs `on_gpu` when there is a GPU, else (or when it fails) `on_cpu`, reporting where
-    /// the work ran and why the GPU was not used, as `Engine::run` does.
-    fn gpu_or_cpu<T>(
-        &self,
-        on_gpu: impl FnOnce(&GpuContext) -> std::result::Result<T, GpuFailure>,
-        on_cpu: impl FnOnce() -> T,
-    ) -> Computed<T> {
-        let mut fallback = match self.requested() {
-            Backend::Gpu => self.gpu_unavailable().cloned(),
-            _ => None,
-        };
-        if let Some(gpu) = self.gpu() {
-            match on_gpu(gpu) {
-                Ok(output) => {
-                    return Computed {
-                        output,
-                        execution: Execution {
-                            device: Device::Gpu(gpu.adapter().clone()),
-                            fallback: None,
-                        },
-                    };
-                }
-                Err(e) => fallback = Some(e),
-            }
-        }
-        Computed {
-            output: on_cpu(),
-            execution: Execution {
-                device: Device::Cpu {
-                    threads: rayon::current_num_threads(),
-                },
-                fallback,
-            },
-        }
     }
 }
