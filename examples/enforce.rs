@@ -28,9 +28,9 @@ counties, written to out/enforce.
                 Without it values are used as stored, unless --scale and --offset are given.
   --bands       band order of the stacks as roles (blue, green, red, nir, swir1, swir2);
                 default: the sensor's, or blue..swir2 for 6 bands, blue..nir for 4.
-  --zones       NAME=FILE, repeatable; FILE is GeoJSON (in the imagery's CRS) or a GeoTIFF
-                mask on the imagery's grid. Documented names: basic_farmland, eco_redline,
-                urban_boundary.
+  --zones       NAME=FILE, repeatable; FILE is GeoJSON (longitude/latitude, or the imagery's
+                CRS) or a GeoTIFF mask on the imagery's grid. Documented names:
+                basic_farmland, eco_redline, urban_boundary.
   --regions     GeoJSON of administrative regions; --region-field names the code property.
   --min-area-m2 minimum mapping unit (default 0: keep every patch after the 3x3 opening).
   --method      combined (default), cva, postclass, dndvi, dbsi, dndbi.

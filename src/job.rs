@@ -53,7 +53,7 @@ const SAMPLE_WINDOWS: usize = 32;
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZoneSource {
-    /// Polygons in a GeoJSON file, in the imagery's CRS.
+    /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
     GeoJson(PathBuf),
     /// A raster on the imagery's grid: nonzero pixels are inside.
     Raster(PathBuf),

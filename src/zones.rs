@@ -10,8 +10,10 @@
 //! any other name works too.
 
 use crate::error::{Error, Result};
+use crate::geo::Crs;
 use crate::io::geojson::{Feature, FeatureLayer};
 use crate::raster::{GeoReference, Raster};
+use std::borrow::Cow;
 
 /// Permanent basic farmland (永久基本农田).
 pub const BASIC_FARMLAND: &str = "basic_farmland";
@@ -50,25 +52,51 @@ pub struct Regions {
     pub index: Raster<u32>,
 }
 
-/// Maps a layer's coordinates into the grid's CRS. Landwatch rasterizes in the imagery's CRS:
-/// a layer must either be in it already (its `crs` member names the same EPSG code) or be
-/// given with a conversion.
-fn check_crs(layer: &FeatureLayer, grid: &TargetGrid, what: &str) -> Result<()> {
+/// The layer in the grid's CRS: as it is when it names the same EPSG code; projected vertex
+/// by vertex when it is longitude/latitude (RFC 7946 GeoJSON, EPSG:4326 or 4490) and the
+/// grid's CRS converts (UTM, CGCS2000 Gauss-Krüger, geographic). Edges are not densified, as
+/// ogr2ogr does not: at the scale of zone boundaries the curvature is far below a pixel.
+fn in_grid_crs<'a>(
+    layer: &'a FeatureLayer,
+    grid: &TargetGrid,
+    what: &str,
+) -> Result<Cow<'a, FeatureLayer>> {
+    let lon_lat = matches!(layer.epsg, None | Some(4326) | Some(4490));
     match (layer.epsg, grid.georef.epsg) {
-        (Some(a), Some(b)) if a == b => Ok(()),
-        (None, Some(4326)) => Ok(()),
-        (a, b) => Err(Error::GridMismatch {
-            what: format!(
-                "{what} is in {} but the imagery is in {}; reproject it to the imagery's CRS \
-                 (for example with ogr2ogr -t_srs EPSG:{})",
-                a.map_or("longitude/latitude (EPSG:4326)".into(), |e| format!(
-                    "EPSG:{e}"
-                )),
-                b.map_or("an unknown CRS".into(), |e| format!("EPSG:{e}")),
-                b.map_or("<code>".into(), |e| e.to_string()),
-            ),
-        }),
+        (Some(a), Some(b)) if a == b => return Ok(Cow::Borrowed(layer)),
+        (None, Some(4326)) => return Ok(Cow::Borrowed(layer)),
+        (_, Some(b)) if lon_lat => {
+            let crs = Crs::from_epsg(b);
+            if crs.from_lon_lat(0.0, 0.0).is_some() {
+                let mut projected = layer.clone();
+                for feature in &mut projected.features {
+                    for polygon in &mut feature.polygons {
+                        let rings =
+                            std::iter::once(&mut polygon.exterior).chain(&mut polygon.holes);
+                        for p in rings.flatten() {
+                            let (x, y) = crs.from_lon_lat(p[0], p[1]).unwrap_or((p[0], p[1]));
+                            *p = [x, y];
+                        }
+                    }
+                }
+                projected.epsg = Some(b);
+                return Ok(Cow::Owned(projected));
+            }
+        }
+        _ => {}
     }
+    let (a, b) = (layer.epsg, grid.georef.epsg);
+    Err(Error::GridMismatch {
+        what: format!(
+            "{what} is in {} but the imagery is in {}, which landwatch cannot convert to; \
+             reproject it to the imagery's CRS (for example with ogr2ogr -t_srs EPSG:{})",
+            a.map_or("longitude/latitude (EPSG:4326)".into(), |e| format!(
+                "EPSG:{e}"
+            )),
+            b.map_or("an unknown CRS".into(), |e| format!("EPSG:{e}")),
+            b.map_or("<code>".into(), |e| e.to_string()),
+        ),
+    })
 }
 
 /// Rasterizes the union of `features` onto the grid, calling `burn(feature, pixel)` for every
@@ -142,7 +170,7 @@ fn rasterize(
 
 /// Rasterizes a zone layer: every polygon of every feature is inside the zone.
 pub fn zone_from_layer(name: &str, layer: &FeatureLayer, grid: &TargetGrid) -> Result<Zone> {
-    check_crs(layer, grid, &format!("zone layer '{name}'"))?;
+    let layer = in_grid_crs(layer, grid, &format!("zone layer '{name}'"))?;
     let mut data = vec![0u8; grid.width * grid.height];
     rasterize(&layer.features, grid, |_, i| data[i] = 1)?;
     Ok(Zone {
@@ -189,7 +217,7 @@ pub fn zone_from_raster(name: &str, raster: &Raster<u8>, grid: &TargetGrid) -> R
 /// Rasterizes administrative regions, taking each region's code from the property `field`
 /// (strings and numbers both work). Features without the field are an error naming them.
 pub fn regions_from_layer(layer: &FeatureLayer, field: &str, grid: &TargetGrid) -> Result<Regions> {
-    check_crs(layer, grid, "the regions layer")?;
+    let layer = in_grid_crs(layer, grid, "the regions layer")?;
     let codes = layer
         .features
         .iter()
@@ -300,13 +328,45 @@ mod tests {
     }
 
     #[test]
+    fn a_lon_lat_layer_is_projected_onto_a_utm_grid() {
+        // The square of the first test, its corners converted to lon/lat by the inverse
+        // projection: the same pixels come out.
+        let crs = Crs::from_epsg(32651);
+        let corners = [
+            [1020.0, 1950.0],
+            [1050.0, 1950.0],
+            [1050.0, 1980.0],
+            [1020.0, 1980.0],
+        ];
+        let ring: Vec<String> = corners
+            .iter()
+            .chain(&corners[..1])
+            .map(|&[x, y]| {
+                let (lon, lat) = crs.to_lon_lat(x + 500_000.0, y + 3_000_000.0).unwrap();
+                format!("[{lon},{lat}]")
+            })
+            .collect();
+        let mut g = grid();
+        g.georef.transform.0[0] += 500_000.0;
+        g.georef.transform.0[3] += 3_000_000.0;
+        let l = parse_geojson(&format!(
+            r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+            ring.join(",")
+        ))
+        .unwrap();
+        let z = zone_from_layer("basic_farmland", &l, &g).unwrap();
+        assert_eq!(inside(&z).len(), 9);
+        assert_eq!(z.mask.data[2 * 10 + 2], 1);
+    }
+
+    #[test]
     fn a_layer_in_another_crs_is_refused_with_advice() {
         let mut l = layer(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#);
-        l.epsg = None;
+        l.epsg = Some(3857);
         let e = zone_from_layer("basic_farmland", &l, &grid())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("EPSG:4326") && e.contains("ogr2ogr"), "{e}");
+        assert!(e.contains("EPSG:3857") && e.contains("ogr2ogr"), "{e}");
         let r = regions_from_layer(
             &layer(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#),
             "name",

@@ -53,6 +53,16 @@ impl Crs {
         }
     }
 
+    /// `(longitude, latitude)` in degrees to `(x, y)` in this CRS; `None` for a CRS without a
+    /// known conversion.
+    pub fn from_lon_lat(&self, lon: f64, lat: f64) -> Option<(f64, f64)> {
+        match self {
+            Crs::Geographic { .. } => Some((lon, lat)),
+            Crs::TransverseMercator(tm) => Some(tm.forward(lon, lat)),
+            Crs::OtherProjected(_) => None,
+        }
+    }
+
     /// True for a longitude/latitude CRS.
     pub fn is_geographic(&self) -> bool {
         matches!(self, Crs::Geographic { .. })
@@ -74,6 +84,13 @@ mod tests {
     use super::*;
 
     /// Reference values from PROJ (`gdaltransform -s_srs EPSG:x -t_srs EPSG:4326`).
+    #[test]
+    fn gauss_kruger_forward_matches_gdaltransform() {
+        // `echo "109.5 21.6" | gdaltransform -s_srs EPSG:4326 -t_srs EPSG:4545` (PROJ).
+        let (x, y) = Crs::from_epsg(4545).from_lon_lat(109.5, 21.6).unwrap();
+        assert!((x - 655_336.862_197).abs() < 1e-3 && (y - 2_390_258.088_759).abs() < 1e-3);
+    }
+
     #[test]
     fn matches_proj() {
         let cases = [

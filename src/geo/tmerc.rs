@@ -1,4 +1,4 @@
-//! The inverse Transverse Mercator projection by Krüger's series to sixth order in the
+//! The Transverse Mercator projection, forward and inverse, by Krüger's series to sixth order in the
 //! third flattening (Karney 2011, "Transverse Mercator with an accuracy of a few
 //! nanometers", eqs. 11, 15, 35 and 36): accurate to well under a millimetre within a few
 //! thousand kilometres of the central meridian, far beyond what UTM and Gauss-Krüger zones
@@ -59,6 +59,45 @@ impl TransverseMercator {
         ]
     }
 
+    /// Coefficients α₁..α₆ of the series from (ξ', η') to (ξ, η) (Karney 2011, eq. 35).
+    fn alpha(&self) -> [f64; 6] {
+        let n = self.ellipsoid.n();
+        let (n2, n3) = (n * n, n * n * n);
+        let (n4, n5, n6) = (n2 * n2, n2 * n3, n3 * n3);
+        [
+            n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0 + 41.0 * n4 / 180.0 - 127.0 * n5 / 288.0
+                + 7891.0 * n6 / 37_800.0,
+            13.0 * n2 / 48.0 - 3.0 * n3 / 5.0 + 557.0 * n4 / 1440.0 + 281.0 * n5 / 630.0
+                - 1_983_433.0 * n6 / 1_935_360.0,
+            61.0 * n3 / 240.0 - 103.0 * n4 / 140.0
+                + 15_061.0 * n5 / 26_880.0
+                + 167_603.0 * n6 / 181_440.0,
+            49_561.0 * n4 / 161_280.0 - 179.0 * n5 / 168.0 + 6_601_661.0 * n6 / 7_257_600.0,
+            34_729.0 * n5 / 80_640.0 - 3_418_889.0 * n6 / 1_995_840.0,
+            212_378_941.0 * n6 / 319_334_400.0,
+        ]
+    }
+
+    /// `(longitude, latitude)` in degrees to projected `(easting, northing)` in metres.
+    pub fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let e = self.ellipsoid.e();
+        let tau = lat.to_radians().tan();
+        let sigma = (e * (e * tau / tau.hypot(1.0)).atanh()).sinh();
+        let tau1 = tau * sigma.hypot(1.0) - sigma * tau.hypot(1.0);
+        let lambda = normalize_lon(lon - self.lon0).to_radians();
+        let (sin_l, cos_l) = lambda.sin_cos();
+        let xi1 = tau1.atan2(cos_l);
+        let eta1 = (sin_l / tau1.hypot(cos_l)).asinh();
+        let (mut xi, mut eta) = (xi1, eta1);
+        for (j, a) in self.alpha().iter().enumerate() {
+            let k = 2.0 * (j + 1) as f64;
+            xi += a * (k * xi1).sin() * (k * eta1).cosh();
+            eta += a * (k * xi1).cos() * (k * eta1).sinh();
+        }
+        let s = self.scale();
+        (self.false_easting + s * eta, self.false_northing + s * xi)
+    }
+
     /// Projected `(easting, northing)` in metres to `(longitude, latitude)` in degrees.
     pub fn inverse(&self, easting: f64, northing: f64) -> (f64, f64) {
         let s = self.scale();
@@ -103,4 +142,48 @@ fn conformal_to_geodetic(tau1: f64, e: f64) -> f64 {
 fn normalize_lon(lon: f64) -> f64 {
     let l = (lon + 180.0).rem_euclid(360.0) - 180.0;
     if l.is_finite() { l } else { lon }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_inverts_inverse_to_a_micrometre() {
+        let zones = [
+            TransverseMercator::utm(51, false),
+            TransverseMercator::utm(19, true),
+        ];
+        for tm in zones {
+            for (x, y) in [
+                (203_325.0, 3_604_935.0),
+                (500_000.0, 10.0),
+                (799_000.0, 6_400_000.0),
+            ] {
+                let (lon, lat) = tm.inverse(x, y);
+                let (x2, y2) = tm.forward(lon, lat);
+                assert!(
+                    (x2 - x).abs() < 1e-6 && (y2 - y).abs() < 1e-6,
+                    "{x} {y} -> {x2} {y2}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forward_matches_gdaltransform() {
+        // `echo "119.86 32.54" | gdaltransform -s_srs EPSG:4326 -t_srs EPSG:32651` (PROJ).
+        let (x, y) = TransverseMercator::utm(51, false).forward(119.86, 32.54);
+        assert!((x - 205_098.980_243).abs() < 1e-3 && (y - 3_604_642.396_095).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_central_meridian_maps_to_the_false_easting() {
+        let tm = TransverseMercator::utm(51, false);
+        let (x, y) = tm.forward(123.0, 0.0);
+        assert!((x - 500_000.0).abs() < 1e-9 && y.abs() < 1e-9);
+        // One degree of latitude on the central meridian near the equator: 110,574 m × 0.9996.
+        let (_, y1) = tm.forward(123.0, 1.0);
+        assert!((y1 - 110_574.389 * 0.9996).abs() < 1.0, "{y1}");
+    }
 }
