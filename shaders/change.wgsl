@@ -3,7 +3,7 @@
 // word: bits 0-3 class before, 4-7 class after (15 = nodata), 8-13 the direction sector (bit j
 // set when band j increased), 16-31 the measure. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
 //
-// Slots: first date 0..nb (blue, green, red, nir, swir1[, swir2]), second date nb..2nb,
+// Slots: first date 0..nb (blue, green, red, nir[, swir1[, swir2]]), second date nb..2nb,
 // then optionally the caller's mask (nodata = masked).
 // consts: [0..5) class thresholds, [5],[6] first-date shifts, [7],[8] second-date shifts,
 //         [9],[10] the quantization factors of the two dates.
@@ -102,18 +102,20 @@ fn change_measure(i: u32, nb: u32) -> u32 {
 fn pixel_word(i: u32) -> vec2<u32> {
     let k = params.consts;
     let nb = u32(params.iconsts[12]);
-    let before = classify_at(0u, i, k[5], k[6]);
-    let after = classify_at(nb, i, k[7], k[8]);
-    var valid = before != CLASS_NODATA && after != CLASS_NODATA;
-    for (var j = 5u; j < nb; j++) {
-        valid = valid && is_valid(j, load(j, i)) && is_valid(nb + j, load(nb + j, i));
-    }
-    // An optional caller mask follows both dates; its nodata value marks masked pixels.
-    for (var j = 2u * nb; j < params.n_slots; j++) {
+    // Every band of both dates, and the optional caller mask after them, must be valid.
+    var valid = true;
+    for (var j = 0u; j < params.n_slots; j++) {
         valid = valid && is_valid(j, load(j, i));
     }
     if !valid {
         return vec2(15u | (15u << 4u), 0u);
+    }
+    // Classes need SWIR1 (nb >= 5); without it every pixel is "other".
+    var before = 5u;
+    var after = 5u;
+    if nb >= 5u {
+        before = classify_at(0u, i, k[5], k[6]);
+        after = classify_at(nb, i, k[7], k[8]);
     }
     return vec2(before | (after << 4u) | change_measure(i, nb), 1u);
 }

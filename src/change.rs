@@ -326,12 +326,17 @@ fn quantized_offset(stack: &BandStack) -> i32 {
         .clamp(-1e9, 1e9) as i32
 }
 
-/// The roles of the change vector: the five classification bands, plus SWIR2 when both dates
-/// carry it.
+/// The roles of the change vector: blue, green, red and NIR, then SWIR1 and SWIR2 when both
+/// dates carry them. Without SWIR1 (GF-1, GF-2, ZY-3) there are no land-cover classes: the
+/// change vector and NDVI differencing still work, and changes are typed "other change".
 fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
-    let mut roles = vec![Blue, Green, Red, Nir, Swir1];
-    if before.band(Swir2).is_some() && after.band(Swir2).is_some() {
-        roles.push(Swir2);
+    let both = |role| before.band(role).is_some() && after.band(role).is_some();
+    let mut roles = vec![Blue, Green, Red, Nir];
+    for role in [Swir1, Swir2] {
+        if !both(role) {
+            break;
+        }
+        roles.push(role);
     }
     roles
 }
@@ -517,6 +522,22 @@ impl ClassThresholds {
         use crate::classify::slot_const::*;
         check_same_grid(before, after)?;
         let roles = change_roles(before, after);
+        if roles.len() < 5 {
+            let needed_by = match method {
+                ChangeMethod::PostClassification => Some("post-classification comparison"),
+                ChangeMethod::IndexDifference(DifferencedIndex::Bsi) => Some("BSI differencing"),
+                ChangeMethod::IndexDifference(DifferencedIndex::Ndbi) => Some("NDBI differencing"),
+                _ => None,
+            };
+            if let Some(needed_by) = needed_by {
+                let stack = if before.band(Swir1).is_none() {
+                    before
+                } else {
+                    after
+                };
+                stack.require(Swir1, needed_by)?;
+            }
+        }
         let mut job = PixelJob::new(before, 0, &roles, "change detection (first date)")?;
         self.set_consts(&mut job, before)?;
         job.push_bands(after, &roles, "change detection (second date)")?;

@@ -271,6 +271,66 @@ fn change_detection_is_bit_identical_on_random_inputs() {
     }
 }
 
+/// GF-1, GF-2 and ZY-3 carry no SWIR: the change vector and NDVI differencing still run (and
+/// agree bit for bit), typed "other change"; methods that need SWIR1 name it.
+#[test]
+fn four_band_change_detection_is_bit_identical() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let mut rng = Rng(19);
+    let four = |s: BandStack| {
+        let bands = s.bands()[..4].to_vec();
+        let mut f = BandStack::new(s.width(), s.height(), bands).unwrap();
+        f.set_radiometry(s.radiometry).unwrap();
+        f
+    };
+    for (w, h) in [(17, 15), (301, 233)] {
+        for dtype in [DataType::U8, DataType::U16, DataType::F32] {
+            let before = four(random_stack(&mut rng, w, h, dtype));
+            let after = four(random_stack(&mut rng, w, h, dtype));
+            for method in [
+                ChangeMethod::Combined,
+                ChangeMethod::ChangeVector,
+                ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
+            ] {
+                let options = ChangeOptions {
+                    method,
+                    ..ChangeOptions::new()
+                };
+                let g = gpu.detect_change(&before, &after, &options).unwrap();
+                let c = Engine::cpu()
+                    .detect_change(&before, &after, &options)
+                    .unwrap();
+                assert_ran_on_gpu(&g.execution);
+                let what = format!("4-band {w}x{h} {dtype:?} {method:?}");
+                assert_same(&g.output.change.data, &c.output.change.data, &what);
+                assert_same(&g.output.magnitude.data, &c.output.magnitude.data, &what);
+                assert!(
+                    c.output
+                        .change
+                        .data
+                        .iter()
+                        .all(|&x| [0, 5, 255].contains(&x))
+                );
+            }
+            for method in [
+                ChangeMethod::PostClassification,
+                ChangeMethod::IndexDifference(DifferencedIndex::Bsi),
+            ] {
+                let options = ChangeOptions {
+                    method,
+                    ..ChangeOptions::new()
+                };
+                for engine in [&gpu, &Engine::cpu()] {
+                    let err = engine.detect_change(&before, &after, &options).unwrap_err();
+                    assert!(err.to_string().contains("swir1"), "{err}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn change_detection_past_the_gpu_limits_is_bit_identical() {
     let options = GpuOptions {

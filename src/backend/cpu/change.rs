@@ -4,7 +4,7 @@
 use super::Chunk;
 use super::classify::class_code;
 use crate::change::{CHANGE_NODATA, OTHER_CHANGE, UNCHANGED, change_code};
-use crate::classify::slot_const as c;
+use crate::classify::{OTHER, slot_const as c};
 use crate::pixel::{PixelJob, PixelParams};
 use rayon::prelude::*;
 
@@ -146,13 +146,21 @@ pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) 
                 *o = class_code(k, [b, g, r, nir, s1], shift2, shift4);
             }
         };
-        classes(0, k[c::SHIFT2], k[c::SHIFT4], &mut t.class_before);
-        classes(
-            nb,
-            k[c::AFTER_SHIFT2],
-            k[c::AFTER_SHIFT4],
-            &mut t.class_after,
-        );
+        if nb >= 5 {
+            classes(0, k[c::SHIFT2], k[c::SHIFT4], &mut t.class_before);
+            classes(
+                nb,
+                k[c::AFTER_SHIFT2],
+                k[c::AFTER_SHIFT4],
+                &mut t.class_after,
+            );
+        } else {
+            // Without SWIR1 there are no classes: every valid pixel is "other".
+            for v in [&mut t.class_before, &mut t.class_after] {
+                v.clear();
+                v.resize(n, OTHER);
+            }
+        }
         if kind == 0 {
             for (m2, &dir) in t.m2.iter_mut().zip(&t.direction) {
                 *m2 = dir << 8 | isqrt(*m2) << 16;
