@@ -363,6 +363,9 @@ impl Job {
             });
         }
         let (width, height) = (info_b.width, info_b.height);
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
         let georef = info_b.georef.ok_or_else(|| Error::InvalidParameter {
             name: "before".into(),
             value: self.before.display().to_string(),
