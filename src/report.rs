@@ -31,7 +31,7 @@ const RGB: [BandRole; 3] = [BandRole::Red, BandRole::Green, BandRole::Blue];
 
 impl Quicklook {
     /// A quicklook of a `width × height` scene: every `step`-th pixel of every `step`-th row,
-    /// so that the longer side is at most [`PANEL`] pixels.
+    /// so that the longer side is at most 640 pixels.
     pub fn new(width: usize, height: usize) -> Quicklook {
         let step = width.max(height).div_ceil(PANEL).max(1);
         Quicklook {

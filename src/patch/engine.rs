@@ -49,7 +49,7 @@ impl Engine {
 
     /// Connected-component labelling of a change-code raster (codes 0 and 255 are background,
     /// different codes never join) into canonical ids: on the GPU in a fixed number of
-    /// dispatches ([`crate::patch::gpu_label`]); on the CPU ([`crate::patch::label`], which
+    /// dispatches ([`crate::patch::gpu_label`]); on the CPU ([`crate::patch::label()`], which
     /// gives the same canonical ids) when there is no GPU, when it fails, or when the raster
     /// does not fit one storage binding. Fails when the raster is empty or its data does not
     /// match its size.

@@ -1,6 +1,6 @@
 //! Connected-component labelling on the GPU by union-find (Playne and Hawick, "A New
 //! Algorithm for Parallel Connected-Component Labelling on GPUs", 2018). Its CPU twin is
-//! [`crate::patch::label`]: both give the same canonical ids.
+//! [`crate::patch::label()`]: both give the same canonical ids.
 //!
 //! Six dispatches, whatever the patches' shapes (a spiral or a snake costs no more passes
 //! than a blob): init, merge, compress (with per-block root counts), a one-workgroup scan of
