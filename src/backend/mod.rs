@@ -93,6 +93,10 @@ pub struct Engine {
     gpu: Option<GpuContext>,
     /// Why no GPU context exists although one was wanted.
     gpu_unavailable: Option<GpuFailure>,
+    /// The pass-1 words of change detection, kept between calls: fresh pages are slow to
+    /// fault in on the machines this runs on, and tiled jobs call with the same size again
+    /// and again.
+    change_words: std::sync::Mutex<Vec<u32>>,
 }
 
 impl Engine {
@@ -130,6 +134,7 @@ impl Engine {
             requested: backend,
             gpu,
             gpu_unavailable,
+            change_words: std::sync::Mutex::default(),
         }
     }
 
@@ -224,7 +229,10 @@ impl Engine {
         if let Some(mask) = &mask {
             job.push_band(mask);
         }
-        let mut words = vec![0u32; before.len()];
+        let mut words =
+            std::mem::take(&mut *self.change_words.lock().unwrap_or_else(|e| e.into_inner()));
+        words.clear();
+        words.resize(before.len(), 0);
         let pass1 = self.run(
             &job,
             &mut words,
@@ -288,19 +296,18 @@ impl Engine {
             .into_iter()
             .find(|e| e.fallback.is_some())
             .unwrap_or(pass1);
-        Ok(Computed {
-            output: ChangeMaps {
-                class_before: raster(before, class(0), CLASS_NODATA),
-                class_after: raster(before, class(4), CLASS_NODATA),
-                direction: raster(before, direction, 255),
-                magnitude: raster(before, magnitude, 0),
-                change: raster(before, codes, CHANGE_NODATA),
-                threshold,
-                relation,
-                histogram,
-            },
-            execution,
-        })
+        let output = ChangeMaps {
+            class_before: raster(before, class(0), CLASS_NODATA),
+            class_after: raster(before, class(4), CLASS_NODATA),
+            direction: raster(before, direction, 255),
+            magnitude: raster(before, magnitude, 0),
+            change: raster(before, codes, CHANGE_NODATA),
+            threshold,
+            relation,
+            histogram,
+        };
+        *self.change_words.lock().unwrap_or_else(|e| e.into_inner()) = words;
+        Ok(Computed { output, execution })
     }
 
     /// Runs a job on the GPU when there is one, falling back to the CPU on failure, and fails
