@@ -238,7 +238,63 @@ fn a_tiled_run_equals_the_untiled_run() {
         .tile_rows(rows)
     };
     let (whole, tiled) = (temp_dir("whole"), temp_dir("tiled"));
-    let a = job(4096).run(&Engine::cpu(), &whole).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, u64, u64)>::new()));
+    let log = seen.clone();
+    let a = job(4096)
+        .on_progress(move |p| {
+            log.lock()
+                .unwrap()
+                .push((p.stage.to_string(), p.done, p.total))
+        })
+        .run(&Engine::cpu(), &whole)
+        .unwrap();
+    // Progress reached the end of every stage, in pipeline order.
+    let seen = seen.lock().unwrap().clone();
+    let finished: Vec<&str> = seen
+        .iter()
+        .filter(|(_, done, total)| done == total)
+        .map(|(stage, _, _)| stage.as_str())
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            "plan",
+            "change",
+            "morphology",
+            "label",
+            "sieve",
+            "overlay",
+            "polygonize"
+        ]
+    );
+    // summary.json: inputs, settings, backend, stage times, pixel counts, patches, areas.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["pixels"]["total"], 160_000);
+    assert_eq!(summary["patch_count"], a.patch_count);
+    assert_eq!(summary["settings"]["min_area_m2"], 1800.0);
+    assert!(
+        summary["backend"]["device"]
+            .as_str()
+            .unwrap()
+            .starts_with("CPU")
+    );
+    let stages = summary["stages_seconds"].as_object().unwrap();
+    for stage in ["plan", "change", "label", "polygonize", "write"] {
+        assert!(stages[stage].as_f64().unwrap() >= 0.0, "{stage}");
+    }
+    let area: f64 = summary["area_by_type_m2"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    let patches: f64 = a.patches.iter().map(|p| p.attributes.area_m2).sum();
+    assert!((area - patches).abs() < 1e-6, "{area} vs {patches}");
+    for file in ["quicklook.png", "report.html"] {
+        assert!(whole.join(file).metadata().unwrap().len() > 1000, "{file}");
+    }
     let b = job(37).run(&Engine::cpu(), &tiled).unwrap();
     assert!(a.patch_count > 20, "only {} patches", a.patch_count);
     assert_eq!(a.patch_count, b.patch_count);
