@@ -160,19 +160,31 @@ impl Engine {
 
     /// Computes a spectral index. Undefined pixels hold [`INDEX_NODATA`].
     pub fn index(&self, stack: &BandStack, index: SpectralIndex) -> Result<Computed<Raster<f32>>> {
-        let job = index.job(stack)?;
-        let mut out = vec![0f32; stack.len()];
-        let execution = self.run(
-            &job,
-            &mut out,
-            |gpu, job, out| gpu.index(job, out),
-            |job, out| cpu::run_pixels(job, out, cpu::index::index_chunk),
-            &index.to_string(),
-        )?;
+        let mut out = Vec::new();
+        let execution = self.index_into(stack, index, &mut out)?;
         Ok(Computed {
             output: raster(stack, out, INDEX_NODATA),
             execution,
         })
+    }
+
+    /// [`Engine::index`] into a caller's buffer, resized to the stack and reused across calls
+    /// (tiles of one size then allocate nothing).
+    pub fn index_into(
+        &self,
+        stack: &BandStack,
+        index: SpectralIndex,
+        out: &mut Vec<f32>,
+    ) -> Result<Execution> {
+        let job = index.job(stack)?;
+        out.resize(stack.len(), 0.0);
+        self.run(
+            &job,
+            out,
+            |gpu, job, out| gpu.index(job, out),
+            |job, out| cpu::run_pixels(job, out, cpu::index::index_chunk),
+            &index.to_string(),
+        )
     }
 
     /// Classifies land cover into the codes of [`crate::classify`].
@@ -181,19 +193,31 @@ impl Engine {
         stack: &BandStack,
         thresholds: &ClassThresholds,
     ) -> Result<Computed<Raster<u8>>> {
-        let job = thresholds.job(stack)?;
-        let mut out = vec![0u8; stack.len()];
-        let execution = self.run(
-            &job,
-            &mut out,
-            |gpu, job, out| gpu.classify(job, out),
-            |job, out| cpu::run_pixels(job, out, cpu::classify::classify_chunk),
-            "land-cover classification",
-        )?;
+        let mut out = Vec::new();
+        let execution = self.classify_into(stack, thresholds, &mut out)?;
         Ok(Computed {
             output: raster(stack, out, CLASS_NODATA),
             execution,
         })
+    }
+
+    /// [`Engine::classify`] into a caller's buffer, resized to the stack and reused across
+    /// calls.
+    pub fn classify_into(
+        &self,
+        stack: &BandStack,
+        thresholds: &ClassThresholds,
+        out: &mut Vec<u8>,
+    ) -> Result<Execution> {
+        let job = thresholds.job(stack)?;
+        out.resize(stack.len(), 0);
+        self.run(
+            &job,
+            out,
+            |gpu, job, out| gpu.classify(job, out),
+            |job, out| cpu::run_pixels(job, out, cpu::classify::classify_chunk),
+            "land-cover classification",
+        )
     }
 
     /// Bi-temporal change detection (see [`crate::change`]): pass 1 classifies both dates and
