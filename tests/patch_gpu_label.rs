@@ -2,14 +2,13 @@
 //! bit for bit on random masks, spirals, snakes, edge cases, both connectivities, and a fixed
 //! number of dispatches whatever the shape.
 
-mod common;
+mod patch_support;
 
-use common::{Rng, assert_ran_on_gpu, gpu_engine};
 use landwatch::patch::gpu_label::GPU_LABEL_DISPATCHES;
 use landwatch::patch::label as cpu_label;
-use landwatch::patch::{Connectivity, Labels, is_background};
+use landwatch::patch::{Connectivity, Labels};
 use landwatch::{Device, Engine, GpuFailureKind, GpuOptions, Raster};
-use std::collections::VecDeque;
+use patch_support::{Rng, assert_ran_on_gpu, gpu_engine};
 
 fn raster(width: usize, height: usize, data: Vec<u8>) -> Raster<u8> {
     Raster {
@@ -23,46 +22,9 @@ fn raster(width: usize, height: usize, data: Vec<u8>) -> Raster<u8> {
 
 /// The reference: flood fill from each unlabelled patch pixel in raster order, so ids are
 /// canonical by construction.
+/// The independent flood-fill reference of the patch tests, as a label raster.
 fn bfs(r: &Raster<u8>, connectivity: Connectivity) -> Labels {
-    let (w, h) = (r.width as isize, r.height as isize);
-    let mut ids = vec![0u32; r.data.len()];
-    let mut count = 0;
-    let steps: &[(isize, isize)] = match connectivity {
-        Connectivity::Four => &[(1, 0), (-1, 0), (0, 1), (0, -1)],
-        Connectivity::Eight => &[
-            (1, 0),
-            (-1, 0),
-            (0, 1),
-            (0, -1),
-            (1, 1),
-            (1, -1),
-            (-1, 1),
-            (-1, -1),
-        ],
-    };
-    let mut queue = VecDeque::new();
-    for start in 0..r.data.len() {
-        if ids[start] != 0 || is_background(r.data[start]) {
-            continue;
-        }
-        count += 1;
-        ids[start] = count;
-        queue.push_back(start);
-        while let Some(p) = queue.pop_front() {
-            let (x, y) = ((p as isize) % w, (p as isize) / w);
-            for &(dx, dy) in steps {
-                let (nx, ny) = (x + dx, y + dy);
-                if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                    continue;
-                }
-                let q = (ny * w + nx) as usize;
-                if ids[q] == 0 && r.data[q] == r.data[start] {
-                    ids[q] = count;
-                    queue.push_back(q);
-                }
-            }
-        }
-    }
+    let (ids, count) = patch_support::bfs_label(&r.data, r.width, r.height, connectivity);
     Labels {
         width: r.width,
         height: r.height,

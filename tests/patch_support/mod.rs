@@ -4,7 +4,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-pub use common::{Rng, data};
+#[allow(unused_imports)] // each test uses part of it
+pub use common::{Rng, assert_ran_on_gpu, data, gpu_engine};
 
 use landwatch::io::{ReadLimits, read_geotiff};
 use landwatch::patch::polygon::{Corner, PatchPolygons};
