@@ -5,67 +5,11 @@
 
 mod common;
 
-use common::{assert_ran_on_gpu, data, gpu_engine};
+use common::{ReferenceSamples, assert_ran_on_gpu, data, gpu_engine};
 use landwatch::formula::Formula;
-use landwatch::{Band, BandData, BandRole, BandStack, Engine, GpuOptions, INDEX_NODATA};
+use landwatch::{Engine, GpuOptions, INDEX_NODATA};
 
 const NAMES: [&str; 7] = ["NDVI", "BI", "NDWI", "NDBI", "SAVI", "EVI", "MNDWI"];
-
-struct Samples {
-    stack: BandStack,
-    header: Vec<String>,
-    rows: Vec<Vec<f64>>,
-}
-
-impl Samples {
-    fn column(&self, name: &str) -> Vec<f64> {
-        let c = self.header.iter().position(|h| h == name).unwrap();
-        self.rows.iter().map(|r| r[c]).collect()
-    }
-}
-
-fn load_samples() -> Samples {
-    let text = std::fs::read_to_string(data(
-        "spectral_indices/reference_values_landsat8_sr_samples.csv",
-    ))
-    .expect("bundled reference CSV");
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    // The class column is text: keep it as NaN, it is not used.
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| {
-            l.split(',')
-                .map(|v| v.parse().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    let mut samples = Samples {
-        stack: BandStack::new(
-            1,
-            1,
-            vec![Band::new(BandRole::Red, BandData::F32(vec![0.0]))],
-        )
-        .unwrap(),
-        header,
-        rows,
-    };
-    let bands = [
-        (BandRole::Blue, "B"),
-        (BandRole::Green, "G"),
-        (BandRole::Red, "R"),
-        (BandRole::Nir, "N"),
-        (BandRole::Swir1, "S1"),
-        (BandRole::Swir2, "S2"),
-    ]
-    .into_iter()
-    .map(|(role, name)| {
-        let v = samples.column(name).into_iter().map(|v| v as f32).collect();
-        Band::new(role, BandData::F32(v))
-    })
-    .collect();
-    samples.stack = BandStack::new(samples.rows.len(), 1, bands).unwrap();
-    samples
-}
 
 /// The formulas of `formulas_subset.json`, parsed with their listed constants.
 fn subset_formulas() -> Vec<(String, Formula)> {
@@ -92,7 +36,7 @@ fn catalogue_formulas() -> Vec<(String, Formula)> {
 }
 
 fn check(engine: &Engine, formulas: &[(String, Formula)], on_gpu: bool) {
-    let samples = load_samples();
+    let samples = ReferenceSamples::load();
     assert_eq!(samples.stack.len(), 120);
     for (name, formula) in formulas {
         let expected = samples.column(name);

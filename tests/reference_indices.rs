@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{assert_ran_on_gpu, data, gpu_engine};
-use landwatch::{Band, BandData, BandRole, BandStack, Engine, GpuOptions, SpectralIndex};
+use common::{ReferenceSamples, assert_ran_on_gpu, gpu_engine};
+use landwatch::{BandStack, Engine, GpuOptions, SpectralIndex};
 
 struct Samples {
     stack: BandStack,
@@ -13,35 +13,7 @@ struct Samples {
 }
 
 fn load_samples() -> Samples {
-    let text = std::fs::read_to_string(data(
-        "spectral_indices/reference_values_landsat8_sr_samples.csv",
-    ))
-    .expect("bundled reference CSV");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let column = |name: &str| -> Vec<f64> {
-        let c = col(name);
-        rows.iter().map(|r| r[c].parse().unwrap()).collect()
-    };
-    let bands = [
-        (BandRole::Blue, "B"),
-        (BandRole::Green, "G"),
-        (BandRole::Red, "R"),
-        (BandRole::Nir, "N"),
-        (BandRole::Swir1, "S1"),
-        (BandRole::Swir2, "S2"),
-    ]
-    .into_iter()
-    .map(|(role, name)| {
-        Band::new(
-            role,
-            BandData::F32(column(name).into_iter().map(|v| v as f32).collect()),
-        )
-    })
-    .collect();
-    let stack = BandStack::new(rows.len(), 1, bands).unwrap();
+    let samples = ReferenceSamples::load();
     let expected = [
         (SpectralIndex::Ndvi, "NDVI"),
         (SpectralIndex::Bsi, "BI"),
@@ -52,9 +24,12 @@ fn load_samples() -> Samples {
         (SpectralIndex::Mndwi, "MNDWI"),
     ]
     .into_iter()
-    .map(|(index, name)| (index, column(name)))
+    .map(|(index, name)| (index, samples.column(name)))
     .collect();
-    Samples { stack, expected }
+    Samples {
+        stack: samples.stack,
+        expected,
+    }
 }
 
 fn check(engine: &Engine, on_gpu: bool) {

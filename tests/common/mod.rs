@@ -81,3 +81,60 @@ pub fn taizhou(name: &str) -> landwatch::BandStack {
     stack.set_radiometry(sensor.radiometry).unwrap();
     stack
 }
+
+/// The 120 real Landsat-8 surface-reflectance samples of the catalogue reference
+/// (`data/spectral_indices/reference_values_landsat8_sr_samples.csv`): a 120×1 six-band f32
+/// stack, and every numeric column by name (the text class column reads as NaN).
+pub struct ReferenceSamples {
+    /// Blue, green, red, NIR, SWIR1, SWIR2 of the samples.
+    pub stack: landwatch::BandStack,
+    header: Vec<String>,
+    rows: Vec<Vec<f64>>,
+}
+
+impl ReferenceSamples {
+    /// Reads the bundled CSV.
+    pub fn load() -> ReferenceSamples {
+        use landwatch::{Band, BandData, BandRole, BandStack};
+        let text = std::fs::read_to_string(data(
+            "spectral_indices/reference_values_landsat8_sr_samples.csv",
+        ))
+        .expect("bundled reference CSV");
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| {
+                l.split(',')
+                    .map(|v| v.parse().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let column = |name: &str| -> Vec<f32> {
+            let c = header.iter().position(|h| h == name).unwrap();
+            rows.iter().map(|r| r[c] as f32).collect()
+        };
+        let bands = [
+            (BandRole::Blue, "B"),
+            (BandRole::Green, "G"),
+            (BandRole::Red, "R"),
+            (BandRole::Nir, "N"),
+            (BandRole::Swir1, "S1"),
+            (BandRole::Swir2, "S2"),
+        ]
+        .into_iter()
+        .map(|(role, name)| Band::new(role, BandData::F32(column(name))))
+        .collect();
+        let stack = BandStack::new(rows.len(), 1, bands).unwrap();
+        ReferenceSamples {
+            stack,
+            header,
+            rows,
+        }
+    }
+
+    /// The values of column `name`, one per sample.
+    pub fn column(&self, name: &str) -> Vec<f64> {
+        let c = self.header.iter().position(|h| h == name).unwrap();
+        self.rows.iter().map(|r| r[c]).collect()
+    }
+}
