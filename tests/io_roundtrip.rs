@@ -3,8 +3,8 @@
 //! synthetic files cover every sample type and layout; windowed reads equal cuts of full reads.
 
 use landwatch::io::{
-    BigTiff, GeoTiff, ReadLimits, WriteOptions, read_geotiff, read_info, read_window,
-    write_geotiff, write_geotiff_with, write_image, write_stack,
+    BigTiff, GeoTiff, GeoTiffStripWriter, ReadLimits, WriteOptions, read_geotiff, read_info,
+    read_window, write_geotiff, write_geotiff_with, write_image, write_stack,
 };
 use landwatch::{BandData, BandRole, DataType, GeoReference, GeoTransform, Raster};
 use std::path::{Path, PathBuf};
@@ -380,6 +380,71 @@ fn raster_writer_keeps_nodata_and_rotated_transforms() {
     assert_eq!(back.nodata, Some(u32::MAX as f64));
     assert_eq!(back.georef, classes.georef);
     assert_eq!(back.bands, vec![BandData::U32(classes.data.clone())]);
+}
+
+#[test]
+fn strip_writer_equals_the_whole_raster_writer_and_leaves_nothing_when_dropped() {
+    let (w, h) = (300, 275);
+    let r = Raster {
+        width: w,
+        height: h,
+        data: (0..w * h).map(|i| (i * 7 % 251) as u8).collect(),
+        nodata: 255u8,
+        georef: Some(GeoReference {
+            transform: GeoTransform([500_000.0, 10.0, 0.0, 3_500_000.0, 0.0, -10.0]),
+            epsg: Some(32650),
+        }),
+    };
+    let whole = scratch("strips_whole.tif");
+    write_geotiff(&whole, &r).unwrap();
+    let streamed = scratch("strips_streamed.tif");
+    let mut writer = GeoTiffStripWriter::create(
+        &streamed,
+        w,
+        h,
+        r.georef.as_ref(),
+        Some(255u8),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    // Strips that straddle tile rows, including a one-row strip.
+    let mut row = 0;
+    for rows in [37, 1, 200, 37] {
+        writer
+            .write_rows(&r.data[row * w..(row + rows) * w])
+            .unwrap();
+        row += rows;
+    }
+    assert!(
+        writer.write_rows(&r.data[..w]).is_err(),
+        "rows past the height"
+    );
+    writer.finish().unwrap();
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&streamed).unwrap(),
+        "byte-identical files"
+    );
+
+    let dropped = scratch("strips_dropped.tif");
+    let _ = std::fs::remove_file(&dropped);
+    let mut writer =
+        GeoTiffStripWriter::create(&dropped, w, h, None, Some(255u8), &WriteOptions::default())
+            .unwrap();
+    writer.write_rows(&r.data[..10 * w]).unwrap();
+    drop(writer);
+    assert!(!dropped.exists());
+    let leftovers = std::fs::read_dir(dropped.parent().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("strips_dropped")
+        })
+        .count();
+    assert_eq!(leftovers, 0, "no temporary file is left behind");
 }
 
 #[test]

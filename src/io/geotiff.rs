@@ -11,6 +11,7 @@ use crate::io::codec::{self, ChunkCoding};
 use crate::io::geokeys::{self, GeoKeys};
 use crate::raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform};
 use crate::sensor::BandRole;
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -413,28 +414,27 @@ impl<R: Read + Seek> Source<R> {
             .collect();
         let spp = info.band_count;
         let planes = if info.planar { spp } else { 1 };
+        let samples_in_chunk = if info.planar { 1 } else { spp };
         let per_plane = self.across * self.down;
+        // Every chunk the window touches, with the part of it that the window needs.
+        let mut pieces = Vec::new();
         for cy in row / self.chunk_h..=(row + height - 1) / self.chunk_h {
             for cx in col / self.chunk_w..=(col + width - 1) / self.chunk_w {
-                // Image region covered by this chunk, without padding.
                 let x0 = cx * self.chunk_w;
                 let y0 = cy * self.chunk_h;
                 let cw = self.chunk_w.min(info.width - x0);
                 let ch = self.chunk_h.min(info.height - y0);
-                // Intersection with the window, in image coordinates.
                 let (ix0, ix1) = (x0.max(col), (x0 + cw).min(col + width));
                 let (iy0, iy1) = (y0.max(row), (y0 + ch).min(row + height));
                 for plane in 0..planes {
-                    let index = plane * per_plane + cy * self.across + cx;
-                    let chunk =
-                        self.decode_chunk(index, iy1 - y0, if info.planar { 1 } else { spp })?;
-                    let samples_in_chunk = if info.planar { 1 } else { spp };
-                    for s in 0..samples_in_chunk {
-                        let band = if info.planar { plane } else { s };
-                        let copy = Copy {
+                    pieces.push(Piece {
+                        index: plane * per_plane + cy * self.across + cx,
+                        plane,
+                        rows: iy1 - y0,
+                        copy: Copy {
                             src_w: self.chunk_w,
                             spp: samples_in_chunk,
-                            sample: s,
+                            sample: 0,
                             src_x: ix0 - x0,
                             src_y: iy0 - y0,
                             dst_w: width,
@@ -442,10 +442,39 @@ impl<R: Read + Seek> Source<R> {
                             dst_y: iy0 - row,
                             w: ix1 - ix0,
                             h: iy1 - iy0,
-                        };
-                        copy_samples(&mut bands[band], &chunk, &copy)
-                            .map_err(|reason| self.invalid(reason))?;
-                    }
+                        },
+                    });
+                }
+            }
+        }
+        // Compressed bytes are read in file order; a batch of chunks is decoded in parallel,
+        // then copied into the window. A batch bounds the decoded bytes held at once.
+        let batch = 4 * rayon::current_num_threads().max(1);
+        for group in pieces.chunks(batch) {
+            let raws = group
+                .iter()
+                .map(|p| self.read_chunk(p.index, p.rows, samples_in_chunk))
+                .collect::<Result<Vec<_>>>()?;
+            let coding = self.coding;
+            let row_samples = self.chunk_w * samples_in_chunk;
+            let decoded: Vec<std::result::Result<Vec<u8>, String>> = raws
+                .par_iter()
+                .zip(group)
+                .map(|(raw, p)| {
+                    codec::decode_chunk(raw, &coding, row_samples, p.rows, samples_in_chunk)
+                        .map_err(|reason| format!("chunk {}: {reason}", p.index))
+                })
+                .collect();
+            for (bytes, p) in decoded.into_iter().zip(group) {
+                let chunk = bytes_to_band(info.data_type, bytes.map_err(|r| self.invalid(r))?);
+                for s in 0..samples_in_chunk {
+                    let band = if info.planar { p.plane } else { s };
+                    let copy = Copy {
+                        sample: s,
+                        ..p.copy
+                    };
+                    copy_samples(&mut bands[band], &chunk, &copy)
+                        .map_err(|reason| self.invalid(reason))?;
                 }
             }
         }
@@ -475,9 +504,10 @@ impl<R: Read + Seek> Source<R> {
         }
     }
 
-    /// Decodes the first `rows` rows of chunk `index`, each of `chunk_w` pixels of `spp`
-    /// samples (tiles keep their padding columns; the copy skips them).
-    fn decode_chunk(&mut self, index: usize, rows: usize, spp: usize) -> Result<BandData> {
+    /// Reads the compressed bytes of chunk `index`, after checking that its first `rows`
+    /// rows of `chunk_w` pixels of `spp` samples stay within the byte limit (tiles keep
+    /// their padding columns; the copy skips them).
+    fn read_chunk(&mut self, index: usize, rows: usize, spp: usize) -> Result<Vec<u8>> {
         let (offset, count) = (self.offsets[index], self.counts[index]);
         let row_samples = self.chunk_w * spp;
         let wanted = (row_samples as u64)
@@ -514,9 +544,7 @@ impl<R: Read + Seek> Source<R> {
         if (raw.len() as u64) < count {
             return Err(self.invalid(format!("chunk {index} is truncated")));
         }
-        let bytes = codec::decode_chunk(&raw, &self.coding, row_samples, rows, spp)
-            .map_err(|reason| self.invalid(format!("chunk {index}: {reason}")))?;
-        Ok(bytes_to_band(self.info.data_type, bytes))
+        Ok(raw)
     }
 }
 
@@ -575,7 +603,16 @@ fn zeroed(t: DataType, n: usize) -> BandData {
     }
 }
 
+/// One chunk a window needs: its index, plane, the rows to decode and where they go.
+struct Piece {
+    index: usize,
+    plane: usize,
+    rows: usize,
+    copy: Copy,
+}
+
 /// Where one sample of a decoded chunk goes in a band.
+#[derive(Clone, Copy)]
 struct Copy {
     /// Chunk width in pixels and samples per chunk pixel.
     src_w: usize,

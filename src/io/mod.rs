@@ -25,5 +25,6 @@ pub use geotiff::{
 pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
 pub use write::{
-    BigTiff, WriteOptions, write_bands, write_geotiff, write_geotiff_with, write_image, write_stack,
+    BigTiff, GeoTiffStripWriter, WriteOptions, write_bands, write_geotiff, write_geotiff_with,
+    write_image, write_stack,
 };

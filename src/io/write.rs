@@ -199,15 +199,98 @@ pub fn write_bands(
 }
 
 /// What every encoder call needs, gathered once.
-struct Plan<'a, T> {
+#[derive(Debug, Clone, Copy)]
+struct Plan {
     width: usize,
     height: usize,
-    bands: &'a [&'a [T]],
-    georef: Option<&'a GeoReference>,
+    bands: usize,
+    georef: Option<GeoReference>,
     nodata: Option<f64>,
     tile: usize,
     compress: bool,
+    big: bool,
 }
+
+impl Plan {
+    /// Checks the size, tiling and transform, and chooses classic TIFF or BigTIFF.
+    fn new<T: GeoTiffSample>(
+        width: usize,
+        height: usize,
+        bands: usize,
+        georef: Option<&GeoReference>,
+        nodata: Option<f64>,
+        options: &WriteOptions,
+    ) -> Result<Plan> {
+        let invalid = |name: &str, value: String, reason: &str| Error::InvalidParameter {
+            name: name.into(),
+            value,
+            reason: reason.into(),
+        };
+        if width == 0 || height == 0 || bands == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
+        if u32::try_from(width).is_err() || u32::try_from(height).is_err() {
+            return Err(Error::TooLarge {
+                what: format!("{width}×{height}: TIFF dimensions are limited to 2^32 − 1"),
+            });
+        }
+        if bands > usize::from(u16::MAX) {
+            return Err(Error::TooLarge {
+                what: format!("{bands} bands: TIFF allows at most 65535"),
+            });
+        }
+        if width.checked_mul(height).is_none() {
+            return Err(Error::TooLarge {
+                what: format!("{width}×{height} pixels overflow the address space"),
+            });
+        }
+        if options.tile_size == 0 || !options.tile_size.is_multiple_of(16) {
+            return Err(invalid(
+                "tile_size",
+                options.tile_size.to_string(),
+                "tiles must be a positive multiple of 16 pixels",
+            ));
+        }
+        if let Some(g) = georef
+            && g.transform.0.iter().any(|v| !v.is_finite())
+        {
+            return Err(invalid(
+                "transform",
+                format!("{:?}", g.transform.0),
+                "coefficients must be finite",
+            ));
+        }
+        let tile = options.tile_size as usize;
+        let across = width.div_ceil(tile) as u64;
+        let down = height.div_ceil(tile) as u64;
+        let estimate = (across * down)
+            .saturating_mul((tile * tile) as u64)
+            .saturating_mul(bands as u64 * T::DATA_TYPE.size() as u64);
+        let big = match options.bigtiff {
+            BigTiff::Always => true,
+            BigTiff::Never => false,
+            BigTiff::Auto => estimate > CLASSIC_LIMIT,
+        };
+        Ok(Plan {
+            width,
+            height,
+            bands,
+            georef: georef.copied(),
+            nodata,
+            tile,
+            compress: options.compress,
+            big,
+        })
+    }
+
+    /// Rows in tile row `ty`.
+    fn rows_of(&self, ty: usize) -> usize {
+        self.tile.min(self.height - ty * self.tile)
+    }
+}
+
+/// The rows of one row of tiles, per band (`rows × width` samples each).
+type Slab<T> = Vec<Vec<T>>;
 
 fn write_typed<T: GeoTiffSample>(
     path: &Path,
@@ -218,104 +301,177 @@ fn write_typed<T: GeoTiffSample>(
     nodata: Option<f64>,
     options: &WriteOptions,
 ) -> Result<()> {
-    let invalid = |name: &str, value: String, reason: &str| Error::InvalidParameter {
-        name: name.into(),
-        value,
-        reason: reason.into(),
-    };
-    if width == 0 || height == 0 || bands.is_empty() {
-        return Err(Error::EmptyRaster { width, height });
-    }
-    if u32::try_from(width).is_err() || u32::try_from(height).is_err() {
-        return Err(Error::TooLarge {
-            what: format!("{width}×{height}: TIFF dimensions are limited to 2^32 − 1"),
-        });
-    }
-    if bands.len() > usize::from(u16::MAX) {
-        return Err(Error::TooLarge {
-            what: format!("{} bands: TIFF allows at most 65535", bands.len()),
-        });
-    }
-    let expected = width.checked_mul(height).ok_or_else(|| Error::TooLarge {
-        what: format!("{width}×{height} pixels overflow the address space"),
-    })?;
-    if let Some((band, b)) = bands.iter().enumerate().find(|(_, b)| b.len() != expected) {
+    let plan = Plan::new::<T>(width, height, bands.len(), georef, nodata, options)?;
+    if let Some((band, b)) = bands
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.len() != width * height)
+    {
         return Err(Error::BandLength {
             band,
             len: b.len(),
             width,
             height,
-            expected,
+            expected: width * height,
         });
     }
-    if options.tile_size == 0 || !options.tile_size.is_multiple_of(16) {
-        return Err(invalid(
-            "tile_size",
-            options.tile_size.to_string(),
-            "tiles must be a positive multiple of 16 pixels",
-        ));
-    }
-    if let Some(g) = georef
-        && g.transform.0.iter().any(|v| !v.is_finite())
-    {
-        return Err(invalid(
-            "transform",
-            format!("{:?}", g.transform.0),
-            "coefficients must be finite",
-        ));
-    }
-    let tile = options.tile_size as usize;
-    let across = width.div_ceil(tile) as u64;
-    let down = height.div_ceil(tile) as u64;
-    let estimate = (across * down)
-        .saturating_mul((tile * tile) as u64)
-        .saturating_mul(bands.len() as u64 * T::DATA_TYPE.size() as u64);
-    let big = match options.bigtiff {
-        BigTiff::Always => true,
-        BigTiff::Never => false,
-        BigTiff::Auto => estimate > CLASSIC_LIMIT,
-    };
-    let plan = Plan {
-        width,
-        height,
-        bands,
-        georef,
-        nodata,
-        tile,
-        compress: options.compress,
-    };
+    write_slabs(path, &plan, |ty| {
+        let start = ty * plan.tile * width;
+        let end = start + plan.rows_of(ty) * width;
+        Ok(bands.iter().map(|b| b[start..end].to_vec()).collect())
+    })
+}
+
+/// Writes `path` atomically, taking each row of tiles from `next_slab(ty)` in order.
+fn write_slabs<T: GeoTiffSample>(
+    path: &Path,
+    plan: &Plan,
+    next_slab: impl FnMut(usize) -> std::io::Result<Slab<T>>,
+) -> Result<()> {
     write_atomically(path, |w| {
         let err = |e| tiff_error(path, e);
-        if big {
+        if plan.big {
             let mut enc = TiffEncoder::new_big(w).map_err(err)?;
             let dir = enc.image_directory().map_err(err)?;
-            encode(dir, &plan, true).map_err(err)
+            encode(dir, plan, next_slab).map_err(err)
         } else {
             let mut enc = TiffEncoder::new(w).map_err(err)?;
             let dir = enc.image_directory().map_err(err)?;
-            encode(dir, &plan, false).map_err(err)
+            encode(dir, plan, next_slab).map_err(err)
         }
     })
 }
 
-/// Encodes the tiles and tags of one image into `dir`.
+/// A single-band GeoTIFF written strip by strip, top to bottom, so that a raster larger
+/// than memory can be written as it is computed. Strips may have any number of rows; a
+/// background thread compresses each completed row of tiles and appends it to a temporary
+/// file, which [`GeoTiffStripWriter::finish`] renames into place. Dropped before `finish`,
+/// it leaves no file behind.
+pub struct GeoTiffStripWriter<T: GeoTiffSample + 'static> {
+    width: usize,
+    height: usize,
+    rows_written: usize,
+    path: std::path::PathBuf,
+    sender: Option<std::sync::mpsc::SyncSender<Vec<T>>>,
+    worker: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
+    /// Starts writing a `width × height` single-band raster to `path`.
+    pub fn create(
+        path: impl AsRef<Path>,
+        width: usize,
+        height: usize,
+        georef: Option<&GeoReference>,
+        nodata: Option<T>,
+        options: &WriteOptions,
+    ) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let plan = Plan::new::<T>(width, height, 1, georef, nodata.map(T::to_f64), options)?;
+        // Two strips in flight at most: memory stays bounded when compression lags.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<T>>(2);
+        let worker_path = path.clone();
+        let worker = std::thread::spawn(move || {
+            let mut pending: Vec<T> = Vec::new();
+            write_slabs(&worker_path, &plan, |ty| {
+                let wanted = plan.rows_of(ty) * plan.width;
+                while pending.len() < wanted {
+                    let strip = receiver.recv().map_err(|_| {
+                        std::io::Error::other("the writer was dropped before every row was written")
+                    })?;
+                    pending.extend_from_slice(&strip);
+                }
+                let rest = pending.split_off(wanted);
+                Ok(vec![std::mem::replace(&mut pending, rest)])
+            })
+        });
+        Ok(GeoTiffStripWriter {
+            width,
+            height,
+            rows_written: 0,
+            path,
+            sender: Some(sender),
+            worker: Some(worker),
+        })
+    }
+
+    /// Appends the next rows (a whole number of rows of `width` samples).
+    pub fn write_rows(&mut self, rows: &[T]) -> Result<()> {
+        let n = rows.len() / self.width.max(1);
+        if rows.len() % self.width != 0 || self.rows_written + n > self.height {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: format!("{} samples after {} rows", rows.len(), self.rows_written),
+                reason: format!(
+                    "strips must be whole rows of {} samples, {} rows in all",
+                    self.width, self.height
+                ),
+            });
+        }
+        self.rows_written += n;
+        let sent = self.sender.as_ref().map(|s| s.send(rows.to_vec()));
+        if !matches!(sent, Some(Ok(()))) {
+            // The worker stopped: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| Error::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other("the GeoTIFF writer stopped early"),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Waits for the last tiles and renames the file into place.
+    pub fn finish(mut self) -> Result<()> {
+        if self.rows_written != self.height {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: self.rows_written.to_string(),
+                reason: format!("{} rows were expected", self.height),
+            });
+        }
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<()> {
+        self.sender = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other("the GeoTIFF writer thread panicked"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T: GeoTiffSample + 'static> Drop for GeoTiffStripWriter<T> {
+    fn drop(&mut self) {
+        // Unfinished: the worker fails on the closed channel and removes its temporary file.
+        let _ = self.join();
+    }
+}
+
+/// Encodes the tiles and tags of one image into `dir`, a row of tiles at a time.
 fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     mut dir: DirectoryEncoder<'_, W, K>,
-    plan: &Plan<'_, T>,
-    big: bool,
+    plan: &Plan,
+    mut next_slab: impl FnMut(usize) -> std::io::Result<Slab<T>>,
 ) -> tiff::TiffResult<()> {
     let tile = plan.tile;
+    let big = plan.big;
     let across = plan.width.div_ceil(tile);
     let down = plan.height.div_ceil(tile);
-    let spp = plan.bands.len();
+    let spp = plan.bands;
     let predictor = plan.compress && T::INTEGER;
     let mut offsets = Vec::with_capacity(across * down);
     let mut counts = Vec::with_capacity(across * down);
     for ty in 0..down {
         // One row of tiles at a time: compressed in parallel, written in order.
+        let slab = next_slab(ty)?;
         let encoded: Vec<Vec<u8>> = (0..across)
             .into_par_iter()
-            .map(|tx| encode_tile(plan, tx, ty, predictor))
+            .map(|tx| encode_tile(plan, &slab, tx, predictor))
             .collect::<std::io::Result<_>>()?;
         for bytes in encoded {
             offsets.push(dir.write_data(bytes.as_slice())?);
@@ -354,7 +510,7 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
         dir.write_tag(Tag::ExtraSamples, &vec![0u16; spp - 1][..])?;
     }
     dir.write_tag(Tag::SampleFormat, &vec![format; spp][..])?;
-    if let Some(g) = plan.georef {
+    if let Some(g) = &plan.georef {
         match geokeys::tags_from_transform(&g.transform) {
             geokeys::ModelTags::ScaleTiepoint(scale, tiepoint) => {
                 dir.write_tag(Tag::ModelPixelScaleTag, &scale[..])?;
@@ -375,23 +531,23 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     dir.finish()
 }
 
-/// One tile, pixel-interleaved, padded with zeros, predicted and compressed.
+/// One tile of a row of tiles, pixel-interleaved, padded with zeros, predicted and compressed.
 fn encode_tile<T: GeoTiffSample>(
-    plan: &Plan<'_, T>,
+    plan: &Plan,
+    slab: &[Vec<T>],
     tx: usize,
-    ty: usize,
     predictor: bool,
 ) -> std::io::Result<Vec<u8>> {
     let tile = plan.tile;
-    let spp = plan.bands.len();
-    let (x0, y0) = (tx * tile, ty * tile);
+    let spp = plan.bands;
+    let x0 = tx * tile;
     let w = tile.min(plan.width - x0);
-    let h = tile.min(plan.height - y0);
+    let h = slab.first().map_or(0, |b| b.len() / plan.width);
     let mut buf: Vec<T> = vec![T::zeroed(); tile * tile * spp];
     for y in 0..h {
-        let src = (y0 + y) * plan.width + x0;
+        let src = y * plan.width + x0;
         let row = &mut buf[y * tile * spp..(y + 1) * tile * spp];
-        for (b, band) in plan.bands.iter().enumerate() {
+        for (b, band) in slab.iter().enumerate() {
             for (x, &v) in band[src..src + w].iter().enumerate() {
                 row[x * spp + b] = v;
             }
