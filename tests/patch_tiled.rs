@@ -7,17 +7,28 @@ use landwatch::io::{Window, write_geotiff};
 use landwatch::patch::tiled::GeoTiffCodes;
 use landwatch::patch::{
     CodeSource, Connectivity, PatchLayers, TilingOptions, attributes, label, patches_tiled,
-    polygonize,
+    polygonize, sieve,
 };
 use patch_support::*;
 
+/// Compares with and without a minimum area (`min_pixels` pixels' worth of m²), against
+/// labelling and sieving the whole raster.
 fn compare(source: &dyn CodeSource, codes: &Raster<u8>, tile: (usize, usize), what: &str) {
-    for connectivity in [Connectivity::Four, Connectivity::Eight] {
-        let whole = label(codes, connectivity).unwrap();
+    let pixel =
+        codes.georef.unwrap().transform.0[1].abs() * codes.georef.unwrap().transform.0[5].abs();
+    for (connectivity, min_pixels) in [
+        (Connectivity::Four, 0.0),
+        (Connectivity::Eight, 0.0),
+        (Connectivity::Eight, 4.0),
+    ] {
+        let min_area_m2 = min_pixels * pixel;
+        let sieved = sieve(codes, &label(codes, connectivity).unwrap(), min_area_m2).unwrap();
+        let (whole, codes) = (&sieved.labels, &sieved.codes);
         let opts = TilingOptions {
             tile_width: tile.0,
             tile_height: tile.1,
             connectivity,
+            min_area_m2,
         };
         let mut ids = vec![0u32; codes.width * codes.height];
         let mut tiles = 0;
@@ -32,15 +43,19 @@ fn compare(source: &dyn CodeSource, codes: &Raster<u8>, tile: (usize, usize), wh
         .unwrap();
         assert!(tiles >= 16, "{what}: only {tiles} tiles");
         assert_eq!(tiled.count, whole.count, "{what} {connectivity:?}: count");
+        assert_eq!(tiled.removed, sieved.removed, "{what}: removed");
+        if min_pixels > 0.0 && !what.starts_with("snake") {
+            assert!(sieved.removed > 0, "{what}: the sieve removes something");
+        }
         assert!(ids == whole.ids, "{what} {connectivity:?}: ids differ");
-        let attrs = attributes(&whole, &PatchLayers::codes(codes)).unwrap();
+        let attrs = attributes(whole, &PatchLayers::codes(codes)).unwrap();
         assert_eq!(
             tiled.attributes, attrs,
             "{what} {connectivity:?}: attributes"
         );
         assert_eq!(
             tiled.polygons,
-            polygonize(&whole).unwrap(),
+            polygonize(whole).unwrap(),
             "{what} {connectivity:?}: polygons"
         );
     }

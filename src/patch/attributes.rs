@@ -148,6 +148,11 @@ impl Default for Accumulator {
 }
 
 impl Accumulator {
+    /// The patch's area so far, in m².
+    pub(crate) fn area_m2(&self, pixel_area: &PixelArea) -> f64 {
+        self.area.m2(pixel_area)
+    }
+
     /// Adds the other patch part.
     pub(crate) fn merge(&mut self, o: &Accumulator) {
         if o.area.pixels == 0 {

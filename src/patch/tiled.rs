@@ -103,8 +103,8 @@ impl CodeSource for GeoTiffCodes {
     }
 }
 
-/// Tile size and connectivity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Tile size, connectivity and the minimum mapping unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TilingOptions {
     /// Tile width in pixels.
     pub tile_width: usize,
@@ -112,13 +112,18 @@ pub struct TilingOptions {
     pub tile_height: usize,
     /// Which neighbours join a patch.
     pub connectivity: Connectivity,
+    /// Patches smaller than this many m² are dropped and the rest renumbered, as
+    /// [`super::sieve`] does (0 keeps every patch).
+    pub min_area_m2: f64,
 }
 
 /// The patches of a tiled run (the label raster went to the sink).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TiledPatches {
-    /// Number of patches.
+    /// Number of patches (after the minimum-area sieve).
     pub count: u32,
+    /// Patches removed by the minimum-area sieve.
+    pub removed: u32,
     /// Attributes by id (change type, size, area, boxes, centroids; no class or NDVI).
     pub attributes: Vec<PatchAttributes>,
     /// Polygons by id.
@@ -217,8 +222,9 @@ fn summarize(
     })
 }
 
-/// Finds the patches of `source` tile by tile. `sink` receives each tile's window and its
-/// canonical patch ids (row-major), tiles in row-major order.
+/// Finds the patches of `source` tile by tile, drops those below the minimum area and
+/// renumbers the rest canonically. `sink` receives each tile's window and its patch ids
+/// (row-major, 0 where no patch survives), tiles in row-major order.
 pub fn patches_tiled(
     source: &dyn CodeSource,
     options: &TilingOptions,
@@ -226,6 +232,13 @@ pub fn patches_tiled(
 ) -> Result<TiledPatches> {
     let (width, height) = (source.width(), source.height());
     super::label::check_grid(width * height, width, height)?;
+    if !(options.min_area_m2.is_finite() && options.min_area_m2 >= 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "min_area_m2".into(),
+            value: options.min_area_m2.to_string(),
+            reason: "the minimum mapping unit must be a finite area ≥ 0".into(),
+        });
+    }
     if options.tile_width == 0 || options.tile_height == 0 {
         return Err(Error::InvalidParameter {
             name: "tile size".into(),
@@ -276,20 +289,39 @@ pub fn patches_tiled(
     for l in 1..total as u32 {
         canon[l as usize] = canon[uf.find(l) as usize];
     }
-    let count = roots.len() as u32;
-    let mut accs = vec![Accumulator::default(); count as usize + 1];
-    let mut first_px = vec![0u64; count as usize + 1];
+    let found = roots.len();
+    let mut accs = vec![Accumulator::default(); found + 1];
     for (s, &off) in summaries.iter().zip(&offsets) {
         for k in 1..=s.count as usize {
             let id = canon[off as usize + k] as usize;
             accs[id].merge(&s.accs[k]);
         }
     }
-    for &r in &roots {
-        first_px[canon[r as usize] as usize] = first[r as usize];
-    }
     drop(summaries);
-    let attributes = finish(&accs, &georef, &pixel_area);
+    // The minimum-area sieve: survivors keep their canonical order.
+    let mut sieved = vec![0u32; found + 1];
+    let mut count = 0u32;
+    for (id, a) in accs.iter().enumerate().skip(1) {
+        if a.area_m2(&pixel_area) >= options.min_area_m2 {
+            count += 1;
+            sieved[id] = count;
+        }
+    }
+    let mut first_px = vec![0u64; count as usize + 1];
+    for &r in &roots {
+        let id = sieved[canon[r as usize] as usize];
+        if id != 0 {
+            first_px[id as usize] = first[r as usize];
+        }
+    }
+    for c in &mut canon {
+        *c = sieved[*c as usize];
+    }
+    let mut kept = Vec::with_capacity(count as usize + 1);
+    kept.push(Accumulator::default());
+    kept.extend((1..=found).filter(|&id| sieved[id] != 0).map(|id| accs[id]));
+    drop(accs);
+    let attributes = finish(&kept, &georef, &pixel_area);
     let bbox = |id: usize| attributes[id - 1].bbox_px;
 
     // Pass 2: ids to the sink, polygons of the patches inside one tile.
@@ -305,7 +337,7 @@ pub fn patches_tiled(
         sink(w, &ids)?;
         let inside: Vec<usize> = (1..=labels.count as usize)
             .map(|k| map[k] as usize)
-            .filter(|&id| within(&bbox(id), &w))
+            .filter(|&id| id != 0 && within(&bbox(id), &w))
             .collect();
         let traced: Vec<PatchPolygons> = inside
             .par_iter()
@@ -348,6 +380,7 @@ pub fn patches_tiled(
     }
     Ok(TiledPatches {
         count,
+        removed: found as u32 - count,
         attributes,
         polygons: polygons.into_iter().skip(1).flatten().collect(),
     })
