@@ -398,7 +398,7 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
     /// Appends the next rows (a whole number of rows of `width` samples).
     pub fn write_rows(&mut self, rows: &[T]) -> Result<()> {
         let n = rows.len() / self.width.max(1);
-        if rows.len() % self.width != 0 || self.rows_written + n > self.height {
+        if !rows.len().is_multiple_of(self.width.max(1)) || self.rows_written + n > self.height {
             return Err(Error::InvalidParameter {
                 name: "rows".into(),
                 value: format!("{} samples after {} rows", rows.len(), self.rows_written),
