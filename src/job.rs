@@ -14,34 +14,46 @@
 //! # Ok::<(), landwatch::Error>(())
 //! ```
 //!
-//! The per-pixel work streams: both dates are read in strips of `tile_rows` rows (windowed
-//! reads decode only the strips and tiles they touch), and each strip is classified and
-//! compared on the chosen backend. The radiometric relation between the dates and the change
-//! threshold are estimated once, from a fixed sample of rows that does not depend on the strip
-//! size, so a tiled run gives exactly the same result as an untiled one. The patch stages
-//! (morphology, labelling, sieve, attributes, polygons) then run on the whole change raster.
+//! Memory stays bounded by the strip size plus about two bytes a pixel:
+//! - the per-pixel work streams: both dates are read in strips of `tile_rows` rows (windowed
+//!   reads decode only the blocks they touch, in parallel), each strip is classified and
+//!   compared on the chosen backend, and the class maps are written strip by strip. The
+//!   change codes are kept (one byte a pixel), and the classes and NDVI only where the raw
+//!   change says changed. The radiometric relation between the dates and the change
+//!   threshold are estimated once, from a fixed sample of rows that does not depend on the
+//!   strip size, so a tiled run gives exactly the same result as an untiled one;
+//! - the clean-up (per-type opening) runs on the whole change raster;
+//! - labelling, the minimum-area sieve, attributes, zone and region overlay and polygons
+//!   stream through [`patches_tiled`] in strips of the same size, joined exactly across
+//!   strip borders; `change.tif` and `patches.tif` are written as the strips pass.
 
 use crate::backend::{Computed, Engine, Execution};
 use crate::change::{ChangeOptions, DateRelation, Threshold, change_name, otsu, otsu_above_noise};
+use crate::classify::CLASS_NODATA;
 use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid};
-use crate::io::{ReadLimits, read_geojson, read_geotiff, read_info, read_window, write_geotiff};
-use crate::overlay::{
-    DEFAULT_WARNING_SHARE, PatchOverlay, RegionTotals, overlay_patches, region_totals,
+use crate::io::{
+    BigTiff, GeoTiffStripWriter, ReadLimits, WriteOptions, read_geojson, read_info, read_window,
+    write_geotiff_with,
 };
+use crate::overlay::{
+    DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
+};
+use crate::patch::attributes::Accumulator;
 use crate::patch::morphology::{MorphOp, MorphScope, StructuringElement};
 use crate::patch::{
-    Connectivity, PatchAttributes, PatchLayers, attributes, polygonize, sieve, write_patches,
+    Connectivity, PatchAttributes, TilingOptions, patches_tiled, write_patch_vectors,
 };
 use crate::raster::{BandData, BandStack, Raster};
 use crate::report::{Quicklook, write_report_html};
 use crate::sensor::{BandRole, Sensor};
 use crate::zones::{
-    Regions, TargetGrid, URBAN_BOUNDARY, Zone, regions_from_layer, zone_from_layer,
-    zone_from_raster,
+    TargetGrid, URBAN_BOUNDARY, Zone, in_grid_crs, region_rows_from_layer, zone_from_raster,
+    zone_rows_from_layer,
 };
 use serde_json::{Value, json};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -49,6 +61,18 @@ use std::time::Instant;
 const SAMPLE_ROWS: usize = 64;
 /// At most this many sample windows, spread evenly over the scene.
 const SAMPLE_WINDOWS: usize = 32;
+/// Pixels per strip of the streamed stages when the caller does not choose.
+pub const STRIP_PIXELS: usize = 4 << 20;
+/// Every GeoTIFF the job writes: tiled, deflate at its fastest level (a fifth of the time of
+/// level 6 for about a fifth more bytes on class maps).
+const OUTPUT_TIFF: WriteOptions = WriteOptions {
+    tile_size: 256,
+    compress: true,
+    deflate_level: 1,
+    bigtiff: BigTiff::Auto,
+};
+/// The tallest sample window, for files stored in tall blocks.
+const MAX_SAMPLE_ROWS: usize = 512;
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +139,8 @@ pub struct JobReport {
     pub pixels: u64,
     /// Patch area by change code (index = code), in m².
     pub area_by_type_m2: [f64; 6],
+    /// Rows per strip of the streamed stages.
+    pub strip_rows: usize,
     /// Files written.
     pub outputs: Vec<PathBuf>,
 }
@@ -147,15 +173,56 @@ impl Timer {
 
 /// What the per-pixel stage hands to the patch stages.
 struct PixelResults {
+    /// The change codes before clean-up.
     change: Raster<u8>,
-    class_before: Option<Raster<u8>>,
-    class_after: Option<Raster<u8>>,
-    ndvi_before: Option<Raster<f32>>,
-    ndvi_after: Option<Raster<f32>>,
+    /// Classes and NDVI of the changed pixels, when the job computed them.
+    changed: Option<ChangedPixels>,
     quicklook: Option<Quicklook>,
     execution: Execution,
     threshold: u32,
     relation: DateRelation,
+    /// Files already written (the class maps).
+    outputs: Vec<PathBuf>,
+}
+
+/// Classes and NDVI of both dates at the changed pixels of the raw change raster, in raster
+/// order. Patch attributes need them only where a patch can be, and every patch lies inside
+/// the raw change (opening and the sieve only remove pixels), so the job keeps these instead
+/// of four whole-scene rasters.
+#[derive(Debug, Default)]
+struct ChangedPixels {
+    classes: Vec<[u8; 2]>,
+    ndvi: Vec<[f32; 2]>,
+}
+
+impl ChangedPixels {
+    /// Keeps the values of the changed pixels of one strip.
+    fn add_strip(&mut self, codes: &[u8], classes: [&[u8]; 2], ndvi: [Option<&[f32]>; 2]) {
+        let at = |v: Option<&[f32]>, i: usize| v.map_or(crate::INDEX_NODATA, |v| v[i]);
+        // Exact growth: these vectors are the job's largest after the change raster.
+        let n = codes.iter().filter(|&&c| is_changed(c)).count();
+        self.classes.reserve_exact(n);
+        self.ndvi.reserve_exact(n);
+        for (i, &code) in codes.iter().enumerate() {
+            if is_changed(code) {
+                self.classes.push([classes[0][i], classes[1][i]]);
+                self.ndvi.push([at(ndvi[0], i), at(ndvi[1], i)]);
+            }
+        }
+    }
+}
+
+/// A change code of a changed pixel (not unchanged, not nodata).
+fn is_changed(code: u8) -> bool {
+    code != crate::change::UNCHANGED && code != crate::change::CHANGE_NODATA
+}
+
+/// A protected zone ready to rasterize strip by strip.
+enum ZoneInput {
+    /// Polygons in the imagery's CRS.
+    Layer(crate::io::FeatureLayer),
+    /// A u8 raster on the imagery's grid.
+    Raster(PathBuf),
 }
 
 /// The enforcement job: configure with the builder methods, then [`Job::run`].
@@ -171,7 +238,7 @@ pub struct Job {
     min_area_m2: f64,
     opening: Option<usize>,
     connectivity: Connectivity,
-    tile_rows: usize,
+    tile_rows: Option<usize>,
     warning_share: f64,
     raw_change: bool,
     progress: Option<ProgressCallback>,
@@ -192,7 +259,7 @@ impl Job {
             min_area_m2: 0.0,
             opening: Some(3),
             connectivity: Connectivity::Eight,
-            tile_rows: 1024,
+            tile_rows: None,
             warning_share: DEFAULT_WARNING_SHARE,
             raw_change: false,
             progress: None,
@@ -264,10 +331,17 @@ impl Job {
         self
     }
 
-    /// Rows per strip of the streamed per-pixel stage (default 1024).
+    /// Rows per strip of the streamed stages (default: about [`STRIP_PIXELS`] pixels a
+    /// strip, 64 to 1024 rows). Results do not depend on it; memory grows with it.
     pub fn tile_rows(mut self, rows: usize) -> Job {
-        self.tile_rows = rows.max(1);
+        self.tile_rows = Some(rows.max(1));
         self
+    }
+
+    /// Rows per strip for a scene `width` pixels wide.
+    fn strip_rows(&self, width: usize) -> usize {
+        self.tile_rows
+            .unwrap_or_else(|| (STRIP_PIXELS / width.max(1)).clamp(64, 1024))
     }
 
     /// The farmland share of new construction at which a region is flagged (default 0.15).
@@ -377,13 +451,23 @@ impl Job {
         let (relation, threshold) = self.plan(width, height, &layout, engine)?;
         timer.lap("plan");
 
-        // Per-pixel stage, in strips.
+        // Per-pixel stage, in strips: the class maps are written as they come, the change
+        // codes are kept (one byte a pixel), and so are classes and NDVI where they changed.
         let n = width * height;
-        let mut class_before = vec![0u8; n];
-        let mut class_after = vec![0u8; n];
         let mut raw = vec![0u8; n];
-        let mut ndvi_before = vec![0f32; n];
-        let mut ndvi_after = vec![0f32; n];
+        let mut changed = ChangedPixels::default();
+        let class_paths = [out.join("class_before.tif"), out.join("class_after.tif")];
+        let create = |path: &Path| {
+            GeoTiffStripWriter::create(
+                path,
+                width,
+                height,
+                Some(&georef),
+                Some(CLASS_NODATA),
+                &OUTPUT_TIFF,
+            )
+        };
+        let mut class_writers = [create(&class_paths[0])?, create(&class_paths[1])?];
         let options = ChangeOptions {
             relation: Some(relation),
             threshold: Threshold::Fixed(threshold),
@@ -391,31 +475,59 @@ impl Job {
         };
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
-        let strips = height.div_ceil(self.tile_rows);
+        let strip_rows = self.strip_rows(width);
+        let strips = height.div_ceil(strip_rows);
+        let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
+        let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {
+            let (row, rows) = window(s);
+            let (before, after) = rayon::join(
+                || self.read_rows(&self.before, width, row, rows, &layout),
+                || self.read_rows(&self.after, width, row, rows, &layout),
+            );
+            Ok((before?, after?))
+        };
+        // Strip s + 1 is read while strip s is computed.
+        let mut next = Some(read_pair(0));
         for s in 0..strips {
-            let row = s * self.tile_rows;
-            let rows = self.tile_rows.min(height - row);
-            let before = self.read_rows(&self.before, width, row, rows, &layout)?;
-            let after = self.read_rows(&self.after, width, row, rows, &layout)?;
+            let (before, after) = next.take().expect("read ahead")?;
+            let (row, rows) = window(s);
             let range = row * width..(row + rows) * width;
-            quicklook.add_strip(row, &before, &after);
-            let maps = allow_all_nodata(engine.detect_change(&before, &after, &options))?;
-            if let Some(maps) = maps {
-                class_before[range.clone()].copy_from_slice(&maps.output.class_before.data);
-                class_after[range.clone()].copy_from_slice(&maps.output.class_after.data);
-                raw[range.clone()].copy_from_slice(&maps.output.change.data);
-                execution.get_or_insert(maps.execution);
-            } else {
-                class_before[range.clone()].fill(crate::classify::CLASS_NODATA);
-                class_after[range.clone()].fill(crate::classify::CLASS_NODATA);
-                raw[range.clone()].fill(crate::change::CHANGE_NODATA);
-            }
-            for (stack, dst) in [(&before, &mut ndvi_before), (&after, &mut ndvi_after)] {
-                match allow_all_nodata(engine.index(stack, SpectralIndex::Ndvi))? {
-                    Some(ndvi) => dst[range.clone()].copy_from_slice(&ndvi.output.data),
-                    None => dst[range.clone()].fill(crate::INDEX_NODATA),
-                }
-            }
+            let (computed, ahead) = rayon::join(
+                || -> Result<()> {
+                    quicklook.add_strip(row, &before, &after);
+                    let ndvi = [&before, &after]
+                        .map(|stack| allow_all_nodata(engine.index(stack, SpectralIndex::Ndvi)));
+                    let [ndvi_before, ndvi_after] = ndvi;
+                    let (ndvi_before, ndvi_after) = (ndvi_before?, ndvi_after?);
+                    let ndvi = [&ndvi_before, &ndvi_after]
+                        .map(|n| n.as_ref().map(|n| n.output.data.as_slice()));
+                    match allow_all_nodata(engine.detect_change(&before, &after, &options))? {
+                        Some(maps) => {
+                            let m = &maps.output;
+                            raw[range.clone()].copy_from_slice(&m.change.data);
+                            class_writers[0].write_rows(&m.class_before.data)?;
+                            class_writers[1].write_rows(&m.class_after.data)?;
+                            changed.add_strip(
+                                &m.change.data,
+                                [&m.class_before.data, &m.class_after.data],
+                                ndvi,
+                            );
+                            execution.get_or_insert(maps.execution);
+                        }
+                        None => {
+                            raw[range.clone()].fill(crate::change::CHANGE_NODATA);
+                            let nodata = vec![CLASS_NODATA; rows * width];
+                            for w in &mut class_writers {
+                                w.write_rows(&nodata)?;
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+                || (s + 1 < strips).then(|| read_pair(s + 1)),
+            );
+            computed?;
+            next = ahead;
             self.report("change", s as u64 + 1, strips as u64);
         }
         // Without a single strip with valid pixels there is nothing to compare.
@@ -424,31 +536,24 @@ impl Job {
                 what: "the enforcement job".into(),
             });
         };
-        let raster = |data: Vec<u8>, nodata: u8| Raster {
-            width,
-            height,
-            data,
-            nodata,
-            georef: Some(georef),
-        };
-        let ndvi = |data: Vec<f32>| Raster {
-            width,
-            height,
-            data,
-            nodata: crate::INDEX_NODATA,
-            georef: Some(georef),
-        };
+        for w in class_writers {
+            w.finish()?;
+        }
         timer.lap("change");
         let pixels = PixelResults {
-            change: raster(raw, crate::change::CHANGE_NODATA),
-            class_before: Some(raster(class_before, 255)),
-            class_after: Some(raster(class_after, 255)),
-            ndvi_before: Some(ndvi(ndvi_before)),
-            ndvi_after: Some(ndvi(ndvi_after)),
+            change: Raster {
+                width,
+                height,
+                data: raw,
+                nodata: crate::change::CHANGE_NODATA,
+                georef: Some(georef),
+            },
+            changed: Some(changed),
             quicklook: Some(quicklook),
             execution,
             threshold,
             relation,
+            outputs: class_paths.to_vec(),
         };
         self.finish(engine, out, pixels, timer)
     }
@@ -469,11 +574,9 @@ impl Job {
         })?;
         let pixels = PixelResults {
             change,
-            class_before: None,
-            class_after: None,
-            ndvi_before: None,
-            ndvi_after: None,
+            changed: None,
             quicklook: None,
+            outputs: Vec::new(),
             execution: Execution {
                 device: crate::backend::Device::Cpu {
                     threads: rayon::current_num_threads(),
@@ -489,6 +592,10 @@ impl Job {
         self.finish(engine, out, pixels, Timer::new())
     }
 
+    /// The patch stages, streamed strip by strip: clean-up of the whole change raster (one
+    /// byte a pixel), then [`patches_tiled`] labels, sieves and traces strip by strip, and
+    /// its sink writes `change.tif` and `patches.tif`, paints the quicklook and gathers the
+    /// classes, NDVI, zone and region areas of every patch.
     fn finish(
         &self,
         engine: &Engine,
@@ -496,7 +603,15 @@ impl Job {
         pixels: PixelResults,
         mut timer: Timer,
     ) -> Result<JobReport> {
-        let raw = &pixels.change;
+        let PixelResults {
+            change: raw,
+            changed,
+            mut quicklook,
+            execution,
+            threshold,
+            relation,
+            mut outputs,
+        } = pixels;
         let (width, height) = (raw.width, raw.height);
         let n = width * height;
         let georef = raw.georef.ok_or_else(|| Error::InvalidParameter {
@@ -509,122 +624,223 @@ impl Job {
             .iter()
             .filter(|&&c| c != crate::change::CHANGE_NODATA)
             .count() as u64;
-        // Clean-up: per-type opening, labelling, minimum-area sieve.
+        let zones = self.zone_inputs(&TargetGrid {
+            width,
+            height,
+            georef,
+        })?;
+        let regions = self
+            .regions
+            .as_ref()
+            .map(|(path, field)| -> Result<_> {
+                let grid = TargetGrid {
+                    width,
+                    height,
+                    georef,
+                };
+                let layer = read_geojson(path)?;
+                let layer = in_grid_crs(&layer, &grid, "the regions layer")?.into_owned();
+                // The codes, and an early error for a missing field.
+                let codes = region_rows_from_layer(&layer, field, &grid, 0..0)?.codes;
+                Ok((layer, field.clone(), codes))
+            })
+            .transpose()?;
+
+        // Clean-up: per-type opening on the whole raster.
         let opened = match self.opening {
             Some(size) => {
                 let element = StructuringElement::square(size)?;
                 engine
-                    .morphology(raw, MorphOp::Open, element, MorphScope::PerType)?
+                    .morphology(&raw, MorphOp::Open, element, MorphScope::PerType)?
                     .output
             }
             None => raw.clone(),
         };
         self.report("morphology", 1, 1);
         timer.lap("morphology");
-        let labels = engine.label(&opened, self.connectivity)?.output;
-        self.report("label", 1, 1);
-        timer.lap("label");
-        let sieved = sieve(&opened, &labels, self.min_area_m2)?;
-        let (change, labels) = (sieved.codes, sieved.labels);
-        self.report("sieve", 1, 1);
-        timer.lap("sieve");
-
-        // Attributes, zones and regions.
-        let layers = PatchLayers {
-            codes: &change,
-            class_before: pixels.class_before.as_ref(),
-            class_after: pixels.class_after.as_ref(),
-            ndvi_before: pixels.ndvi_before.as_ref(),
-            ndvi_after: pixels.ndvi_after.as_ref(),
+        if self.raw_change {
+            let path = out.join("change_raw.tif");
+            write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
+            outputs.push(path);
+        }
+        // Which pixels hold an entry of `changed`, one bit each.
+        let changed_bits: Vec<u64> = if changed.is_some() {
+            raw.data
+                .chunks(64)
+                .map(|c| {
+                    c.iter().enumerate().fold(0u64, |bits, (i, &code)| {
+                        bits | u64::from(is_changed(code)) << i
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        let attrs = attributes(&labels, &layers)?;
-        timer.lap("attributes");
-        let target = TargetGrid {
+        drop(raw);
+
+        // Labelling, sieve, attributes, zones, regions and polygons, strip by strip.
+        let change_path = out.join("change.tif");
+        let patches_path = out.join("patches.tif");
+        let mut change_writer = GeoTiffStripWriter::create(
+            &change_path,
+            width,
+            height,
+            Some(&georef),
+            Some(crate::change::CHANGE_NODATA),
+            &OUTPUT_TIFF,
+        )?;
+        let mut patch_writer = GeoTiffStripWriter::create(
+            &patches_path,
+            width,
+            height,
+            Some(&georef),
+            Some(0u32),
+            &OUTPUT_TIFF,
+        )?;
+        let grid = TargetGrid {
             width,
             height,
             georef,
         };
-        let zones = self.load_zones(&target)?;
-        let regions = self.load_regions(&target)?;
-        let area = crate::geo::PixelArea::of_grid(Some(&georef), height)?;
-        let overlays = overlay_patches(&labels, &change, &zones, regions.as_ref(), &|r| {
-            area.at_row(r)
+        let pixel_area = crate::geo::PixelArea::of_grid(Some(&georef), height)?;
+        let zone_names: Vec<String> = self.zones.iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<&str> = zone_names.iter().map(String::as_str).collect();
+        let mut sums = OverlaySums::new(0, &names);
+        let mut layers: Vec<Accumulator> = Vec::new();
+        let mut cursor = 0usize;
+        let strip_rows = self.strip_rows(width);
+        let tiling = TilingOptions {
+            tile_width: width,
+            tile_height: strip_rows,
+            connectivity: self.connectivity,
+            min_area_m2: self.min_area_m2,
+        };
+        let strips = height.div_ceil(strip_rows) as u64;
+        let mut done = 0u64;
+        let tiled = patches_tiled(&opened, &tiling, |w, ids| {
+            let rows = w.row..w.row + w.height;
+            let codes: Vec<u8> = opened.data[w.row * width..(w.row + w.height) * width]
+                .iter()
+                .zip(ids)
+                .map(|(&c, &id)| if id == 0 && is_changed(c) { 0 } else { c })
+                .collect();
+            change_writer.write_rows(&codes)?;
+            patch_writer.write_rows(ids)?;
+            if let Some(q) = &mut quicklook {
+                q.add_change(w.row, width, &codes);
+            }
+            let masks = zones
+                .iter()
+                .map(|(name, input)| zone_rows(name, input, &grid, rows.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            let region_index = regions
+                .as_ref()
+                .map(|(layer, field, _)| region_rows_from_layer(layer, field, &grid, rows.clone()))
+                .transpose()?;
+            let mask_data: Vec<&[u8]> = masks.iter().map(|m| m.mask.data.as_slice()).collect();
+            sums.add(
+                &OverlayWindow {
+                    width,
+                    row0: w.row,
+                    ids,
+                    codes: &codes,
+                    zones: &mask_data,
+                    regions: region_index.as_ref().map(|r| r.index.data.as_slice()),
+                },
+                &pixel_area,
+            );
+            if let Some(changed) = &changed {
+                let start = w.row * width;
+                for (i, &id) in ids.iter().enumerate() {
+                    let p = start + i;
+                    if changed_bits[p / 64] >> (p % 64) & 1 == 0 {
+                        continue;
+                    }
+                    let k = cursor;
+                    cursor += 1;
+                    if id == 0 {
+                        continue;
+                    }
+                    if layers.len() <= id as usize {
+                        layers.resize(id as usize + 1, Accumulator::default());
+                    }
+                    let [cb, ca] = changed.classes[k];
+                    layers[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi[k].map(Some));
+                }
+            }
+            done += 1;
+            self.report("patches", done, strips);
+            Ok(())
         })?;
-        let totals = regions
-            .as_ref()
-            .map(|r| region_totals(r, &zones, &overlays, self.warning_share))
-            .unwrap_or_default();
-        self.report("overlay", 1, 1);
-        timer.lap("overlay");
-        let polygons = polygonize(&labels)?;
-        self.report("polygonize", 1, 1);
-        timer.lap("polygonize");
+        drop(opened);
+        change_writer.finish()?;
+        patch_writer.finish()?;
+        timer.lap("patches");
 
-        // Outputs.
-        let patches: Vec<PatchRecord> = attrs
+        // Records, totals and outputs.
+        let mut attributes = tiled.attributes;
+        if changed.is_some() {
+            layers.resize(attributes.len() + 1, Accumulator::default());
+            for (a, l) in attributes.iter_mut().zip(&layers[1..]) {
+                l.apply_layers(a);
+            }
+        }
+        let overlays = sums.finish(&pixel_area);
+        if overlays.len() != attributes.len() {
+            return Err(Error::InvalidParameter {
+                name: "patches".into(),
+                value: format!("{} overlays", overlays.len()),
+                reason: format!("{} patches were labelled", attributes.len()),
+            });
+        }
+        let region_codes = regions.map(|(_, _, codes)| codes);
+        let totals = region_codes
+            .as_ref()
+            .map(|codes| region_totals(codes, &zone_names, &overlays, self.warning_share))
+            .unwrap_or_default();
+        let patches: Vec<PatchRecord> = attributes
             .into_iter()
             .zip(overlays)
             .map(|(attributes, overlay)| PatchRecord {
                 region_code: overlay
                     .region
-                    .and_then(|r| regions.as_ref().map(|g| g.codes[r].clone())),
+                    .and_then(|r| region_codes.as_ref().map(|c| c[r].clone())),
                 attributes,
                 overlay,
             })
             .collect();
-        let zone_names: Vec<String> = zones.iter().map(|z| z.name.clone()).collect();
-        let extra = extra_columns(&patches, &zone_names, regions.is_some());
-        let mut outputs = Vec::new();
-        let mut write = |name: &str, r: &Raster<u8>| -> Result<()> {
-            let path = out.join(name);
-            write_geotiff(&path, r)?;
-            outputs.push(path);
-            Ok(())
-        };
-        for (name, classes) in [
-            ("class_before.tif", &pixels.class_before),
-            ("class_after.tif", &pixels.class_after),
-        ] {
-            if let Some(c) = classes {
-                write(name, c)?;
-            }
-        }
-        write("change.tif", &change)?;
-        if self.raw_change {
-            write("change_raw.tif", raw)?;
-        }
-        let written = write_patches(
+        let extra = extra_columns(&patches, &zone_names, region_codes.is_some());
+        let written = write_patch_vectors(
             out,
-            &labels,
             &georef,
             &attrs_of(&patches),
             &extra,
-            &polygons,
+            &tiled.polygons,
             false,
         )?;
-        outputs.extend([written.geojson, written.csv, written.tif]);
+        outputs.extend([change_path, written.geojson, written.csv, patches_path]);
         let mut area_by_type_m2 = [0.0; 6];
         for p in &patches {
             if let Some(a) = area_by_type_m2.get_mut(p.attributes.code as usize) {
                 *a += p.attributes.area_m2;
             }
         }
-        let report = JobReport {
+        let mut report = JobReport {
             patch_count: patches.len(),
             patches,
             regions: totals,
             zone_names,
             stages: Vec::new(),
-            execution: pixels.execution.clone(),
-            threshold: pixels.threshold,
-            relation: pixels.relation,
+            execution,
+            threshold,
+            relation,
             valid_pixels,
             pixels: n as u64,
             area_by_type_m2,
+            strip_rows,
             outputs,
         };
-        let mut report = report;
-        if regions.is_some() {
+        if region_codes.is_some() {
             let path = out.join("regions.csv");
             write_regions_csv(&path, &report.regions)?;
             report.outputs.push(path);
@@ -641,9 +857,9 @@ impl Job {
             })
         })?;
         report.outputs.push(summary);
-        if let Some(quicklook) = &pixels.quicklook {
+        if let Some(quicklook) = &quicklook {
             let picture = out.join("quicklook.png");
-            quicklook.write(&picture, &change)?;
+            quicklook.write(&picture)?;
             let page = out.join("report.html");
             let title = format!(
                 "landwatch enforcement report: {} → {}",
@@ -666,19 +882,19 @@ impl Job {
         layout: &(Vec<BandRole>, Sensor),
         engine: &Engine,
     ) -> Result<(DateRelation, u32)> {
-        let windows = height.div_ceil(SAMPLE_ROWS);
-        let step = windows.div_ceil(SAMPLE_WINDOWS).max(1);
+        let block_rows = read_info(&self.before)?
+            .block_rows
+            .max(read_info(&self.after)?.block_rows);
+        let windows = sample_windows(height, block_rows);
         let mut parts = (Vec::new(), Vec::new());
-        for w in (0..windows).step_by(step) {
-            let row = w * SAMPLE_ROWS;
-            let rows = SAMPLE_ROWS.min(height - row);
+        for (k, &(row, rows)) in windows.iter().enumerate() {
             parts
                 .0
                 .push(self.read_rows(&self.before, width, row, rows, layout)?);
             parts
                 .1
                 .push(self.read_rows(&self.after, width, row, rows, layout)?);
-            self.report("plan", (w / step) as u64 + 1, windows.div_ceil(step) as u64);
+            self.report("plan", k as u64 + 1, windows.len() as u64);
         }
         let (before, after) = (stack_rows(&parts.0)?, stack_rows(&parts.1)?);
         let sample = engine.detect_change(&before, &after, &self.options)?.output;
@@ -692,40 +908,44 @@ impl Job {
         Ok((sample.relation, threshold))
     }
 
-    fn load_zones(&self, grid: &TargetGrid) -> Result<Vec<Zone>> {
+    /// The zone layers, projected once to the imagery's CRS, and the zone rasters, checked
+    /// against the imagery's grid.
+    fn zone_inputs(&self, grid: &TargetGrid) -> Result<Vec<(String, ZoneInput)>> {
         self.zones
             .iter()
-            .map(|(name, source)| match source {
-                ZoneSource::GeoJson(path) => zone_from_layer(name, &read_geojson(path)?, grid),
-                ZoneSource::Raster(path) => {
-                    let image = read_geotiff(path, &ReadLimits::default())?;
-                    let georef = image.georef;
-                    let nodata = image.nodata.map_or(255, |v| v as u8);
-                    let Some(BandData::U8(data)) = image.bands.into_iter().next() else {
-                        return Err(Error::InvalidParameter {
-                            name: format!("zone {name}"),
-                            value: path.display().to_string(),
-                            reason: "a zone raster must have a u8 first band".into(),
-                        });
-                    };
-                    let raster = Raster {
-                        width: grid.width,
-                        height: grid.height,
-                        data,
-                        nodata,
-                        georef,
-                    };
-                    zone_from_raster(name, &raster, grid)
-                }
+            .map(|(name, source)| {
+                let input = match source {
+                    ZoneSource::GeoJson(path) => {
+                        let layer = read_geojson(path)?;
+                        let what = format!("zone layer '{name}'");
+                        ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
+                    }
+                    ZoneSource::Raster(path) => {
+                        let info = read_info(path)?;
+                        let on_grid = (info.width, info.height) == (grid.width, grid.height)
+                            && info.georef.is_none_or(|g| g == grid.georef);
+                        if !on_grid || info.data_type != crate::raster::DataType::U8 {
+                            return Err(Error::GridMismatch {
+                                what: format!(
+                                    "zone raster '{name}' ({}) is {}×{} {:?} on {:?}; a u8 \
+                                     raster on the imagery's {}×{} grid on {:?} is needed",
+                                    path.display(),
+                                    info.width,
+                                    info.height,
+                                    info.data_type,
+                                    info.georef,
+                                    grid.width,
+                                    grid.height,
+                                    grid.georef
+                                ),
+                            });
+                        }
+                        ZoneInput::Raster(path.clone())
+                    }
+                };
+                Ok((name.clone(), input))
             })
             .collect()
-    }
-
-    fn load_regions(&self, grid: &TargetGrid) -> Result<Option<Regions>> {
-        self.regions
-            .as_ref()
-            .map(|(path, field)| regions_from_layer(&read_geojson(path)?, field, grid))
-            .transpose()
     }
 
     fn summary(&self, report: &JobReport, engine: &Engine) -> Value {
@@ -746,7 +966,7 @@ impl Job {
                 "min_area_m2": self.min_area_m2,
                 "opening": self.opening,
                 "connectivity": format!("{:?}", self.connectivity),
-                "tile_rows": self.tile_rows,
+                "strip_rows": report.strip_rows,
                 "warning_share": self.warning_share,
                 "zones": report.zone_names,
             },
@@ -862,6 +1082,63 @@ fn write_regions_csv(path: &Path, totals: &[RegionTotals]) -> Result<()> {
         row
     });
     crate::io::write_csv(path, &header, rows)
+}
+
+/// The sample windows `(row, rows)` of a scene `height` rows tall whose files store blocks
+/// of `block_rows` rows: [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows spread evenly.
+/// A read decodes whole blocks, so with taller blocks (tiles of 512 rows, say) each window
+/// takes a whole block (up to [`MAX_SAMPLE_ROWS`] rows) and fewer are taken, about an eighth
+/// of the scene: the sample then costs a fraction of one pass over the inputs.
+fn sample_windows(height: usize, block_rows: usize) -> Vec<(usize, usize)> {
+    let rows = block_rows.clamp(SAMPLE_ROWS, MAX_SAMPLE_ROWS);
+    let windows = height.div_ceil(rows);
+    let wanted = if rows == SAMPLE_ROWS {
+        SAMPLE_WINDOWS
+    } else {
+        (windows / 8).clamp(1, SAMPLE_WINDOWS)
+    };
+    let step = windows.div_ceil(wanted).max(1);
+    (0..windows)
+        .step_by(step)
+        .map(|w| (w * rows, rows.min(height - w * rows)))
+        .collect()
+}
+
+/// Rows `rows` of a zone's mask.
+fn zone_rows(name: &str, input: &ZoneInput, grid: &TargetGrid, rows: Range<usize>) -> Result<Zone> {
+    match input {
+        ZoneInput::Layer(layer) => zone_rows_from_layer(name, layer, grid, rows),
+        ZoneInput::Raster(path) => {
+            let image = read_window(
+                path,
+                0,
+                rows.start,
+                grid.width,
+                rows.len(),
+                &ReadLimits::default(),
+            )?;
+            let nodata = image.nodata.map_or(255, |v| v as u8);
+            let Some(BandData::U8(data)) = image.bands.into_iter().next() else {
+                return Err(Error::InvalidParameter {
+                    name: format!("zone {name}"),
+                    value: path.display().to_string(),
+                    reason: "a zone raster must have a u8 first band".into(),
+                });
+            };
+            let strip = Raster {
+                width: grid.width,
+                height: rows.len(),
+                data,
+                nodata,
+                georef: None,
+            };
+            let strip_grid = TargetGrid {
+                height: rows.len(),
+                ..*grid
+            };
+            zone_from_raster(name, &strip, &strip_grid)
+        }
+    }
 }
 
 /// Stacks with the same bands, one under the other.

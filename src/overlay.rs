@@ -11,7 +11,9 @@
 
 use crate::change::{CHANGE_NODATA, EARTH_TO_CONSTRUCTION, NEW_CONSTRUCTION, UNCHANGED};
 use crate::error::{Error, Result};
+use crate::geo::PixelArea;
 use crate::patch::Labels;
+use crate::patch::area::AreaSum;
 use crate::raster::Raster;
 use crate::zones::{BASIC_FARMLAND, Regions, URBAN_BOUNDARY, Zone};
 
@@ -65,13 +67,13 @@ pub fn is_new_construction(code: u8) -> bool {
 
 /// Overlays labelled patches on zones and regions in one pass over the pixels.
 /// `codes` holds the change code of every pixel (the same grid as `labels`), and
-/// `row_area_m2(row)` the area of one pixel of that row.
+/// `pixel_area` the area of the pixels of each row.
 pub fn overlay_patches(
     labels: &Labels,
     codes: &Raster<u8>,
     zones: &[Zone],
     regions: Option<&Regions>,
-    row_area_m2: &dyn Fn(usize) -> f64,
+    pixel_area: &PixelArea,
 ) -> Result<Vec<PatchOverlay>> {
     let (w, h) = (labels.width, labels.height);
     let same = |rw: usize, rh: usize| rw == w && rh == h;
@@ -83,73 +85,156 @@ pub fn overlay_patches(
             what: "labels, change codes, zones and regions must share one grid".into(),
         });
     }
-    let n = labels.count as usize;
-    let urban = zones.iter().position(|z| z.name == URBAN_BOUNDARY);
-    let n_regions = regions.map_or(0, |r| r.codes.len());
-    let mut out: Vec<PatchOverlay> = (0..n)
-        .map(|_| PatchOverlay {
-            code: UNCHANGED,
-            area_m2: 0.0,
-            zone_area_m2: vec![0.0; zones.len()],
-            in_zone: vec![false; zones.len()],
-            outside_urban_boundary: urban.map(|_| false),
-            region: None,
-        })
-        .collect();
-    let mut region_area = vec![0.0f64; n * n_regions];
-    for row in 0..h {
-        let area = row_area_m2(row);
-        for col in 0..w {
-            let i = row * w + col;
-            let id = labels.ids[i] as usize;
-            if id == 0 {
-                continue;
-            }
-            let p = &mut out[id - 1];
-            p.code = codes.data[i];
-            p.area_m2 += area;
-            for (z, zone) in zones.iter().enumerate() {
-                if zone.mask.data[i] == 1 {
-                    p.zone_area_m2[z] += area;
-                    p.in_zone[z] = true;
-                } else if Some(z) == urban {
-                    p.outside_urban_boundary = Some(true);
+    let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+    let mut sums = OverlaySums::new(labels.count, &names);
+    let masks: Vec<&[u8]> = zones.iter().map(|z| z.mask.data.as_slice()).collect();
+    sums.add(
+        &OverlayWindow {
+            width: w,
+            row0: 0,
+            ids: &labels.ids,
+            codes: &codes.data,
+            zones: &masks,
+            regions: regions.map(|r| r.index.data.as_slice()),
+        },
+        pixel_area,
+    );
+    Ok(sums.finish(pixel_area))
+}
+
+/// One window of whole rows of everything an overlay reads.
+#[derive(Debug, Clone, Copy)]
+pub struct OverlayWindow<'a> {
+    /// Width of the rows.
+    pub width: usize,
+    /// Grid row of the first row (for per-row pixel areas).
+    pub row0: usize,
+    /// Patch ids (0: no patch).
+    pub ids: &'a [u32],
+    /// Change codes.
+    pub codes: &'a [u8],
+    /// One mask per zone (1 inside), in the order of the zone names.
+    pub zones: &'a [&'a [u8]],
+    /// Region index + 1 per pixel (0: no region), when regions are given.
+    pub regions: Option<&'a [u32]>,
+}
+
+/// What one patch has gathered so far.
+#[derive(Debug, Clone, Default)]
+struct PatchSums {
+    code: u8,
+    area: AreaSum,
+    zones: Vec<AreaSum>,
+    outside_urban: bool,
+    /// (region index, area) for each region the patch touches.
+    regions: Vec<(u32, AreaSum)>,
+}
+
+/// Per-patch overlay sums gathered window by window, in any order and tiling: areas are
+/// summed exactly (fixed point), so every tiling gives the same bits.
+#[derive(Debug, Clone)]
+pub struct OverlaySums {
+    urban: Option<usize>,
+    zones: usize,
+    patches: Vec<PatchSums>,
+}
+
+impl OverlaySums {
+    /// Sums for patches `1..=count` (more as higher ids arrive) against zones named
+    /// `zone_names`.
+    pub fn new(count: u32, zone_names: &[&str]) -> OverlaySums {
+        let empty = PatchSums {
+            zones: vec![AreaSum::default(); zone_names.len()],
+            ..PatchSums::default()
+        };
+        OverlaySums {
+            urban: zone_names.iter().position(|&z| z == URBAN_BOUNDARY),
+            zones: zone_names.len(),
+            patches: vec![empty; count as usize],
+        }
+    }
+
+    /// Adds a window.
+    pub fn add(&mut self, w: &OverlayWindow<'_>, pixel_area: &PixelArea) {
+        for (r, line) in w.ids.chunks(w.width.max(1)).enumerate() {
+            let row = w.row0 + r;
+            for (c, &id) in line.iter().enumerate() {
+                let Some(k) = id.checked_sub(1).map(|k| k as usize) else {
+                    continue;
+                };
+                if k >= self.patches.len() {
+                    let empty = PatchSums {
+                        zones: vec![AreaSum::default(); self.zones],
+                        ..PatchSums::default()
+                    };
+                    self.patches.resize(k + 1, empty);
                 }
-            }
-            if let Some(r) = regions {
-                let region = r.index.data[i] as usize;
-                if region > 0 {
-                    region_area[(id - 1) * n_regions + region - 1] += area;
+                let p = &mut self.patches[k];
+                let i = r * w.width + c;
+                p.code = w.codes[i];
+                p.area.add(pixel_area, row, 1);
+                for (z, mask) in w.zones.iter().enumerate() {
+                    if mask[i] == 1 {
+                        p.zones[z].add(pixel_area, row, 1);
+                    } else if Some(z) == self.urban {
+                        p.outside_urban = true;
+                    }
+                }
+                if let Some(region) = w.regions.map(|r| r[i]).filter(|&r| r > 0) {
+                    match p.regions.iter_mut().find(|(k, _)| *k == region - 1) {
+                        Some((_, sum)) => sum.add(pixel_area, row, 1),
+                        None => {
+                            let mut sum = AreaSum::default();
+                            sum.add(pixel_area, row, 1);
+                            p.regions.push((region - 1, sum));
+                        }
+                    }
                 }
             }
         }
     }
-    for (id, p) in out.iter_mut().enumerate() {
-        let areas = &region_area[id * n_regions..(id + 1) * n_regions];
-        p.region = areas
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| **a > 0.0)
-            .fold(None, |best: Option<(usize, f64)>, (r, &a)| match best {
-                Some((_, b)) if b >= a => best,
-                _ => Some((r, a)),
+
+    /// The overlay of every patch, in id order.
+    pub fn finish(self, pixel_area: &PixelArea) -> Vec<PatchOverlay> {
+        let urban = self.urban;
+        self.patches
+            .into_iter()
+            .map(|p| {
+                // The region holding most of the patch; the lowest index on a tie.
+                let region = p
+                    .regions
+                    .iter()
+                    .map(|(r, a)| (*r as usize, a.m2(pixel_area)))
+                    .fold(None, |best: Option<(usize, f64)>, (r, a)| match best {
+                        Some((b, ba)) if ba > a || (ba == a && b < r) => best,
+                        _ => Some((r, a)),
+                    })
+                    .map(|(r, _)| r);
+                debug_assert!(p.code != UNCHANGED && p.code != CHANGE_NODATA);
+                PatchOverlay {
+                    code: p.code,
+                    area_m2: p.area.m2(pixel_area),
+                    zone_area_m2: p.zones.iter().map(|a| a.m2(pixel_area)).collect(),
+                    in_zone: p.zones.iter().map(|a| a.pixels > 0).collect(),
+                    outside_urban_boundary: urban.map(|_| p.outside_urban),
+                    region,
+                }
             })
-            .map(|(r, _)| r);
-        debug_assert!(p.code != UNCHANGED && p.code != CHANGE_NODATA);
+            .collect()
     }
-    Ok(out)
 }
 
 /// Totals per region from the patch overlays, with the warning flag at `warning_share`.
-pub fn region_totals(
-    regions: &Regions,
-    zones: &[Zone],
+/// `region_codes` are the regions in index order, `zone_names` the zones in the order of
+/// `PatchOverlay::zone_area_m2`.
+pub fn region_totals<S: AsRef<str>>(
+    region_codes: &[String],
+    zone_names: &[S],
     patches: &[PatchOverlay],
     warning_share: f64,
 ) -> Vec<RegionTotals> {
-    let farmland = zones.iter().position(|z| z.name == BASIC_FARMLAND);
-    let mut totals: Vec<RegionTotals> = regions
-        .codes
+    let farmland = zone_names.iter().position(|z| z.as_ref() == BASIC_FARMLAND);
+    let mut totals: Vec<RegionTotals> = region_codes
         .iter()
         .map(|code| RegionTotals {
             code: code.clone(),
@@ -215,11 +300,18 @@ mod tests {
             mask: raster(5, 1, vec![0, 0, 0, 0, 1], 255),
         };
         let zones = [farmland];
-        let p = overlay_patches(&labels, &codes, &zones, Some(&regions), &|_| 100.0).unwrap();
+        let p = overlay_patches(
+            &labels,
+            &codes,
+            &zones,
+            Some(&regions),
+            &PixelArea::Uniform(100.0),
+        )
+        .unwrap();
         assert_eq!(p[0].region, Some(0));
         assert_eq!(p[0].area_m2, 500.0);
         assert_eq!(p[0].zone_area_m2, vec![100.0]);
-        let t = region_totals(&regions, &zones, &p, DEFAULT_WARNING_SHARE);
+        let t = region_totals(&regions.codes, &[BASIC_FARMLAND], &p, DEFAULT_WARNING_SHARE);
         assert_eq!(t[0].patch_count, 1);
         assert_eq!(t[0].new_construction_m2, 500.0);
         assert_eq!(t[0].farmland_share, 0.2);

@@ -6,7 +6,7 @@ use crate::change::{CHANGE_PALETTE, change_name};
 use crate::error::{Error, Result};
 use crate::io::png::{composite_rgba, write_rgba};
 use crate::job::JobReport;
-use crate::raster::{Band, BandData, BandStack, Raster};
+use crate::raster::{Band, BandData, BandStack};
 use crate::sensor::BandRole;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -25,6 +25,8 @@ pub struct Quicklook {
     height: usize,
     before: [Vec<f32>; 3],
     after: [Vec<f32>; 3],
+    /// The change code painted in each block (0: none).
+    change: Vec<u8>,
 }
 
 const RGB: [BandRole; 3] = [BandRole::Red, BandRole::Green, BandRole::Blue];
@@ -40,6 +42,7 @@ impl Quicklook {
             height: height.div_ceil(step),
             before: Default::default(),
             after: Default::default(),
+            change: Vec::new(),
         }
     }
 
@@ -78,10 +81,29 @@ impl Quicklook {
         composite_rgba(&BandStack::new(self.width, self.height, bands)?, RGB)
     }
 
-    /// Writes before | after | change: the change panel is the after image dimmed, with every
-    /// block that holds a changed pixel painted in its change type's colour (so that patches
-    /// smaller than a quicklook pixel still show).
-    pub fn write(&self, path: &Path, change: &Raster<u8>) -> Result<()> {
+    /// Paints the changed pixels of a strip of change codes (whole rows of `width`,
+    /// starting at scene row `row0`) into the change panel: every block that holds a changed
+    /// pixel takes its change type's colour, so that patches smaller than a quicklook pixel
+    /// still show.
+    pub fn add_change(&mut self, row0: usize, width: usize, codes: &[u8]) {
+        if self.change.is_empty() {
+            self.change = vec![0; self.width * self.height];
+        }
+        let mut painted = [false; 256];
+        for &(code, _) in &CHANGE_PALETTE {
+            painted[code as usize] = true;
+        }
+        for (i, &code) in codes.iter().enumerate() {
+            if painted[code as usize] {
+                let (r, c) = ((row0 + i / width) / self.step, i % width / self.step);
+                self.change[r * self.width + c] = code;
+            }
+        }
+    }
+
+    /// Writes before | after | change: the change panel is the after image dimmed, painted
+    /// with the changes added by [`Quicklook::add_change`].
+    pub fn write(&self, path: &Path) -> Result<()> {
         let before = self.panel(&self.before)?;
         let after = self.panel(&self.after)?;
         let mut overlay: Vec<u8> = after
@@ -91,15 +113,9 @@ impl Quicklook {
                 [grey, grey, grey, p[3]]
             })
             .collect();
-        let mut lut = [None; 256];
-        for &(code, colour) in &CHANGE_PALETTE {
-            lut[code as usize] = Some(colour);
-        }
-        for (i, &code) in change.data.iter().enumerate() {
-            if let Some(colour) = lut[code as usize] {
-                let (r, c) = (i / change.width / self.step, i % change.width / self.step);
-                let o = (r * self.width + c) * 4;
-                overlay[o..o + 4].copy_from_slice(&colour);
+        for (i, &code) in self.change.iter().enumerate() {
+            if let Some(&(_, colour)) = CHANGE_PALETTE.iter().find(|&&(c, _)| c == code) {
+                overlay[i * 4..i * 4 + 4].copy_from_slice(&colour);
             }
         }
         let total_width = 3 * self.width + 2 * GAP;

@@ -14,6 +14,7 @@ use crate::geo::Crs;
 use crate::io::geojson::{Feature, FeatureLayer};
 use crate::raster::{GeoReference, Raster};
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// Permanent basic farmland (永久基本农田).
 pub const BASIC_FARMLAND: &str = "basic_farmland";
@@ -56,7 +57,7 @@ pub struct Regions {
 /// by vertex when it is longitude/latitude (RFC 7946 GeoJSON, EPSG:4326 or 4490) and the
 /// grid's CRS converts (UTM, CGCS2000 Gauss-Krüger, geographic). Edges are not densified, as
 /// ogr2ogr does not: at the scale of zone boundaries the curvature is far below a pixel.
-fn in_grid_crs<'a>(
+pub(crate) fn in_grid_crs<'a>(
     layer: &'a FeatureLayer,
     grid: &TargetGrid,
     what: &str,
@@ -104,6 +105,7 @@ fn in_grid_crs<'a>(
 fn rasterize(
     features: &[Feature],
     grid: &TargetGrid,
+    rows: Range<usize>,
     mut burn: impl FnMut(usize, usize),
 ) -> Result<()> {
     let [x0, a, b, y0, d, e] = grid.georef.transform.0;
@@ -136,9 +138,9 @@ fn rasterize(
         if !top.is_finite() {
             continue;
         }
-        let first_row = (top - 0.5).ceil().max(0.0) as usize;
-        let last_row = ((bottom - 0.5).floor()).min(grid.height as f64 - 1.0);
-        if last_row < 0.0 {
+        let first_row = ((top - 0.5).ceil().max(0.0) as usize).max(rows.start);
+        let last_row = ((bottom - 0.5).floor()).min(rows.end as f64 - 1.0);
+        if last_row < first_row as f64 {
             continue;
         }
         for row in first_row..=last_row as usize {
@@ -160,7 +162,7 @@ fn rasterize(
                 let start = (pair[0] - 0.5).ceil().max(0.0);
                 let end = ((pair[1] - 0.5).ceil()).min(grid.width as f64);
                 for col in start as usize..end.max(start) as usize {
-                    burn(f, row * grid.width + col);
+                    burn(f, (row - rows.start) * grid.width + col);
                 }
             }
         }
@@ -170,19 +172,45 @@ fn rasterize(
 
 /// Rasterizes a zone layer: every polygon of every feature is inside the zone.
 pub fn zone_from_layer(name: &str, layer: &FeatureLayer, grid: &TargetGrid) -> Result<Zone> {
+    zone_rows_from_layer(name, layer, grid, 0..grid.height)
+}
+
+/// Rasterizes rows `rows` of a zone layer on `grid`: the mask covers those rows only (its
+/// georeference is that of its first row). Every strip of a tiled run is rasterized against
+/// the whole grid, so strips join up to exactly the whole-grid mask.
+pub fn zone_rows_from_layer(
+    name: &str,
+    layer: &FeatureLayer,
+    grid: &TargetGrid,
+    rows: Range<usize>,
+) -> Result<Zone> {
+    let rows = rows.start.min(grid.height)..rows.end.min(grid.height);
     let layer = in_grid_crs(layer, grid, &format!("zone layer '{name}'"))?;
-    let mut data = vec![0u8; grid.width * grid.height];
-    rasterize(&layer.features, grid, |_, i| data[i] = 1)?;
+    let mut data = vec![0u8; grid.width * rows.len()];
+    rasterize(&layer.features, grid, rows.clone(), |_, i| data[i] = 1)?;
     Ok(Zone {
         name: name.to_string(),
         mask: Raster {
             width: grid.width,
-            height: grid.height,
+            height: rows.len(),
             data,
             nodata: 255,
-            georef: Some(grid.georef),
+            georef: Some(rows_georef(grid, rows.start)),
         },
     })
+}
+
+/// The georeference of a strip starting at `row`.
+fn rows_georef(grid: &TargetGrid, row: usize) -> GeoReference {
+    crate::io::align::window_georef(
+        &grid.georef,
+        &crate::io::Window {
+            col: 0,
+            row,
+            width: grid.width,
+            height: 1,
+        },
+    )
 }
 
 /// A zone from a raster on the same grid: nonzero pixels (other than its nodata) are inside.
@@ -217,6 +245,17 @@ pub fn zone_from_raster(name: &str, raster: &Raster<u8>, grid: &TargetGrid) -> R
 /// Rasterizes administrative regions, taking each region's code from the property `field`
 /// (strings and numbers both work). Features without the field are an error naming them.
 pub fn regions_from_layer(layer: &FeatureLayer, field: &str, grid: &TargetGrid) -> Result<Regions> {
+    region_rows_from_layer(layer, field, grid, 0..grid.height)
+}
+
+/// Rasterizes rows `rows` of the regions layer on `grid` (as [`zone_rows_from_layer`]).
+pub fn region_rows_from_layer(
+    layer: &FeatureLayer,
+    field: &str,
+    grid: &TargetGrid,
+    rows: Range<usize>,
+) -> Result<Regions> {
+    let rows = rows.start.min(grid.height)..rows.end.min(grid.height);
     let layer = in_grid_crs(layer, grid, "the regions layer")?;
     let codes = layer
         .features
@@ -232,8 +271,8 @@ pub fn regions_from_layer(layer: &FeatureLayer, field: &str, grid: &TargetGrid) 
             }),
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut data = vec![0u32; grid.width * grid.height];
-    rasterize(&layer.features, grid, |f, i| {
+    let mut data = vec![0u32; grid.width * rows.len()];
+    rasterize(&layer.features, grid, rows.clone(), |f, i| {
         if data[i] == 0 {
             data[i] = f as u32 + 1;
         }
@@ -242,10 +281,10 @@ pub fn regions_from_layer(layer: &FeatureLayer, field: &str, grid: &TargetGrid) 
         codes,
         index: Raster {
             width: grid.width,
-            height: grid.height,
+            height: rows.len(),
             data,
             nodata: 0,
-            georef: Some(grid.georef),
+            georef: Some(rows_georef(grid, rows.start)),
         },
     })
 }

@@ -77,43 +77,78 @@ fn polygon_json(p: &Polygon, index: usize) -> Result<Value> {
     Ok(Value::Array(rings))
 }
 
+/// One feature as a JSON value.
+fn feature_json(f: &Feature) -> Result<Value> {
+    let geometry = match f.polygons.as_slice() {
+        [] => Value::Null,
+        [p] => json!({"type": "Polygon", "coordinates": polygon_json(p, 0)?}),
+        many => json!({
+            "type": "MultiPolygon",
+            "coordinates": many
+                .iter()
+                .enumerate()
+                .map(|(i, p)| polygon_json(p, i))
+                .collect::<Result<Vec<_>>>()?,
+        }),
+    };
+    Ok(json!({
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": Value::Object(f.properties.clone()),
+    }))
+}
+
 /// The FeatureCollection as a JSON value.
 pub fn feature_collection(features: &[Feature]) -> Result<Value> {
     let features = features
         .iter()
-        .map(|f| {
-            let geometry = match f.polygons.as_slice() {
-                [] => Value::Null,
-                [p] => json!({"type": "Polygon", "coordinates": polygon_json(p, 0)?}),
-                many => json!({
-                    "type": "MultiPolygon",
-                    "coordinates": many
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| polygon_json(p, i))
-                        .collect::<Result<Vec<_>>>()?,
-                }),
-            };
-            Ok(json!({
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": Value::Object(f.properties.clone()),
-            }))
-        })
+        .map(feature_json)
         .collect::<Result<Vec<_>>>()?;
     Ok(json!({"type": "FeatureCollection", "features": features}))
 }
 
 /// Writes the features as a GeoJSON FeatureCollection.
 pub fn write_geojson(path: impl AsRef<Path>, features: &[Feature]) -> Result<()> {
+    write_features(path, features.len(), |i| Ok(features[i].clone()))
+}
+
+/// Features built and serialized per batch, in parallel; memory holds one batch.
+const FEATURE_BATCH: usize = 4096;
+
+/// Writes a FeatureCollection of `count` features, feature `i` made by `feature(i)`. The
+/// features are built and serialized in parallel batches and written in order, so that a
+/// layer of millions of patches never sits in memory whole.
+pub fn write_features(
+    path: impl AsRef<Path>,
+    count: usize,
+    feature: impl Fn(usize) -> Result<Feature> + Sync,
+) -> Result<()> {
+    use rayon::prelude::*;
+    use std::io::Write;
     let path = path.as_ref();
-    let value = feature_collection(features)?;
+    let json_err = |e: serde_json::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    };
     write_atomically(path, |w| {
-        serde_json::to_writer(&mut *w, &value).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e.into(),
-        })?;
-        std::io::Write::write_all(w, b"\n").map_err(io_err(path))
+        w.write_all(br#"{"type":"FeatureCollection","features":["#)
+            .map_err(io_err(path))?;
+        for start in (0..count).step_by(FEATURE_BATCH) {
+            let end = (start + FEATURE_BATCH).min(count);
+            let parts = (start..end)
+                .into_par_iter()
+                .map(|i| {
+                    let value = feature_json(&feature(i)?)?;
+                    let mut bytes = if i == 0 { Vec::new() } else { vec![b','] };
+                    serde_json::to_writer(&mut bytes, &value).map_err(json_err)?;
+                    Ok(bytes)
+                })
+                .collect::<Result<Vec<Vec<u8>>>>()?;
+            for part in parts {
+                w.write_all(&part).map_err(io_err(path))?;
+            }
+        }
+        w.write_all(b"]}\n").map_err(io_err(path))
     })
 }
 

@@ -105,6 +105,8 @@ pub struct GeoTiffInfo {
     pub tiled: bool,
     /// True for planar (band-sequential) files, false for chunky (pixel-interleaved) ones.
     pub planar: bool,
+    /// Rows per strip or tile: a windowed read decodes whole blocks of this many rows.
+    pub block_rows: usize,
 }
 
 /// Reads a whole GeoTIFF (first image of the file).
@@ -358,6 +360,7 @@ impl<R: Read + Seek> Source<R> {
             nodata,
             tiled,
             planar,
+            block_rows: chunk_h,
         };
         Ok(Source {
             decoder,

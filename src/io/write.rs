@@ -35,16 +35,19 @@ pub struct WriteOptions {
     pub tile_size: u32,
     /// Deflate compression (with the horizontal predictor for integer types).
     pub compress: bool,
+    /// Deflate level, 1 (fastest) to 9 (smallest); GDAL's default is 6.
+    pub deflate_level: u32,
     /// Classic TIFF or BigTIFF.
     pub bigtiff: BigTiff,
 }
 
 impl Default for WriteOptions {
-    /// 256 × 256 tiles, deflate, BigTIFF only when needed.
+    /// 256 × 256 tiles, deflate level 6, BigTIFF only when needed.
     fn default() -> Self {
         WriteOptions {
             tile_size: 256,
             compress: true,
+            deflate_level: 6,
             bigtiff: BigTiff::Auto,
         }
     }
@@ -208,6 +211,7 @@ struct Plan {
     nodata: Option<f64>,
     tile: usize,
     compress: bool,
+    level: u32,
     big: bool,
 }
 
@@ -279,6 +283,7 @@ impl Plan {
             nodata,
             tile,
             compress: options.compress,
+            level: options.deflate_level.clamp(1, 9),
             big,
         })
     }
@@ -564,7 +569,7 @@ fn encode_tile<T: GeoTiffSample>(
     }
     let mut z = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(bytes.len() / 2),
-        flate2::Compression::new(6),
+        flate2::Compression::new(plan.level),
     );
     z.write_all(bytes)?;
     z.finish()

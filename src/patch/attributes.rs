@@ -153,6 +153,33 @@ impl Accumulator {
         self.area.m2(pixel_area)
     }
 
+    /// Adds one pixel's classes and NDVI before and after (each when known).
+    #[inline]
+    pub(crate) fn add_layers(&mut self, class: [Option<u8>; 2], ndvi: [Option<f32>; 2]) {
+        for t in 0..2 {
+            if let Some(k) = class[t]
+                && (k as usize) < CLASS_BINS
+            {
+                self.class[t][k as usize] += 1;
+            }
+            if let Some(v) = ndvi[t]
+                && v.is_finite()
+                && v != INDEX_NODATA
+            {
+                self.ndvi_sum[t] += f64::from(v);
+                self.ndvi_n[t] += 1;
+            }
+        }
+    }
+
+    /// Sets the class and NDVI attributes from the layers added.
+    pub(crate) fn apply_layers(&self, a: &mut PatchAttributes) {
+        a.class_before = dominant(&self.class[0]);
+        a.class_after = dominant(&self.class[1]);
+        a.ndvi_before = (self.ndvi_n[0] > 0).then(|| self.ndvi_sum[0] / self.ndvi_n[0] as f64);
+        a.ndvi_after = (self.ndvi_n[1] > 0).then(|| self.ndvi_sum[1] / self.ndvi_n[1] as f64);
+    }
+
     /// Adds the other patch part.
     pub(crate) fn merge(&mut self, o: &Accumulator) {
         if o.area.pixels == 0 {
@@ -209,20 +236,10 @@ pub(crate) fn accumulate(
             a.bbox.col_max = a.bbox.col_max.max(col);
             a.bbox.row_max = a.bbox.row_max.max(row);
             a.code = layers.codes.get(i).copied().unwrap_or(0);
-            for t in 0..2 {
-                if let Some(&k) = layers.class[t].and_then(|s| s.get(i))
-                    && (k as usize) < CLASS_BINS
-                {
-                    a.class[t][k as usize] += 1;
-                }
-                if let Some(&v) = layers.ndvi[t].and_then(|s| s.get(i))
-                    && v.is_finite()
-                    && v != INDEX_NODATA
-                {
-                    a.ndvi_sum[t] += f64::from(v);
-                    a.ndvi_n[t] += 1;
-                }
-            }
+            a.add_layers(
+                [0, 1].map(|t| layers.class[t].and_then(|s| s.get(i)).copied()),
+                [0, 1].map(|t| layers.ndvi[t].and_then(|s| s.get(i)).copied()),
+            );
         }
     }
 }

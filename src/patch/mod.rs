@@ -48,7 +48,7 @@ mod unionfind;
 pub use area::AreaSum;
 pub use attributes::{PatchAttributes, PatchLayers, PixelBox, attributes};
 pub use label::{label, label_codes};
-pub use output::{PatchOutputs, write_patches};
+pub use output::{PatchOutputs, PatchVectors, write_patch_vectors, write_patches};
 pub use polygon::{PatchPolygons, polygonize, trace_patch};
 pub use sieve::{Sieved, sieve};
 pub use tiled::{CodeSource, TiledPatches, TilingOptions, patches_tiled};

@@ -6,7 +6,7 @@ use super::Labels;
 use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
-use crate::io::{Feature, write_csv, write_geojson, write_geotiff};
+use crate::io::{Feature, write_csv, write_features, write_geotiff};
 use crate::raster::{GeoReference, Raster};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -81,70 +81,14 @@ pub fn write_patches(
     native_crs: bool,
 ) -> Result<PatchOutputs> {
     let n = labels.count as usize;
-    if attributes.len() != n || polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
+    if attributes.len() != n {
         return Err(Error::InvalidParameter {
             name: "patches".into(),
-            value: format!(
-                "{} attributes, {} polygons",
-                attributes.len(),
-                polygons.len()
-            ),
+            value: format!("{} attributes", attributes.len()),
             reason: format!("the label raster has {n} patches"),
         });
     }
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let fields: Vec<Vec<(String, Value)>> = attributes
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let own = attribute_fields(a)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v));
-            own.chain(extra.iter().map(|(k, v)| (k.clone(), v[i].clone())))
-                .collect()
-        })
-        .collect();
-    let features = |geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
-        polygons
-            .iter()
-            .zip(&fields)
-            .map(|(p, f)| {
-                Ok(Feature {
-                    polygons: geometry(p)?,
-                    properties: f
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect::<Map<_, _>>(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()
-    };
-    let geojson = dir.join("patches.geojson");
-    write_geojson(&geojson, &features(&|p| p.to_lon_lat(georef))?)?;
-    let geojson_native = if native_crs {
-        let name = match georef.epsg {
-            Some(e) => format!("patches_epsg{e}.geojson"),
-            None => "patches_native.geojson".into(),
-        };
-        let path = dir.join(name);
-        write_geojson(&path, &features(&|p| Ok(p.to_crs(&georef.transform)))?)?;
-        Some(path)
-    } else {
-        None
-    };
-    let csv = dir.join("patches.csv");
-    let mut header: Vec<&str> = attribute_names();
-    header.extend(extra.iter().map(|(k, _)| k.as_str()));
-    write_csv(
-        &csv,
-        &header,
-        fields
-            .iter()
-            .map(|f| f.iter().map(|(_, v)| csv_text(v)).collect::<Vec<_>>()),
-    )?;
+    let vectors = write_patch_vectors(dir, georef, attributes, extra, polygons, native_crs)?;
     let tif = dir.join("patches.tif");
     write_geotiff(
         &tif,
@@ -157,10 +101,93 @@ pub fn write_patches(
         },
     )?;
     Ok(PatchOutputs {
+        geojson: vectors.geojson,
+        geojson_native: vectors.geojson_native,
+        csv: vectors.csv,
+        tif,
+    })
+}
+
+/// The vector files [`write_patch_vectors`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchVectors {
+    /// `patches.geojson`, longitude/latitude.
+    pub geojson: PathBuf,
+    /// `patches_epsg<code>.geojson` in the raster CRS, when asked for.
+    pub geojson_native: Option<PathBuf>,
+    /// `patches.csv`.
+    pub csv: PathBuf,
+}
+
+/// Writes `patches.geojson`, `patches.csv` (and with `native_crs` a GeoJSON in the raster
+/// CRS) into `dir`, for patch-id rasters written elsewhere (for example strip by strip).
+/// Features and rows are made patch by patch as they are written.
+pub fn write_patch_vectors(
+    dir: &Path,
+    georef: &GeoReference,
+    attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
+    polygons: &[PatchPolygons],
+    native_crs: bool,
+) -> Result<PatchVectors> {
+    let n = attributes.len();
+    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
+        return Err(Error::InvalidParameter {
+            name: "patches".into(),
+            value: format!("{n} attributes, {} polygons", polygons.len()),
+            reason: "every patch needs one polygon set and one value per extra column".into(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let fields = |i: usize| -> Vec<(String, Value)> {
+        let own = attribute_fields(&attributes[i])
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v));
+        own.chain(extra.iter().map(|(k, v)| (k.clone(), v[i].clone())))
+            .collect()
+    };
+    let feature =
+        |i: usize, geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
+            Ok(Feature {
+                polygons: geometry(&polygons[i])?,
+                properties: fields(i).into_iter().collect::<Map<_, _>>(),
+            })
+        };
+    let geojson = dir.join("patches.geojson");
+    write_features(&geojson, n, |i| feature(i, &|p| p.to_lon_lat(georef)))?;
+    let geojson_native = if native_crs {
+        let name = match georef.epsg {
+            Some(e) => format!("patches_epsg{e}.geojson"),
+            None => "patches_native.geojson".into(),
+        };
+        let path = dir.join(name);
+        write_features(&path, n, |i| {
+            feature(i, &|p| Ok(p.to_crs(&georef.transform)))
+        })?;
+        Some(path)
+    } else {
+        None
+    };
+    let csv = dir.join("patches.csv");
+    let mut header: Vec<&str> = attribute_names();
+    header.extend(extra.iter().map(|(k, _)| k.as_str()));
+    write_csv(
+        &csv,
+        &header,
+        (0..n).map(|i| {
+            fields(i)
+                .iter()
+                .map(|(_, v)| csv_text(v))
+                .collect::<Vec<_>>()
+        }),
+    )?;
+    Ok(PatchVectors {
         geojson,
         geojson_native,
         csv,
-        tif,
     })
 }
 
