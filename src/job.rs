@@ -71,8 +71,9 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
     deflate_level: 1,
     bigtiff: BigTiff::Auto,
 };
-/// The tallest sample window, for files stored in tall blocks.
-const MAX_SAMPLE_ROWS: usize = 512;
+/// The sample holds about this many pixels at most (more windows than that on narrow scenes
+/// only when [`SAMPLE_WINDOWS`] allows).
+const SAMPLE_PIXELS: usize = 16 << 20;
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,17 +189,28 @@ struct PixelResults {
 /// Classes and NDVI of both dates at the changed pixels of the raw change raster, in raster
 /// order. Patch attributes need them only where a patch can be, and every patch lies inside
 /// the raw change (opening and the sieve only remove pixels), so the job keeps these instead
-/// of four whole-scene rasters.
+/// of four whole-scene rasters. NDVI is kept in steps of 10⁻⁴ ([`NDVI_STEP`]): patch means
+/// are good to half a step.
 #[derive(Debug, Default)]
 struct ChangedPixels {
     classes: Vec<[u8; 2]>,
-    ndvi: Vec<[f32; 2]>,
+    ndvi: Vec<[i16; 2]>,
 }
+
+/// The step of the NDVI kept for patch attributes.
+const NDVI_STEP: f32 = 1e-4;
+/// Kept NDVI that stands for nodata.
+const NDVI_NODATA: i16 = i16::MIN;
 
 impl ChangedPixels {
     /// Keeps the values of the changed pixels of one strip.
     fn add_strip(&mut self, codes: &[u8], classes: [&[u8]; 2], ndvi: [Option<&[f32]>; 2]) {
-        let at = |v: Option<&[f32]>, i: usize| v.map_or(crate::INDEX_NODATA, |v| v[i]);
+        let at = |v: Option<&[f32]>, i: usize| match v.map(|v| v[i]) {
+            Some(x) if x.is_finite() && x != crate::INDEX_NODATA => {
+                (x / NDVI_STEP).round().clamp(-32767.0, 32767.0) as i16
+            }
+            _ => NDVI_NODATA,
+        };
         // Exact growth: these vectors are the job's largest after the change raster.
         let n = codes.iter().filter(|&&c| is_changed(c)).count();
         self.classes.reserve_exact(n);
@@ -209,6 +221,11 @@ impl ChangedPixels {
                 self.ndvi.push([at(ndvi[0], i), at(ndvi[1], i)]);
             }
         }
+    }
+
+    /// The NDVI pair of entry `k`.
+    fn ndvi(&self, k: usize) -> [Option<f32>; 2] {
+        self.ndvi[k].map(|q| (q != NDVI_NODATA).then(|| f32::from(q) * NDVI_STEP))
     }
 }
 
@@ -765,7 +782,7 @@ impl Job {
                         layers.resize(id as usize + 1, Accumulator::default());
                     }
                     let [cb, ca] = changed.classes[k];
-                    layers[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi[k].map(Some));
+                    layers[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi(k));
                 }
             }
             done += 1;
@@ -773,6 +790,7 @@ impl Job {
             Ok(())
         })?;
         drop(opened);
+        drop(changed_bits);
         change_writer.finish()?;
         patch_writer.finish()?;
         timer.lap("patches");
@@ -785,6 +803,8 @@ impl Job {
                 l.apply_layers(a);
             }
         }
+        drop(changed);
+        drop(layers);
         let overlays = sums.finish(&pixel_area);
         if overlays.len() != attributes.len() {
             return Err(Error::InvalidParameter {
@@ -872,9 +892,8 @@ impl Job {
         Ok(report)
     }
 
-    /// Estimates the date relation and the threshold on a fixed sample of rows: windows of
-    /// [`SAMPLE_ROWS`] rows spread evenly, at most [`SAMPLE_WINDOWS`] of them; the whole
-    /// scene when it is small.
+    /// Estimates the date relation and the threshold on a fixed sample of rows (see
+    /// [`sample_windows`]; the whole scene when it is small).
     fn plan(
         &self,
         width: usize,
@@ -885,18 +904,22 @@ impl Job {
         let block_rows = read_info(&self.before)?
             .block_rows
             .max(read_info(&self.after)?.block_rows);
-        let windows = sample_windows(height, block_rows);
-        let mut parts = (Vec::new(), Vec::new());
-        for (k, &(row, rows)) in windows.iter().enumerate() {
-            parts
-                .0
-                .push(self.read_rows(&self.before, width, row, rows, layout)?);
-            parts
-                .1
-                .push(self.read_rows(&self.after, width, row, rows, layout)?);
-            self.report("plan", k as u64 + 1, windows.len() as u64);
-        }
-        let (before, after) = (stack_rows(&parts.0)?, stack_rows(&parts.1)?);
+        let windows = sample_windows(width, height, block_rows);
+        let total = 2 * windows.len() as u64;
+        let mut done = 0;
+        let mut sample = |path: &Path| -> Result<BandStack> {
+            let parts = windows
+                .iter()
+                .map(|&(row, rows)| {
+                    done += 1;
+                    self.report("plan", done, total);
+                    self.read_rows(path, width, row, rows, layout)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            stack_rows(&parts)
+        };
+        let before = sample(&self.before)?;
+        let after = sample(&self.after)?;
         let sample = engine.detect_change(&before, &after, &self.options)?.output;
         let threshold = match self.options.threshold {
             Threshold::Fixed(t) => t,
@@ -1084,23 +1107,19 @@ fn write_regions_csv(path: &Path, totals: &[RegionTotals]) -> Result<()> {
     crate::io::write_csv(path, &header, rows)
 }
 
-/// The sample windows `(row, rows)` of a scene `height` rows tall whose files store blocks
-/// of `block_rows` rows: [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows spread evenly.
-/// A read decodes whole blocks, so with taller blocks (tiles of 512 rows, say) each window
-/// takes a whole block (up to [`MAX_SAMPLE_ROWS`] rows) and fewer are taken, about an eighth
-/// of the scene: the sample then costs a fraction of one pass over the inputs.
-fn sample_windows(height: usize, block_rows: usize) -> Vec<(usize, usize)> {
-    let rows = block_rows.clamp(SAMPLE_ROWS, MAX_SAMPLE_ROWS);
-    let windows = height.div_ceil(rows);
-    let wanted = if rows == SAMPLE_ROWS {
-        SAMPLE_WINDOWS
-    } else {
-        (windows / 8).clamp(1, SAMPLE_WINDOWS)
-    };
-    let step = windows.div_ceil(wanted).max(1);
-    (0..windows)
+/// The sample windows `(row, rows)` of a scene `width × height` whose files store blocks of
+/// `block_rows` rows: at most [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows (fewer for
+/// wide scenes, so that the sample stays near [`SAMPLE_PIXELS`]), spread evenly. Windows
+/// start on block boundaries, so that a read inflates only the window's rows of each block
+/// (deflate streams stop early), whatever the block height.
+fn sample_windows(width: usize, height: usize, block_rows: usize) -> Vec<(usize, usize)> {
+    let stride = block_rows.max(SAMPLE_ROWS);
+    let starts = height.div_ceil(stride);
+    let most = (SAMPLE_PIXELS / (SAMPLE_ROWS * width.max(1))).clamp(1, SAMPLE_WINDOWS);
+    let step = starts.div_ceil(most).max(1);
+    (0..starts)
         .step_by(step)
-        .map(|w| (w * rows, rows.min(height - w * rows)))
+        .map(|k| (k * stride, SAMPLE_ROWS.min(height - k * stride)))
         .collect()
 }
 

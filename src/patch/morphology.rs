@@ -236,8 +236,9 @@ impl Grid<'_> {
     }
 }
 
-/// Opening pass 1 (twin of `morph_erode_classes`).
-fn erode_classes(g: &Grid<'_>, t: &ClassTable, inter: &mut [u32]) {
+/// Opening pass 1 (twin of `morph_erode_classes`). Classes of an opening are change codes,
+/// so one byte a pixel holds them (the GPU kernel keeps words).
+fn erode_classes(g: &Grid<'_>, t: &ClassTable, inter: &mut [u8]) {
     inter
         .par_chunks_mut(g.width)
         .enumerate()
@@ -247,7 +248,7 @@ fn erode_classes(g: &Grid<'_>, t: &ClassTable, inter: &mut [u32]) {
                 let keep = c != 0
                     && g.window(x, y)
                         .all(|q| q.is_some_and(|q| t.class_of(g.codes[q]) == c));
-                *out = if keep { c } else { 0 };
+                *out = if keep { c as u8 } else { 0 };
             }
         });
 }
@@ -271,7 +272,7 @@ fn dilate_sets(g: &Grid<'_>, t: &ClassTable, inter: &mut [u32]) {
 }
 
 /// Opening pass 2 for pixel (x, y) (twin of `open_code`).
-fn open_code(g: &Grid<'_>, t: &ClassTable, inter: &[u32], x: usize, y: usize) -> u8 {
+fn open_code(g: &Grid<'_>, t: &ClassTable, inter: &[u8], x: usize, y: usize) -> u8 {
     let code = g.codes[y * g.width + x];
     let c = t.class_of(code);
     if c == 0 {
@@ -281,7 +282,7 @@ fn open_code(g: &Grid<'_>, t: &ClassTable, inter: &[u32], x: usize, y: usize) ->
             0
         };
     }
-    if g.window(x, y).flatten().any(|q| inter[q] == c) {
+    if g.window(x, y).flatten().any(|q| u32::from(inter[q]) == c) {
         code
     } else {
         0
@@ -333,20 +334,23 @@ pub fn morphology(codes: &Raster<u8>, m: &Morphology) -> Result<Raster<u8>> {
             height: codes.height,
             offsets: m.element.offsets(),
         };
-        let mut inter = vec![0u32; n];
         let whole = m.scope == MorphScope::WholeMask;
+        let (mut inter8, mut inter32) = match m.op {
+            MorphOp::Open => (vec![0u8; n], Vec::new()),
+            MorphOp::Close => (Vec::new(), vec![0u32; n]),
+        };
         for t in class_tables(&codes.data, m) {
             match m.op {
-                MorphOp::Open => erode_classes(&g, &t, &mut inter),
-                MorphOp::Close => dilate_sets(&g, &t, &mut inter),
+                MorphOp::Open => erode_classes(&g, &t, &mut inter8),
+                MorphOp::Close => dilate_sets(&g, &t, &mut inter32),
             }
             out.par_chunks_mut(g.width)
                 .enumerate()
                 .for_each(|(y, row)| {
                     for (x, o) in row.iter_mut().enumerate() {
                         *o = match m.op {
-                            MorphOp::Open => open_code(&g, &t, &inter, x, y),
-                            MorphOp::Close => close_code(&g, &t, whole, &inter, (x, y), *o),
+                            MorphOp::Open => open_code(&g, &t, &inter8, x, y),
+                            MorphOp::Close => close_code(&g, &t, whole, &inter32, (x, y), *o),
                         };
                     }
                 });
