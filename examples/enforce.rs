@@ -34,7 +34,7 @@ counties, written to out/enforce.
   --regions     GeoJSON of administrative regions; --region-field names the code property.
   --min-area-m2 minimum mapping unit (default 0: keep every patch after the 3x3 opening).
   --method      combined (default), cva, postclass, dndvi, dbsi, dndbi.
-  --tile-size   rows per streamed strip (default 1024).
+  --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
   --warning-share  farmland share of new construction that triggers a warning (default 0.15).
   --raw-change  also write change_raw.tif, the codes before clean-up.
 

@@ -2,7 +2,6 @@
 //! the horizontal (2) and floating-point (3) predictors. Output is bounded by the size the
 //! caller expects, so a corrupt or hostile chunk cannot allocate more than that.
 
-use std::io::Read;
 
 /// How the samples of one chunk are stored.
 #[derive(Debug, Clone, Copy)]
@@ -35,14 +34,7 @@ pub(crate) fn decode_chunk(
     let mut out = match coding.compression {
         1 => raw[..raw.len().min(wanted)].to_vec(),
         5 => lzw(raw, cap)?,
-        8 | 32946 => {
-            let mut out = Vec::with_capacity(cap.min(raw.len().saturating_mul(8)));
-            flate2::read::ZlibDecoder::new(raw)
-                .take(wanted as u64)
-                .read_to_end(&mut out)
-                .map_err(|e| format!("deflate: {e}"))?;
-            out
-        }
+        8 | 32946 => inflate(raw, cap)?,
         32773 => packbits(raw, wanted)?,
         other => {
             return Err(format!(
@@ -74,6 +66,27 @@ pub(crate) fn decode_chunk(
         other => return Err(format!("predictor {other} is not supported")),
     }
     Ok(out)
+}
+
+/// Inflates a zlib stream in one call straight into the output, stopping after `wanted`
+/// bytes (a stream that holds more is cut there, as a reader would be).
+fn inflate(raw: &[u8], wanted: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(wanted);
+    let mut z = flate2::Decompress::new(true);
+    loop {
+        let before = (z.total_in(), out.len());
+        let status = z
+            .decompress_vec(
+                &raw[z.total_in() as usize..],
+                &mut out,
+                flate2::FlushDecompress::Finish,
+            )
+            .map_err(|e| format!("deflate: {e}"))?;
+        let stalled = (z.total_in(), out.len()) == before;
+        if status == flate2::Status::StreamEnd || out.len() >= wanted || stalled {
+            return Ok(out);
+        }
+    }
 }
 
 fn fix_endianness(buf: &mut [u8], size: usize, big_endian: bool) {
