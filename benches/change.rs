@@ -12,49 +12,9 @@ mod support;
 use support::*;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use landwatch::{Band, BandData, BandRole, BandStack, ChangeOptions, Sensor};
+use landwatch::ChangeOptions;
 use std::hint::black_box;
 use std::time::Instant;
-
-/// Two dates of Sentinel-2-like reflectance; the second brighter, with 5% of pixels changed.
-fn pair(pixels: usize) -> (BandStack, BandStack) {
-    let mut seed = 0x9E3779B97F4A7C15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    for _ in BandRole::ALL {
-        let b: Vec<u16> = (0..pixels).map(|_| (next() % 3000) as u16 + 300).collect();
-        let a: Vec<u16> = b
-            .iter()
-            .map(|&v| {
-                if next() % 20 == 0 {
-                    (next() % 5000) as u16 + 200
-                } else {
-                    v + v / 10 + 50
-                }
-            })
-            .collect();
-        before.push(BandData::U16(b));
-        after.push(BandData::U16(a));
-    }
-    let stack = |data: Vec<BandData>| {
-        let bands = BandRole::ALL
-            .iter()
-            .zip(data)
-            .map(|(&r, d)| Band::new(r, d))
-            .collect();
-        let mut s = BandStack::new(pixels, 1, bands).unwrap();
-        s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
-            .unwrap();
-        s
-    };
-    (stack(before), stack(after))
-}
 
 fn bench(c: &mut Criterion) {
     let engines = engines();

@@ -1,7 +1,8 @@
 //! Patch kernels on a real change mask: 3×3 and 5×5 per-type opening and closing, and
 //! 8-connected labelling, on each available backend. The mask is `out/change/change.tif`
 //! (make it with `cargo run --release --example change`), as read, and tiled 4×4 for a
-//! larger raster. Criterion reports throughput in Melem/s, here megapixels per second.
+//! larger raster (`LANDWATCH_CHANGE_TIF` names another u8 change raster). Criterion reports
+//! throughput in Melem/s, here megapixels per second.
 //!
 //! GPU variants run only on a real adapter; a software adapter (llvmpipe) is benchmarked only
 //! with `LANDWATCH_BENCH_SOFTWARE=1`, because it is a correctness device, not a speed target.
@@ -18,11 +19,26 @@ use landwatch::patch::Connectivity;
 use landwatch::patch::morphology::{MorphOp, MorphScope, StructuringElement};
 use landwatch::{BandData, Raster};
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where the change mask is: `$LANDWATCH_CHANGE_TIF` when set, else `out/change/change.tif`
+/// in the source tree the bench was built from, else in the current directory (prebuilt
+/// binaries run on another machine).
+fn change_mask_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("LANDWATCH_CHANGE_TIF") {
+        return PathBuf::from(path);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("out/change/change.tif");
+    if built.is_file() {
+        built
+    } else {
+        PathBuf::from("out/change/change.tif")
+    }
+}
 
 /// The change codes of the example's output, or `None` (with the reason printed).
 fn change_mask() -> Option<Raster<u8>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("out/change/change.tif");
+    let path = change_mask_path();
     let tiff = match read_geotiff(&path, &ReadLimits::default()) {
         Ok(t) => t,
         Err(e) => {

@@ -6,6 +6,9 @@
 
 pub mod cpu;
 pub mod gpu;
+mod profile;
+
+pub use profile::{DeviceProfile, KernelProfile};
 
 use crate::change::{
     CHANGE_NODATA, ChangeMaps, ChangeOptions, Threshold, codes_job, mask_band, otsu,
@@ -156,6 +159,23 @@ impl Engine {
     /// Why no GPU is used although one was asked for (`Gpu`) or looked for (`Auto`).
     pub fn gpu_unavailable(&self) -> Option<&GpuFailure> {
         self.gpu_unavailable.as_ref()
+    }
+
+    /// Times the per-pixel kernels (NDVI and classification of `before`, both passes of change
+    /// detection between the dates) with their inputs already on the device, and measures the
+    /// device's copy bandwidth (a 1 GiB device-to-device copy; 64 MiB on a software adapter)
+    /// as their roofline. Each kernel's resident output is checked against the ordinary
+    /// path's. `Ok(None)` when the engine has no GPU; GPU failures are errors, never a
+    /// fallback. Meant for benches: it takes a few seconds.
+    pub fn device_profile(
+        &self,
+        before: &BandStack,
+        after: &BandStack,
+    ) -> Result<Option<DeviceProfile>> {
+        match &self.gpu {
+            Some(gpu) => profile::profile(gpu, before, after).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Computes a spectral index. Undefined pixels hold [`INDEX_NODATA`].

@@ -63,11 +63,24 @@ impl Rng {
     }
 }
 
-/// Path of a file in the repository's bundled `data/` folder.
+/// Path of a file in the repository's bundled `data/` folder: under `$LANDWATCH_DATA` when
+/// set, else under the source tree the test was built from, else under `./data` (prebuilt test
+/// binaries run from the repository root on another machine, see
+/// `scripts/build-gpu-bundle.sh`).
 pub fn data(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(path)
+    use std::path::{Path, PathBuf};
+    let root = match std::env::var_os("LANDWATCH_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+            if built.is_dir() {
+                built
+            } else {
+                PathBuf::from("data")
+            }
+        }
+    };
+    root.join(path)
 }
 
 /// One date of the bundled Taizhou pair (Landsat 7 DN), with its roles and radiometry.

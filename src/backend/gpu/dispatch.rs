@@ -1,10 +1,15 @@
 //! The one dispatch routine of every per-pixel kernel: plan chunks that fit the adapter's
 //! binding and workgroup limits, upload each chunk's samples packed in their stored type,
 //! dispatch in 2-D, and read back the compact output and the valid-pixel count.
+//!
+//! The same pieces time a kernel with its inputs already on the device
+//! ([`time_resident`]), and measure the device's own copy bandwidth ([`copy_bandwidth`]),
+//! the roofline such timings are set against.
 
 use super::context::{GpuContext, Kernel};
 use crate::error::{GpuFailure, GpuFailureKind};
 use crate::pixel::{PixelJob, PixelParams};
+use std::time::Instant;
 use wgpu::BufferUsages as U;
 
 /// Threads per workgroup, as declared in `shaders/common.wgsl`.
@@ -32,7 +37,8 @@ pub(crate) enum OutputShape {
 }
 
 impl OutputShape {
-    fn bytes_per_pixel(self) -> u64 {
+    /// Output bytes per pixel (0 for counters).
+    pub(crate) fn bytes_per_pixel(self) -> u64 {
         match self {
             OutputShape::PerPixel {
                 bytes_per_pixel, ..
@@ -108,75 +114,134 @@ pub(crate) fn run_pixels(
     shape: OutputShape,
     out: &mut [u8],
 ) -> Result<u64, GpuFailure> {
-    ctx.check_alive()?;
-    let pipeline = ctx.pipeline(kernel)?;
-    let chunk = plan_chunk(ctx, job, shape)?;
-    let device = &ctx.device;
-    let cap = ctx.limits.max_binding_bytes;
+    scoped(ctx, || {
+        let pipeline = ctx.pipeline(kernel)?;
+        let chunk = plan_chunk(ctx, job, shape)?;
+        let bound = Bound::take(ctx, &pipeline, kernel.entry, job, shape, chunk);
+        let mut result = Ok(0u64);
+        let len = job.len as u64;
+        let mut start = 0u64;
+        while start < len && result.is_ok() {
+            let count = chunk.min(len - start);
+            upload_chunk(ctx, job, [start, count], &bound);
+            result = dispatch_and_read(ctx, &pipeline, &bound, shape, [start, count], out)
+                .and_then(|valid| result.map(|total| total + valid));
+            start += count;
+        }
+        bound.give(ctx);
+        result
+    })
+}
 
-    let in_bytes: u64 = job
-        .slots
-        .iter()
-        .map(|d| (chunk * d.data_type().size() as u64).next_multiple_of(4))
-        .sum();
-    let out_bytes = shape.bytes(chunk);
-    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-    let invalid = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let params_buf = ctx.pool.take(
-        device,
-        U::STORAGE | U::COPY_DST,
-        size_of::<PixelParams>() as u64,
-        cap,
-    );
-    let input = ctx
-        .pool
-        .take(device, U::STORAGE | U::COPY_DST, in_bytes, cap);
-    let output = ctx.pool.take(
-        device,
-        U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        out_bytes,
-        cap,
-    );
-    let counter = ctx
-        .pool
-        .take(device, U::STORAGE | U::COPY_DST | U::COPY_SRC, 4, cap);
-    let readback = ctx
-        .pool
-        .take(device, U::MAP_READ | U::COPY_DST, out_bytes + 4, u64::MAX);
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some(kernel.entry),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            entry(0, &params_buf),
-            entry(1, &input),
-            entry(2, &output),
-            entry(3, &counter),
-        ],
-    });
+/// A kernel timed with its inputs resident on the device.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResidentTiming {
+    /// Pixels per dispatch: the job's, or its first chunk's when it needs several.
+    pub pixels: u64,
+    /// Wall seconds per dispatch, averaged over one submission of many.
+    pub seconds: f64,
+}
 
-    let mut result = Ok(0u64);
-    let len = job.len as u64;
-    let mut start = 0u64;
-    while start < len && result.is_ok() {
-        let count = chunk.min(len - start);
-        result = run_chunk(
-            ctx,
-            &pipeline,
-            &bind_group,
-            job,
-            shape,
-            [start, count],
-            [&params_buf, &input, &output, &counter, &readback],
-            out,
-        )
-        .and_then(|valid| result.map(|total| total + valid));
-        start += count;
+/// Times `kernel` with its inputs already on the device: uploads the job's first chunk (the
+/// whole job when it fits one) into pooled buffers once, runs one warm-up dispatch whose
+/// output is read back into `out` exactly as [`run_pixels`] would write it, then records
+/// `repeats` dispatches in one submission and waits for them. Returns the wall time per
+/// dispatch (submission and wait included, amortised over `repeats`); no transfer between
+/// host and device is timed.
+pub(crate) fn time_resident(
+    ctx: &GpuContext,
+    kernel: &Kernel,
+    job: &PixelJob<'_>,
+    shape: OutputShape,
+    repeats: u32,
+    out: &mut [u8],
+) -> Result<ResidentTiming, GpuFailure> {
+    let repeats = repeats.max(1);
+    scoped(ctx, || {
+        let pipeline = ctx.pipeline(kernel)?;
+        let count = plan_chunk(ctx, job, shape)?.min(job.len as u64);
+        let bound = Bound::take(ctx, &pipeline, kernel.entry, job, shape, count);
+        upload_chunk(ctx, job, [0, count], &bound);
+        let timed =
+            dispatch_and_read(ctx, &pipeline, &bound, shape, [0, count], out).and_then(|_| {
+                let mut encoder = ctx
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+                encode_dispatches(ctx, &mut encoder, &pipeline, &bound, shape, count, repeats);
+                let commands = encoder.finish();
+                let t = Instant::now();
+                ctx.queue.submit([commands]);
+                wait(ctx)?;
+                Ok(ResidentTiming {
+                    pixels: count,
+                    seconds: t.elapsed().as_secs_f64() / f64::from(repeats),
+                })
+            });
+        bound.give(ctx);
+        timed
+    })
+}
+
+/// The device's own memory bandwidth: `repeats` copies of `bytes` (capped by the device's
+/// largest buffer) from one device buffer to another in one submission, after one warm-up
+/// copy. Returns bytes read plus bytes written per second, and the bytes of one copy.
+pub(crate) fn copy_bandwidth(
+    ctx: &GpuContext,
+    bytes: u64,
+    repeats: u32,
+) -> Result<(f64, u64), GpuFailure> {
+    let repeats = repeats.max(1);
+    let bytes = bytes.min(ctx.device.limits().max_buffer_size) / 256 * 256;
+    if bytes == 0 {
+        return Err(GpuFailure::new(
+            GpuFailureKind::LimitExceeded,
+            "the device's largest buffer is too small to time a copy",
+        ));
     }
+    scoped(ctx, || {
+        let buffer = |label| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage: U::COPY_SRC | U::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let (src, dst) = (buffer("copy source"), buffer("copy destination"));
+        let copies = |n: u32| {
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            for _ in 0..n {
+                encoder.copy_buffer_to_buffer(&src, 0, &dst, 0, bytes);
+            }
+            encoder.finish()
+        };
+        ctx.queue.submit([copies(1)]);
+        wait(ctx)?;
+        let commands = copies(repeats);
+        let t = Instant::now();
+        ctx.queue.submit([commands]);
+        wait(ctx)?;
+        let seconds = t.elapsed().as_secs_f64();
+        src.destroy();
+        dst.destroy();
+        Ok((2.0 * bytes as f64 * f64::from(repeats) / seconds, bytes))
+    })
+}
 
+/// Runs `body` inside out-of-memory and validation error scopes, on a live device, and turns
+/// what the scopes caught into failures.
+fn scoped<T>(
+    ctx: &GpuContext,
+    body: impl FnOnce() -> Result<T, GpuFailure>,
+) -> Result<T, GpuFailure> {
+    ctx.check_alive()?;
+    let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let invalid = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let result = body();
     let validation = pollster::block_on(invalid.pop());
     let out_of_memory = pollster::block_on(oom.pop());
-    ctx.pool
-        .give([params_buf, input, output, counter, readback]);
     if let Some(e) = out_of_memory {
         return Err(GpuFailure::new(GpuFailureKind::OutOfMemory, e.to_string()));
     }
@@ -187,6 +252,95 @@ pub(crate) fn run_pixels(
     result
 }
 
+/// Waits until the device has finished everything submitted.
+fn wait(ctx: &GpuContext) -> Result<(), GpuFailure> {
+    ctx.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map(drop)
+        .map_err(|e| GpuFailure::new(GpuFailureKind::DeviceLost, e.to_string()))
+}
+
+/// The pooled buffers of one run, sized for chunks of up to `chunk` pixels, and the bind
+/// group over them.
+struct Bound {
+    params: wgpu::Buffer,
+    input: wgpu::Buffer,
+    output: wgpu::Buffer,
+    counter: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+impl Bound {
+    fn take(
+        ctx: &GpuContext,
+        pipeline: &wgpu::ComputePipeline,
+        label: &str,
+        job: &PixelJob<'_>,
+        shape: OutputShape,
+        chunk: u64,
+    ) -> Bound {
+        let device = &ctx.device;
+        let cap = ctx.limits.max_binding_bytes;
+        let in_bytes: u64 = job
+            .slots
+            .iter()
+            .map(|d| (chunk * d.data_type().size() as u64).next_multiple_of(4))
+            .sum();
+        let out_bytes = shape.bytes(chunk);
+        let params = ctx.pool.take(
+            device,
+            U::STORAGE | U::COPY_DST,
+            size_of::<PixelParams>() as u64,
+            cap,
+        );
+        let input = ctx
+            .pool
+            .take(device, U::STORAGE | U::COPY_DST, in_bytes, cap);
+        let output = ctx.pool.take(
+            device,
+            U::STORAGE | U::COPY_SRC | U::COPY_DST,
+            out_bytes,
+            cap,
+        );
+        let counter = ctx
+            .pool
+            .take(device, U::STORAGE | U::COPY_DST | U::COPY_SRC, 4, cap);
+        let readback = ctx
+            .pool
+            .take(device, U::MAP_READ | U::COPY_DST, out_bytes + 4, u64::MAX);
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &params),
+                entry(1, &input),
+                entry(2, &output),
+                entry(3, &counter),
+            ],
+        });
+        Bound {
+            params,
+            input,
+            output,
+            counter,
+            readback,
+            bind_group,
+        }
+    }
+
+    /// Hands the buffers back to the pool.
+    fn give(self, ctx: &GpuContext) {
+        ctx.pool.give([
+            self.params,
+            self.input,
+            self.output,
+            self.counter,
+            self.readback,
+        ]);
+    }
+}
+
 fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
         binding,
@@ -194,18 +348,8 @@ fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     }
 }
 
-/// Uploads, dispatches and reads back one chunk of `[start, count]` pixels.
-#[allow(clippy::too_many_arguments)]
-fn run_chunk(
-    ctx: &GpuContext,
-    pipeline: &wgpu::ComputePipeline,
-    bind_group: &wgpu::BindGroup,
-    job: &PixelJob<'_>,
-    shape: OutputShape,
-    [start, count]: [u64; 2],
-    [params_buf, input, output, counter, readback]: [&wgpu::Buffer; 5],
-    out: &mut [u8],
-) -> Result<u64, GpuFailure> {
+/// Uploads the samples and parameters of the `[start, count]` pixels, and zeroes the counter.
+fn upload_chunk(ctx: &GpuContext, job: &PixelJob<'_>, [start, count]: [u64; 2], bound: &Bound) {
     let queue = &ctx.queue;
     let mut params = job.params;
     params.count = count as u32;
@@ -215,18 +359,29 @@ fn run_chunk(
         let bytes = &data.as_bytes()[(start * size) as usize..((start + count) * size) as usize];
         params.slot_offset[s] = word as u32;
         if bytes.len() % 4 == 0 {
-            queue.write_buffer(input, word * 4, bytes);
+            queue.write_buffer(&bound.input, word * 4, bytes);
         } else {
             let mut padded = bytes.to_vec();
             padded.resize(bytes.len().next_multiple_of(4), 0);
-            queue.write_buffer(input, word * 4, &padded);
+            queue.write_buffer(&bound.input, word * 4, &padded);
         }
         word += (bytes.len() as u64).div_ceil(4);
     }
-    queue.write_buffer(params_buf, 0, bytemuck::bytes_of(&params));
-    queue.write_buffer(counter, 0, &[0u8; 4]);
+    queue.write_buffer(&bound.params, 0, bytemuck::bytes_of(&params));
+    queue.write_buffer(&bound.counter, 0, &[0u8; 4]);
+}
 
-    let out_bytes = shape.bytes(count);
+/// Records `times` dispatches of the kernel over `count` uploaded pixels, in one compute pass
+/// (counter kernels get their counters cleared first).
+fn encode_dispatches(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    bound: &Bound,
+    shape: OutputShape,
+    count: u64,
+    times: u32,
+) {
     let groups = count
         .div_ceil(shape.pixels_per_invocation())
         .div_ceil(WORKGROUP);
@@ -234,44 +389,60 @@ fn run_chunk(
         .min(u64::from(ctx.limits.max_workgroups_per_dim))
         .max(1);
     let y = groups.div_ceil(x).max(1);
+    if let OutputShape::Counters { .. } = shape {
+        encoder.clear_buffer(&bound.output, 0, Some(shape.bytes(count)));
+    }
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bound.bind_group, &[]);
+    for _ in 0..times {
+        pass.dispatch_workgroups(x as u32, y as u32, 1);
+    }
+    ctx.count_dispatches(u64::from(times));
+}
+
+/// Dispatches once over the uploaded `[start, count]` pixels and reads back the output into
+/// `out` (per-pixel kernels) or adds it to `out` (counter kernels). Returns the valid count.
+fn dispatch_and_read(
+    ctx: &GpuContext,
+    pipeline: &wgpu::ComputePipeline,
+    bound: &Bound,
+    shape: OutputShape,
+    [start, count]: [u64; 2],
+    out: &mut [u8],
+) -> Result<u64, GpuFailure> {
+    let out_bytes = shape.bytes(count);
     let mut encoder = ctx
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-    if let OutputShape::Counters { .. } = shape {
-        encoder.clear_buffer(output, 0, Some(out_bytes));
-    }
-    {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, bind_group, &[]);
-        pass.dispatch_workgroups(x as u32, y as u32, 1);
-    }
-    ctx.count_dispatches(1);
-    encoder.copy_buffer_to_buffer(output, 0, readback, 0, out_bytes);
-    encoder.copy_buffer_to_buffer(counter, 0, readback, out_bytes, 4);
-    queue.submit([encoder.finish()]);
+    encode_dispatches(ctx, &mut encoder, pipeline, bound, shape, count, 1);
+    encoder.copy_buffer_to_buffer(&bound.output, 0, &bound.readback, 0, out_bytes);
+    encoder.copy_buffer_to_buffer(&bound.counter, 0, &bound.readback, out_bytes, 4);
+    ctx.queue.submit([encoder.finish()]);
 
-    let view = ctx.read_back(readback, out_bytes + 4)?;
-    let valid = {
-        match shape {
-            OutputShape::PerPixel {
-                bytes_per_pixel, ..
-            } => {
-                let n = (count * bytes_per_pixel) as usize;
-                let dst = (start * bytes_per_pixel) as usize;
-                out[dst..dst + n].copy_from_slice(&view[..n]);
-            }
-            OutputShape::Counters { words } => {
-                let totals: &mut [u32] = bytemuck::try_cast_slice_mut(out)
-                    .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
-                let chunk: &[u32] = bytemuck::cast_slice(&view[..(words * 4) as usize]);
-                for (t, &c) in totals.iter_mut().zip(chunk) {
-                    *t = t.wrapping_add(c);
-                }
+    let view = ctx.read_back(&bound.readback, out_bytes + 4)?;
+    match shape {
+        OutputShape::PerPixel {
+            bytes_per_pixel, ..
+        } => {
+            let n = (count * bytes_per_pixel) as usize;
+            let dst = (start * bytes_per_pixel) as usize;
+            out[dst..dst + n].copy_from_slice(&view[..n]);
+        }
+        OutputShape::Counters { words } => {
+            let totals: &mut [u32] = bytemuck::try_cast_slice_mut(out)
+                .map_err(|e| GpuFailure::new(GpuFailureKind::Validation, e.to_string()))?;
+            let chunk: &[u32] = bytemuck::cast_slice(&view[..(words * 4) as usize]);
+            for (t, &c) in totals.iter_mut().zip(chunk) {
+                *t = t.wrapping_add(c);
             }
         }
-        let c = out_bytes as usize;
-        u32::from_le_bytes([view[c], view[c + 1], view[c + 2], view[c + 3]])
-    };
-    Ok(u64::from(valid))
+    }
+    let c = out_bytes as usize;
+    Ok(u64::from(u32::from_le_bytes([
+        view[c],
+        view[c + 1],
+        view[c + 2],
+        view[c + 3],
+    ])))
 }

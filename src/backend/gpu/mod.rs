@@ -10,6 +10,7 @@ pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
+pub(crate) use dispatch::ResidentTiming;
 use dispatch::{OutputShape, run_pixels};
 use std::borrow::Cow;
 
@@ -41,14 +42,93 @@ const CHANGE: Kernel = kernel!(
 const CHANGE_HISTOGRAM: Kernel = kernel!("change_histogram_main", "change_histogram.wgsl");
 const CHANGE_CODES: Kernel = kernel!("packed_u8_main", "change_codes.wgsl", "packed_u8_main.wgsl");
 
+/// The per-pixel kernels with a fixed source, for [`GpuContext::run_kernel`] and
+/// [`GpuContext::time_resident`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PixelKernel {
+    /// A spectral index: one f32 per pixel.
+    Index,
+    /// Land-cover classification: one class code per pixel.
+    Classify,
+    /// Pass 1 of change detection: one packed word per pixel.
+    Change,
+    /// Pass 2 of change detection: one change code per pixel.
+    ChangeCodes,
+}
+
+impl PixelKernel {
+    fn kernel(self) -> &'static Kernel {
+        match self {
+            PixelKernel::Index => &INDEX,
+            PixelKernel::Classify => &CLASSIFY,
+            PixelKernel::Change => &CHANGE,
+            PixelKernel::ChangeCodes => &CHANGE_CODES,
+        }
+    }
+
+    fn shape(self) -> OutputShape {
+        match self {
+            PixelKernel::Index | PixelKernel::Change => WORD_PER_PIXEL,
+            PixelKernel::Classify | PixelKernel::ChangeCodes => BYTE_PER_PIXEL,
+        }
+    }
+
+    /// Output bytes per pixel.
+    pub(crate) fn output_bytes_per_pixel(self) -> u64 {
+        self.shape().bytes_per_pixel()
+    }
+}
+
+/// One 32-bit word per pixel (f32 values or packed words).
+const WORD_PER_PIXEL: OutputShape = OutputShape::PerPixel {
+    bytes_per_pixel: 4,
+    pixels_per_invocation: 1,
+};
+
+/// One byte per pixel, four pixels per invocation (one word written each).
+const BYTE_PER_PIXEL: OutputShape = OutputShape::PerPixel {
+    bytes_per_pixel: 1,
+    pixels_per_invocation: 4,
+};
+
 impl GpuContext {
+    /// Runs one of the fixed per-pixel kernels; `out` receives
+    /// `job.len × output_bytes_per_pixel` bytes. Returns the valid count.
+    pub(crate) fn run_kernel(
+        &self,
+        kernel: PixelKernel,
+        job: &PixelJob<'_>,
+        out: &mut [u8],
+    ) -> Result<u64, GpuFailure> {
+        run_pixels(self, kernel.kernel(), job, kernel.shape(), out)
+    }
+
+    /// Times `kernel` with its inputs resident on the device (see
+    /// [`dispatch::time_resident`]); `out` receives the warm-up dispatch's output for the
+    /// pixels timed, as [`GpuContext::run_kernel`] writes it.
+    pub(crate) fn time_resident(
+        &self,
+        kernel: PixelKernel,
+        job: &PixelJob<'_>,
+        repeats: u32,
+        out: &mut [u8],
+    ) -> Result<ResidentTiming, GpuFailure> {
+        dispatch::time_resident(self, kernel.kernel(), job, kernel.shape(), repeats, out)
+    }
+
+    /// The device's copy bandwidth, bytes read plus written per second, over copies of up to
+    /// `bytes` (see [`dispatch::copy_bandwidth`]); also returns the bytes of one copy.
+    pub(crate) fn copy_bandwidth(
+        &self,
+        bytes: u64,
+        repeats: u32,
+    ) -> Result<(f64, u64), GpuFailure> {
+        dispatch::copy_bandwidth(self, bytes, repeats)
+    }
+
     /// Runs an index job; `out` receives one f32 per pixel. Returns the valid count.
     pub(crate) fn index(&self, job: &PixelJob<'_>, out: &mut [f32]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape::PerPixel {
-            bytes_per_pixel: 4,
-            pixels_per_invocation: 1,
-        };
-        run_pixels(self, &INDEX, job, shape, bytemuck::cast_slice_mut(out))
+        self.run_kernel(PixelKernel::Index, job, bytemuck::cast_slice_mut(out))
     }
 
     /// Runs a kernel generated at run time: `body` defines `fn pixel_word(i: u32) ->
@@ -64,21 +144,19 @@ impl GpuContext {
             entry: "per_pixel_main",
             source: Cow::Owned(format!("{body}\n{PER_PIXEL_MAIN}")),
         };
-        let shape = OutputShape::PerPixel {
-            bytes_per_pixel: 4,
-            pixels_per_invocation: 1,
-        };
-        run_pixels(self, &kernel, job, shape, bytemuck::cast_slice_mut(out))
+        run_pixels(
+            self,
+            &kernel,
+            job,
+            WORD_PER_PIXEL,
+            bytemuck::cast_slice_mut(out),
+        )
     }
 
     /// Runs the fused change job; `out` receives one packed word per pixel (class before,
     /// class after, change code in bytes 0, 1, 2). Returns the valid count.
     pub(crate) fn change(&self, job: &PixelJob<'_>, out: &mut [u32]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape::PerPixel {
-            bytes_per_pixel: 4,
-            pixels_per_invocation: 1,
-        };
-        run_pixels(self, &CHANGE, job, shape, bytemuck::cast_slice_mut(out))
+        self.run_kernel(PixelKernel::Change, job, bytemuck::cast_slice_mut(out))
     }
 
     /// Adds the histogram of pass-1 magnitudes into `out` (65,536 bins).
@@ -105,19 +183,11 @@ impl GpuContext {
         job: &PixelJob<'_>,
         out: &mut [u8],
     ) -> Result<u64, GpuFailure> {
-        let shape = OutputShape::PerPixel {
-            bytes_per_pixel: 1,
-            pixels_per_invocation: 4,
-        };
-        run_pixels(self, &CHANGE_CODES, job, shape, out)
+        self.run_kernel(PixelKernel::ChangeCodes, job, out)
     }
 
     /// Runs a classification job; `out` receives one class code per pixel.
     pub(crate) fn classify(&self, job: &PixelJob<'_>, out: &mut [u8]) -> Result<u64, GpuFailure> {
-        let shape = OutputShape::PerPixel {
-            bytes_per_pixel: 1,
-            pixels_per_invocation: 4,
-        };
-        run_pixels(self, &CLASSIFY, job, shape, out)
+        self.run_kernel(PixelKernel::Classify, job, out)
     }
 }
