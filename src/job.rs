@@ -184,6 +184,8 @@ struct PixelResults {
     relation: DateRelation,
     /// Files already written (the class maps).
     outputs: Vec<PathBuf>,
+    /// Rows per strip of the streamed stages.
+    strip_rows: usize,
 }
 
 /// Classes and NDVI of both dates at the changed pixels of the raw change raster, in raster
@@ -355,10 +357,15 @@ impl Job {
         self
     }
 
-    /// Rows per strip for a scene `width` pixels wide.
-    fn strip_rows(&self, width: usize) -> usize {
-        self.tile_rows
-            .unwrap_or_else(|| (STRIP_PIXELS / width.max(1)).clamp(64, 1024))
+    /// Rows per strip for a scene `width` pixels wide whose files store blocks of
+    /// `block_rows` rows: the caller's choice, or about [`STRIP_PIXELS`] pixels rounded up to
+    /// whole blocks (a strip that ends inside a block would make the next strip inflate that
+    /// block again).
+    fn strip_rows(&self, width: usize, block_rows: usize) -> usize {
+        self.tile_rows.unwrap_or_else(|| {
+            let rows = (STRIP_PIXELS / width.max(1)).clamp(64, 1024);
+            rows.next_multiple_of(block_rows.clamp(1, 1024))
+        })
     }
 
     /// The farmland share of new construction at which a region is flagged (default 0.15).
@@ -492,7 +499,7 @@ impl Job {
         };
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
-        let strip_rows = self.strip_rows(width);
+        let strip_rows = self.strip_rows(width, info_b.block_rows.max(info_a.block_rows));
         let strips = height.div_ceil(strip_rows);
         let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
         let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {
@@ -571,6 +578,7 @@ impl Job {
             threshold,
             relation,
             outputs: class_paths.to_vec(),
+            strip_rows,
         };
         self.finish(engine, out, pixels, timer)
     }
@@ -589,11 +597,13 @@ impl Job {
             path: out.to_path_buf(),
             source,
         })?;
+        let strip_rows = self.strip_rows(change.width, 1);
         let pixels = PixelResults {
             change,
             changed: None,
             quicklook: None,
             outputs: Vec::new(),
+            strip_rows,
             execution: Execution {
                 device: crate::backend::Device::Cpu {
                     threads: rayon::current_num_threads(),
@@ -628,6 +638,7 @@ impl Job {
             threshold,
             relation,
             mut outputs,
+            strip_rows,
         } = pixels;
         let (width, height) = (raw.width, raw.height);
         let n = width * height;
@@ -725,7 +736,6 @@ impl Job {
         let mut sums = OverlaySums::new(0, &names);
         let mut layers: Vec<Accumulator> = Vec::new();
         let mut cursor = 0usize;
-        let strip_rows = self.strip_rows(width);
         let tiling = TilingOptions {
             tile_width: width,
             tile_height: strip_rows,
