@@ -8,8 +8,9 @@ use landwatch::{
     GpuFailureKind, GpuOptions, INDEX_NODATA, Sensor, SpectralIndex, classify,
 };
 
-fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::cpu()];
+fn engines() -> Vec<&'static Engine> {
+    static CPU: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    let mut engines = vec![CPU.get_or_init(Engine::cpu)];
     engines.extend(gpu_engine(GpuOptions::default()));
     engines
 }

@@ -142,7 +142,8 @@ fn masked_pixels_are_nodata_and_count_nowhere() {
         nodata: 255,
         georef: before.georef,
     };
-    let engines = [Some(Engine::cpu()), gpu_engine(GpuOptions::default())];
+    let cpu = Engine::cpu();
+    let engines = [Some(&cpu), gpu_engine(GpuOptions::default())];
     let mut outputs = Vec::new();
     for engine in engines.iter().flatten() {
         let run = engine
@@ -231,7 +232,8 @@ fn direction_and_magnitude_of_a_known_change() {
         normalize: false,
         ..ChangeOptions::new()
     };
-    let engines = [Some(Engine::cpu()), gpu_engine(GpuOptions::default())];
+    let cpu = Engine::cpu();
+    let engines = [Some(&cpu), gpu_engine(GpuOptions::default())];
     for engine in engines.iter().flatten() {
         let out = engine
             .detect_change(&stack(0.2), &stack(0.4), &options)

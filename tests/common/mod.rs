@@ -2,17 +2,34 @@
 #![allow(dead_code)]
 
 use landwatch::{Backend, Device, Engine, Execution, GpuOptions};
+use std::sync::Mutex;
 
 /// An engine on a GPU adapter (software ones included), or `None` with the reason printed.
 /// With `LANDWATCH_REQUIRE_GPU=1` a missing adapter fails the test instead of skipping it.
-pub fn gpu_engine(options: GpuOptions) -> Option<Engine> {
-    let engine = Engine::with_options(
-        Backend::Gpu,
-        &GpuOptions {
-            allow_software: true,
-            ..options
-        },
-    );
+///
+/// One engine per set of options is shared by every test of the binary, as an application
+/// shares one: creating a Vulkan device per test, from many test threads at once, hung the
+/// NVIDIA driver (H200, driver 580) in a test that made dozens of them.
+pub fn gpu_engine(options: GpuOptions) -> Option<&'static Engine> {
+    static ENGINES: Mutex<Vec<(String, &'static Engine)>> = Mutex::new(Vec::new());
+    let key = format!("{options:?}");
+    let engine = {
+        let mut engines = ENGINES.lock().unwrap_or_else(|e| e.into_inner());
+        match engines.iter().find(|(k, _)| *k == key) {
+            Some((_, e)) => *e,
+            None => {
+                let e: &'static Engine = Box::leak(Box::new(Engine::with_options(
+                    Backend::Gpu,
+                    &GpuOptions {
+                        allow_software: true,
+                        ..options
+                    },
+                )));
+                engines.push((key, e));
+                e
+            }
+        }
+    };
     match engine.gpu_adapter() {
         Some(adapter) => {
             eprintln!("GPU tests run on adapter: {adapter}");
