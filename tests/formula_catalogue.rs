@@ -1,5 +1,7 @@
 //! Every catalogue index whose bands map to landwatch roles parses and runs, and the GPU
-//! agrees with the CPU on random reflectances within each formula's stated tolerance.
+//! agrees with the CPU on random reflectances within each formula's stated tolerance, or
+//! within what rounding costs at that pixel where the formula cancels (see
+//! `condition_bound`): on the NVIDIA H200, IBI, NDDI and VIBI differed by up to 4e-4.
 
 mod common;
 
@@ -77,6 +79,31 @@ fn every_index_with_available_bands_parses_and_runs() {
     );
 }
 
+/// Per pixel, how far rounding can move the value: 16 × the sum over bands of how much the
+/// value moves (on the CPU) when that band moves by one f32 ulp, estimated by moving it 8
+/// ulp. Well-conditioned formulas get a bound far below the formula's own tolerance; those
+/// that subtract nearly equal quotients (IBI, NDDI, VIBI) get what their cancellation costs.
+fn condition_bound(cpu: &Engine, stack: &BandStack, f: &Formula, base: &[f32]) -> Vec<f64> {
+    let mut bound = vec![0.0f64; base.len()];
+    for b in 0..stack.bands().len() {
+        let mut moved = stack.clone();
+        let mut bands = moved.bands().to_vec();
+        if let BandData::F32(v) = &mut bands[b].data {
+            v.iter_mut().for_each(|x| *x *= 1.0 + 8.0 * f32::EPSILON);
+        }
+        moved = BandStack::new(stack.width(), stack.height(), bands).unwrap();
+        let Ok(out) = cpu.formula(&moved, f) else {
+            continue;
+        };
+        for ((k, &v), &w) in bound.iter_mut().zip(base).zip(&out.output.data) {
+            if v != INDEX_NODATA && w != INDEX_NODATA {
+                *k += 16.0 * f64::from(v - w).abs() / 8.0;
+            }
+        }
+    }
+    bound
+}
+
 #[test]
 fn gpu_and_cpu_agree_on_every_runnable_index() {
     let Some(gpu) = gpu_engine(GpuOptions::default()) else {
@@ -92,15 +119,18 @@ fn gpu_and_cpu_agree_on_every_runnable_index() {
         let g = gpu.formula(&stack, &f).unwrap();
         assert_ran_on_gpu(&g.execution);
         let tol = f.backend_tolerance();
+        let conditioning = condition_bound(&cpu, &stack, &f, &c.output.data);
         let mut worst = 0.0f64;
         let mut nodata_mismatch = 0;
-        for (&a, &b) in c.output.data.iter().zip(&g.output.data) {
+        for ((&a, &b), &k) in c.output.data.iter().zip(&g.output.data).zip(&conditioning) {
             if (a == INDEX_NODATA) != (b == INDEX_NODATA) {
                 nodata_mismatch += 1;
                 continue;
             }
+            // Relative to the larger of the formula's bound and the conditioning bound.
             let err = f64::from(a - b).abs() / f64::from(a.abs()).max(1.0);
-            worst = worst.max(err);
+            let allowed = (k / f64::from(a.abs()).max(1.0)).max(tol);
+            worst = worst.max(err * tol / allowed);
         }
         if worst > tol || nodata_mismatch > 0 {
             failures.push(format!(
