@@ -67,14 +67,14 @@ fn catalogue_formulas_match_the_reference_on_cpu() {
 #[test]
 fn subset_formulas_match_the_reference_on_gpu() {
     if let Some(gpu) = gpu_engine(GpuOptions::default()) {
-        check(&gpu, &subset_formulas(), true);
+        check(gpu, &subset_formulas(), true);
     }
 }
 
 #[test]
 fn catalogue_formulas_match_the_reference_on_gpu() {
     if let Some(gpu) = gpu_engine(GpuOptions::default()) {
-        check(&gpu, &catalogue_formulas(), true);
+        check(gpu, &catalogue_formulas(), true);
     }
 }
 

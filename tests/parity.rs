@@ -274,7 +274,7 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
 #[test]
 fn change_detection_is_bit_identical_on_random_inputs() {
     if let Some(gpu) = gpu_engine(GpuOptions::default()) {
-        assert_change_parity(&gpu, 13, &SIZES);
+        assert_change_parity(gpu, 13, &SIZES);
     }
 }
 
@@ -329,7 +329,7 @@ fn four_band_change_detection_is_bit_identical() {
                     method,
                     ..ChangeOptions::new()
                 };
-                for engine in [&gpu, &Engine::cpu()] {
+                for engine in [gpu, &Engine::cpu()] {
                     let err = engine.detect_change(&before, &after, &options).unwrap_err();
                     assert!(err.to_string().contains("swir1"), "{err}");
                 }
@@ -346,7 +346,7 @@ fn change_detection_past_the_gpu_limits_is_bit_identical() {
         ..GpuOptions::default()
     };
     if let Some(gpu) = gpu_engine(options) {
-        assert_change_parity(&gpu, 17, &[(300, 200)]);
+        assert_change_parity(gpu, 17, &[(300, 200)]);
     }
 }
 

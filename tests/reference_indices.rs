@@ -59,6 +59,6 @@ fn cpu_matches_the_catalogue_to_1e5() {
 #[test]
 fn gpu_matches_the_catalogue_to_1e5() {
     if let Some(gpu) = gpu_engine(GpuOptions::default()) {
-        check(&gpu, true);
+        check(gpu, true);
     }
 }
