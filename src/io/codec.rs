@@ -2,7 +2,6 @@
 //! the horizontal (2) and floating-point (3) predictors. Output is bounded by the size the
 //! caller expects, so a corrupt or hostile chunk cannot allocate more than that.
 
-
 /// How the samples of one chunk are stored.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChunkCoding {
