@@ -27,12 +27,12 @@
 //!   stream through [`patches_tiled`] in strips of the same size, joined exactly across
 //!   strip borders; `change.tif` and `patches.tif` are written as the strips pass.
 
-use crate::backend::{Computed, Engine, Execution};
+use crate::backend::{BackendChoice, Computed, Engine, Execution};
 use crate::change::{ChangeOptions, DateRelation, Threshold, change_name, otsu, otsu_above_noise};
 use crate::classify::CLASS_NODATA;
 use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
-use crate::io::align::{Grid, check_same_grid};
+use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
     BigTiff, GeoTiffStripWriter, ReadLimits, WriteOptions, read_geojson, read_info, read_window,
     write_geotiff_with,
@@ -142,6 +142,9 @@ pub struct JobReport {
     pub area_by_type_m2: [f64; 6],
     /// Rows per strip of the streamed stages.
     pub strip_rows: usize,
+    /// Under [`crate::Backend::Auto`] with a GPU: the backend timings on the plan sample
+    /// and the one chosen for the strips.
+    pub backend_choice: Option<BackendChoice>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
 }
@@ -186,6 +189,8 @@ struct PixelResults {
     outputs: Vec<PathBuf>,
     /// Rows per strip of the streamed stages.
     strip_rows: usize,
+    /// The backend measured fastest under `Auto`.
+    backend_choice: Option<BackendChoice>,
 }
 
 /// Classes and NDVI of both dates at the changed pixels of the raw change raster, in raster
@@ -472,7 +477,7 @@ impl Job {
         let layout = self.stack_layout(info_b.band_count)?;
 
         // Plan: the date relation and the threshold, from a fixed sample of rows.
-        let (relation, threshold) = self.plan(width, height, &layout, engine)?;
+        let (relation, threshold, choice) = self.plan(width, height, &layout, engine)?;
         timer.lap("plan");
 
         // Per-pixel stage, in strips: the class maps are written as they come, the change
@@ -579,6 +584,7 @@ impl Job {
             relation,
             outputs: class_paths.to_vec(),
             strip_rows,
+            backend_choice: choice,
         };
         self.finish(engine, out, pixels, timer)
     }
@@ -604,6 +610,7 @@ impl Job {
             quicklook: None,
             outputs: Vec::new(),
             strip_rows,
+            backend_choice: None,
             execution: Execution {
                 device: crate::backend::Device::Cpu {
                     threads: rayon::current_num_threads(),
@@ -639,6 +646,7 @@ impl Job {
             relation,
             mut outputs,
             strip_rows,
+            backend_choice,
         } = pixels;
         let (width, height) = (raw.width, raw.height);
         let n = width * height;
@@ -868,6 +876,7 @@ impl Job {
             pixels: n as u64,
             area_by_type_m2,
             strip_rows,
+            backend_choice,
             outputs,
         };
         if region_codes.is_some() {
@@ -910,7 +919,7 @@ impl Job {
         height: usize,
         layout: &(Vec<BandRole>, Sensor),
         engine: &Engine,
-    ) -> Result<(DateRelation, u32)> {
+    ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
         let block_rows = read_info(&self.before)?
             .block_rows
             .max(read_info(&self.after)?.block_rows);
@@ -938,7 +947,31 @@ impl Job {
             }
             Threshold::Otsu => otsu(&sample.histogram),
         };
-        Ok((sample.relation, threshold))
+        // Under Auto, the faster backend for the strips, timed on part of the sample with
+        // the strips' own settings.
+        let choice = {
+            let rows = (STRIP_PIXELS / width.max(1)).clamp(1, before.height());
+            let part = crate::io::Window {
+                col: 0,
+                row: 0,
+                width,
+                height: rows,
+            };
+            let (b, a) = (crop_stack(&before, &part)?, crop_stack(&after, &part)?);
+            let strip_options = ChangeOptions {
+                relation: Some(sample.relation),
+                threshold: Threshold::Fixed(threshold),
+                ..self.options
+            };
+            engine.choose_by_measurement(|e| {
+                allow_all_nodata(e.detect_change(&b, &a, &strip_options))?;
+                for stack in [&b, &a] {
+                    allow_all_nodata(e.index(stack, SpectralIndex::Ndvi))?;
+                }
+                Ok(())
+            })?
+        };
+        Ok((sample.relation, threshold, choice))
     }
 
     /// The zone layers, projected once to the imagery's CRS, and the zone rasters, checked
@@ -1007,6 +1040,11 @@ impl Job {
                 "requested": format!("{:?}", engine.requested()),
                 "device": report.execution.device.to_string(),
                 "fallback": report.execution.fallback.as_ref().map(ToString::to_string),
+                "measured": report.backend_choice.as_ref().map(|c| json!({
+                    "gpu_seconds": c.gpu_seconds,
+                    "cpu_seconds": c.cpu_seconds,
+                    "chosen": c.chosen.to_string(),
+                })),
             },
             "normalization": {
                 "gain_q12": report.relation.normalization.gain_q12,

@@ -34,7 +34,7 @@ pub mod sensor;
 pub mod zones;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
-pub use backend::{Backend, Computed, Device, Engine, Execution};
+pub use backend::{Backend, BackendChoice, Computed, Device, Engine, Execution};
 pub use change::{
     ChangeMaps, ChangeMethod, ChangeOptions, DateRelation, DifferencedIndex, Threshold,
     TransitionMatrix,

@@ -25,7 +25,9 @@ use gpu::{AdapterSummary, GpuContext, GpuOptions};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     /// A real (discrete or integrated) GPU when one exists, else the CPU. A software adapter
-    /// is never chosen unless [`GpuOptions::allow_software`] is set.
+    /// is never chosen unless [`GpuOptions::allow_software`] is set. After
+    /// [`Engine::choose_by_measurement`] (the enforcement job calls it on its plan sample),
+    /// the CPU is used instead when it was measured faster for that work.
     #[default]
     Auto,
     /// The CPU reference implementation, parallel over all cores.
@@ -100,6 +102,19 @@ pub struct Engine {
     /// fault in on the machines this runs on, and tiled jobs call with the same size again
     /// and again.
     change_words: std::sync::Mutex<Vec<u32>>,
+    /// Under `Auto`, set when a measurement found the CPU faster than the GPU.
+    cpu_measured_faster: std::sync::atomic::AtomicBool,
+}
+
+/// What [`Engine::choose_by_measurement`] measured and chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendChoice {
+    /// Seconds the work took on the GPU.
+    pub gpu_seconds: f64,
+    /// Seconds the work took on the CPU.
+    pub cpu_seconds: f64,
+    /// The device the engine uses from now on.
+    pub chosen: Device,
 }
 
 impl Engine {
@@ -138,7 +153,51 @@ impl Engine {
             gpu,
             gpu_unavailable,
             change_words: std::sync::Mutex::default(),
+            cpu_measured_faster: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Under [`Backend::Auto`] with a GPU, runs `work` once on the GPU and once on the CPU
+    /// and keeps the faster for every later call of this engine: a GPU slower than the CPU
+    /// for the work at hand (a small or weak one, or a job bound by transfers) loses. Give
+    /// it a sample of the real work, large enough to time (a few megapixels). Returns what
+    /// was measured, or `None` (and changes nothing) for `Cpu` and `Gpu` engines or without
+    /// a GPU.
+    pub fn choose_by_measurement<T>(
+        &self,
+        work: impl Fn(&Engine) -> Result<T>,
+    ) -> Result<Option<BackendChoice>> {
+        let Some(gpu) = self
+            .gpu
+            .as_ref()
+            .filter(|_| self.requested == Backend::Auto)
+        else {
+            return Ok(None);
+        };
+        use std::sync::atomic::Ordering::Relaxed;
+        let timed = |cpu: bool| -> Result<f64> {
+            self.cpu_measured_faster.store(cpu, Relaxed);
+            let start = std::time::Instant::now();
+            work(self)?;
+            Ok(start.elapsed().as_secs_f64())
+        };
+        // The first GPU run compiles pipelines: time a second one.
+        timed(false)?;
+        let gpu_seconds = timed(false)?;
+        let cpu_seconds = timed(true)?;
+        let cpu_faster = cpu_seconds < gpu_seconds;
+        self.cpu_measured_faster.store(cpu_faster, Relaxed);
+        Ok(Some(BackendChoice {
+            gpu_seconds,
+            cpu_seconds,
+            chosen: if cpu_faster {
+                Device::Cpu {
+                    threads: rayon::current_num_threads(),
+                }
+            } else {
+                Device::Gpu(gpu.adapter().clone())
+            },
+        }))
     }
 
     /// The backend that was asked for.
@@ -389,7 +448,11 @@ impl Engine {
             Backend::Gpu => self.gpu_unavailable.clone(),
             _ => None,
         };
-        if let Some(gpu) = &self.gpu {
+        let measured_cpu = self.requested == Backend::Auto
+            && self
+                .cpu_measured_faster
+                .load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(gpu) = self.gpu.as_ref().filter(|_| !measured_cpu) {
             match on_gpu(gpu, state) {
                 Ok(output) => {
                     return Computed {
