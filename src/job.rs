@@ -924,21 +924,16 @@ impl Job {
             .block_rows
             .max(read_info(&self.after)?.block_rows);
         let windows = sample_windows(width, height, block_rows);
-        let total = 2 * windows.len() as u64;
-        let mut done = 0;
-        let mut sample = |path: &Path| -> Result<BandStack> {
+        let sample = |path: &Path| -> Result<BandStack> {
             let parts = windows
                 .iter()
-                .map(|&(row, rows)| {
-                    done += 1;
-                    self.report("plan", done, total);
-                    self.read_rows(path, width, row, rows, layout)
-                })
+                .map(|&(row, rows)| self.read_rows(path, width, row, rows, layout))
                 .collect::<Result<Vec<_>>>()?;
             stack_rows(&parts)
         };
-        let before = sample(&self.before)?;
-        let after = sample(&self.after)?;
+        let (before, after) = rayon::join(|| sample(&self.before), || sample(&self.after));
+        let (before, after) = (before?, after?);
+        self.report("plan", 1, 1);
         let sample = engine.detect_change(&before, &after, &self.options)?.output;
         let threshold = match self.options.threshold {
             Threshold::Fixed(t) => t,
