@@ -193,6 +193,11 @@ if [ -s "$scene/t1.tif" ] && [ -s "$scene/t2.tif" ]; then
   step "enforce on the ${side}×${side} pair, --backend cpu"
   e2e_cpu=$(timed_run cpu)
   note "exit status and wall seconds: $e2e_cpu"
+  step "enforce on the ${side}×${side} pair, --backend auto (chooses by measurement)"
+  e2e_auto=$(timed_run auto)
+  note "exit status and wall seconds: $e2e_auto"
+  python3 -c 'import json, sys; print("   auto measured:", json.load(open(sys.argv[1]))["backend"].get("measured"))' \
+    "$out/summary_auto.json" 2> /dev/null | tee -a "$out/steps.log"
 else
   note "no mirror-tiled scene (see mirror_t1.log, mirror_t2.log)"
 fi

@@ -23,7 +23,8 @@ pack=1
 [ "${2:-}" = "--no-pack" ] && pack=0
 
 tests=(parity reference_indices change_detection patch_gpu_label patch_gpu_morphology
-  formula_reference formula_catalogue formula_change formula_semantics bad_input device_profile)
+  formula_reference formula_catalogue formula_change formula_semantics bad_input device_profile
+  backend_choice)
 benches=(kernels change patches_gpu gpu_resident)
 examples=(adapters enforce mirror_tile)
 
