@@ -113,7 +113,7 @@ pub struct TilingOptions {
     /// Which neighbours join a patch.
     pub connectivity: Connectivity,
     /// Patches smaller than this many m² are dropped and the rest renumbered, as
-    /// [`super::sieve`] does (0 keeps every patch).
+    /// [`super::sieve()`] does (0 keeps every patch).
     pub min_area_m2: f64,
 }
 
