@@ -210,24 +210,59 @@ const NDVI_STEP: f32 = 1e-4;
 const NDVI_NODATA: i16 = i16::MIN;
 
 impl ChangedPixels {
-    /// Keeps the values of the changed pixels of one strip.
-    fn add_strip(&mut self, codes: &[u8], classes: [&[u8]; 2], ndvi: [Option<&[f32]>; 2]) {
-        let at = |v: Option<&[f32]>, i: usize| match v.map(|v| v[i]) {
-            Some(x) if x.is_finite() && x != crate::INDEX_NODATA => {
+    /// Keeps the classes and NDVI of the changed pixels of one strip. NDVI is computed for
+    /// those pixels only, on a stack gathered from the strip's red and NIR bands: the same
+    /// per-pixel function as a whole-strip NDVI, at a fraction of its cost.
+    fn add_strip(
+        &mut self,
+        engine: &Engine,
+        codes: &[u8],
+        classes: [&[u8]; 2],
+        dates: [&BandStack; 2],
+    ) -> Result<()> {
+        let picked: Vec<usize> = (0..codes.len()).filter(|&i| is_changed(codes[i])).collect();
+        if picked.is_empty() {
+            return Ok(());
+        }
+        let mut ndvi = [Vec::new(), Vec::new()];
+        for (out, stack) in ndvi.iter_mut().zip(dates) {
+            let gathered = gather_stack(stack, &[BandRole::Red, BandRole::Nir], &picked)?;
+            if let Some(v) = allow_all_nodata(engine.index(&gathered, SpectralIndex::Ndvi))? {
+                *out = v.output.data;
+            }
+        }
+        let kept = |v: &[f32], k: usize| match v.get(k) {
+            Some(&x) if x.is_finite() && x != crate::INDEX_NODATA => {
                 (x / NDVI_STEP).round().clamp(-32767.0, 32767.0) as i16
             }
             _ => NDVI_NODATA,
         };
         // Exact growth: these vectors are the job's largest after the change raster.
-        let n = codes.iter().filter(|&&c| is_changed(c)).count();
-        self.classes.reserve_exact(n);
-        self.ndvi.reserve_exact(n);
-        for (i, &code) in codes.iter().enumerate() {
-            if is_changed(code) {
-                self.classes.push([classes[0][i], classes[1][i]]);
-                self.ndvi.push([at(ndvi[0], i), at(ndvi[1], i)]);
+        self.classes.reserve_exact(picked.len());
+        self.ndvi.reserve_exact(picked.len());
+        for (k, &i) in picked.iter().enumerate() {
+            self.classes.push([classes[0][i], classes[1][i]]);
+            self.ndvi.push([kept(&ndvi[0], k), kept(&ndvi[1], k)]);
+        }
+        Ok(())
+    }
+
+    /// Only the entries of pixels still changed after the clean-up (`raw` holds the codes
+    /// the entries were kept for, `opened` the codes after opening, which only removes).
+    fn keep_opened(self, raw: &[u8], opened: &[u8]) -> ChangedPixels {
+        let n = opened.iter().filter(|&&c| is_changed(c)).count();
+        let mut kept = ChangedPixels {
+            classes: Vec::with_capacity(n),
+            ndvi: Vec::with_capacity(n),
+        };
+        let entries = raw.iter().zip(opened).filter(|(r, _)| is_changed(**r));
+        for (k, (_, &o)) in entries.enumerate() {
+            if is_changed(o) {
+                kept.classes.push(self.classes[k]);
+                kept.ndvi.push(self.ndvi[k]);
             }
         }
+        kept
     }
 
     /// The NDVI pair of entry `k`.
@@ -524,12 +559,6 @@ impl Job {
             let (computed, ahead) = rayon::join(
                 || -> Result<()> {
                     quicklook.add_strip(row, &before, &after);
-                    let ndvi = [&before, &after]
-                        .map(|stack| allow_all_nodata(engine.index(stack, SpectralIndex::Ndvi)));
-                    let [ndvi_before, ndvi_after] = ndvi;
-                    let (ndvi_before, ndvi_after) = (ndvi_before?, ndvi_after?);
-                    let ndvi = [&ndvi_before, &ndvi_after]
-                        .map(|n| n.as_ref().map(|n| n.output.data.as_slice()));
                     match allow_all_nodata(engine.detect_change(&before, &after, &options))? {
                         Some(maps) => {
                             let m = &maps.output;
@@ -537,10 +566,11 @@ impl Job {
                             class_writers[0].write_rows(&m.class_before.data)?;
                             class_writers[1].write_rows(&m.class_after.data)?;
                             changed.add_strip(
+                                engine,
                                 &m.change.data,
                                 [&m.class_before.data, &m.class_after.data],
-                                ndvi,
-                            );
+                                [&before, &after],
+                            )?;
                             execution.get_or_insert(maps.execution);
                         }
                         None => {
@@ -699,9 +729,12 @@ impl Job {
             write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
             outputs.push(path);
         }
-        // Which pixels hold an entry of `changed`, one bit each.
+        // Patches lie inside the opened change: keep only the entries of those pixels, and
+        // mark them one bit each.
+        let changed = changed.map(|c| c.keep_opened(&raw.data, &opened.data));
         let changed_bits: Vec<u64> = if changed.is_some() {
-            raw.data
+            opened
+                .data
                 .chunks(64)
                 .map(|c| {
                     c.iter().enumerate().fold(0u64, |bits, (i, &code)| {
@@ -1201,6 +1234,44 @@ fn zone_rows(name: &str, input: &ZoneInput, grid: &TargetGrid, rows: Range<usize
             zone_from_raster(name, &strip, &strip_grid)
         }
     }
+}
+
+/// A one-row stack of the bands `roles` of `stack` at pixels `picked`, with the same
+/// nodata values and radiometry.
+fn gather_stack(stack: &BandStack, roles: &[BandRole], picked: &[usize]) -> Result<BandStack> {
+    fn pick<T: Copy>(v: &[T], picked: &[usize]) -> Vec<T> {
+        picked.iter().map(|&i| v[i]).collect()
+    }
+    let bands = roles
+        .iter()
+        .map(|&role| {
+            let band = stack.band(role).ok_or_else(|| Error::MissingBand {
+                needed_by: "NDVI of the changed pixels".into(),
+                role,
+                available: stack
+                    .bands()
+                    .iter()
+                    .filter_map(|b| b.role.map(|r| r.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+            let data = match &band.data {
+                BandData::U8(v) => BandData::U8(pick(v, picked)),
+                BandData::U16(v) => BandData::U16(pick(v, picked)),
+                BandData::I16(v) => BandData::I16(pick(v, picked)),
+                BandData::U32(v) => BandData::U32(pick(v, picked)),
+                BandData::F32(v) => BandData::F32(pick(v, picked)),
+            };
+            Ok(crate::raster::Band {
+                role: band.role,
+                data,
+                nodata: band.nodata,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = BandStack::new(picked.len(), 1, bands)?;
+    out.set_radiometry(stack.radiometry)?;
+    Ok(out)
 }
 
 /// Stacks with the same bands, one under the other.
