@@ -16,6 +16,18 @@ pub fn csv_field(field: &str) -> Cow<'_, str> {
     }
 }
 
+/// One CSV line (without its line break): the fields quoted as needed, joined by commas.
+pub fn csv_line<F: AsRef<str>>(fields: &[F]) -> String {
+    let mut line = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&csv_field(f.as_ref()));
+    }
+    line
+}
+
 /// Writes `header` then every row; each row must have as many fields as the header.
 pub fn write_csv<H, R, F>(
     path: impl AsRef<Path>,
@@ -27,23 +39,46 @@ where
     R: AsRef<[F]>,
     F: AsRef<str>,
 {
-    let path = path.as_ref();
-    write_atomically(path, |w| {
-        let mut line = |fields: &mut dyn Iterator<Item = &str>| -> Result<()> {
-            let joined: Vec<Cow<'_, str>> = fields.map(csv_field).collect();
-            writeln!(w, "{}", joined.join(",")).map_err(io_err(path))
-        };
-        line(&mut header.iter().map(AsRef::as_ref))?;
-        for (i, row) in rows.into_iter().enumerate() {
+    let columns = header.len();
+    write_lines(
+        path.as_ref(),
+        header,
+        rows.into_iter().enumerate().map(|(i, row)| {
             let row = row.as_ref();
-            if row.len() != header.len() {
+            if row.len() != columns {
                 return Err(Error::InvalidParameter {
                     name: format!("row {i}"),
                     value: format!("{} fields", row.len()),
-                    reason: format!("the header has {} fields", header.len()),
+                    reason: format!("the header has {columns} fields"),
                 });
             }
-            line(&mut row.iter().map(AsRef::as_ref))?;
+            Ok(csv_line(row))
+        }),
+    )
+}
+
+/// Writes `header` then lines made by [`csv_line`] (each ends with `\n` in the file). For
+/// writers that make their lines in parallel.
+pub fn write_csv_lines<H: AsRef<str>>(
+    path: impl AsRef<Path>,
+    header: &[H],
+    lines: impl IntoIterator<Item = String>,
+) -> Result<()> {
+    write_lines(path.as_ref(), header, lines.into_iter().map(Ok))
+}
+
+/// The header, then each line; the first bad line fails the write and leaves no file.
+fn write_lines<H: AsRef<str>>(
+    path: &Path,
+    header: &[H],
+    lines: impl Iterator<Item = Result<String>>,
+) -> Result<()> {
+    write_atomically(path, |w| {
+        writeln!(w, "{}", csv_line(header)).map_err(io_err(path))?;
+        for line in lines {
+            w.write_all(line?.as_bytes())
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(io_err(path))?;
         }
         Ok(())
     })

@@ -1,7 +1,8 @@
 //! GeoJSON (RFC 7946) in and out: a FeatureCollection of polygon or multipolygon features
 //! with a properties map. Rings are closed and oriented as the RFC asks (exterior
-//! counter-clockwise, holes clockwise). Coordinates are written as given: RFC 7946 expects
-//! WGS 84 longitude/latitude, which is the caller's to provide.
+//! counter-clockwise, holes clockwise). Coordinates are written as given, to 8 decimal places
+//! (RFC 7946 §11.2 advises limiting precision): RFC 7946 expects WGS 84 longitude/latitude,
+//! which is the caller's to provide.
 
 use crate::error::{Error, Result};
 use crate::io::atomic::{io_err, write_atomically};
@@ -59,12 +60,28 @@ fn oriented_ring(ring: &[[f64; 2]], ccw: bool, what: &str) -> Result<Vec<[f64; 2
     Ok(r)
 }
 
+/// A coordinate as written: rounded to [`COORDINATE_DECIMALS`] decimal places (values too
+/// large for that to matter are kept). Dividing the rounded integer by the power of ten gives
+/// the double nearest the decimal, so it prints with at most that many decimals.
+fn coordinate(v: f64) -> f64 {
+    let scale = 10f64.powi(COORDINATE_DECIMALS);
+    let scaled = v * scale;
+    if scaled.abs() < 1e15 {
+        scaled.round() / scale
+    } else {
+        v
+    }
+}
+
+/// Decimal places of written coordinates: about 1 mm in degrees.
+pub const COORDINATE_DECIMALS: i32 = 8;
+
 /// A closed ring oriented counter-clockwise (`ccw`) or clockwise, as JSON.
 fn ring_json(ring: &[[f64; 2]], ccw: bool, what: &str) -> Result<Value> {
     Ok(Value::Array(
         oriented_ring(ring, ccw, what)?
             .iter()
-            .map(|p| json!([p[0], p[1]]))
+            .map(|p| json!([coordinate(p[0]), coordinate(p[1])]))
             .collect(),
     ))
 }
@@ -130,8 +147,11 @@ enum FeatureError {
 /// without building a JSON tree: a layer of a million patches is written several times
 /// faster).
 fn write_feature(out: &mut Vec<u8>, f: &Feature) -> std::result::Result<(), FeatureError> {
-    let number =
-        |out: &mut Vec<u8>, v: f64| serde_json::to_writer(out, &v).map_err(FeatureError::Json);
+    // Coordinates to 1e-8 (about 1 mm in degrees), as RFC 7946 §11.2 advises: a quarter
+    // smaller, and faster to write and to read.
+    let number = |out: &mut Vec<u8>, v: f64| {
+        serde_json::to_writer(out, &coordinate(v)).map_err(FeatureError::Json)
+    };
     let ring = |out: &mut Vec<u8>, ring: &[[f64; 2]], ccw: bool, what: String| {
         let r = oriented_ring(ring, ccw, &what).map_err(FeatureError::Invalid)?;
         out.push(b'[');

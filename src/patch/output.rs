@@ -6,13 +6,13 @@ use super::Labels;
 use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
-use crate::io::{Feature, write_csv, write_features, write_geotiff};
+use crate::io::{Feature, csv_line, write_csv_lines, write_features, write_geotiff};
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
-/// CSV rows made per parallel batch.
+/// CSV lines made per parallel batch.
 const ROW_BATCH: usize = 4096;
 
 /// The files [`write_patches`] wrote.
@@ -178,15 +178,23 @@ pub fn write_patch_vectors(
     let csv = dir.join("patches.csv");
     let mut header: Vec<&str> = attribute_names();
     header.extend(extra.iter().map(|(k, _)| k.as_str()));
-    // Rows are made in parallel, a batch at a time, and written in order.
-    let row = |i: usize| -> Vec<String> { fields(i).iter().map(|(_, v)| csv_text(v)).collect() };
-    let rows = (0..n).step_by(ROW_BATCH).flat_map(|start| {
+    // Lines are made in parallel, a batch at a time, and written in order.
+    let line = |i: usize| -> String {
+        let own = attribute_fields(&attributes[i])
+            .into_iter()
+            .map(|(_, v)| csv_text(&v));
+        let cells: Vec<String> = own
+            .chain(extra.iter().map(|(_, v)| csv_text(&v[i])))
+            .collect();
+        csv_line(&cells)
+    };
+    let lines = (0..n).step_by(ROW_BATCH).flat_map(|start| {
         (start..(start + ROW_BATCH).min(n))
             .into_par_iter()
-            .map(row)
+            .map(line)
             .collect::<Vec<_>>()
     });
-    write_csv(&csv, &header, rows)?;
+    write_csv_lines(&csv, &header, lines)?;
     Ok(PatchVectors {
         geojson,
         geojson_native,
