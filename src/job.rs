@@ -52,6 +52,7 @@ use crate::zones::{
     TargetGrid, URBAN_BOUNDARY, Zone, in_grid_crs, region_rows_from_layer, zone_from_raster,
     zone_rows_from_layer,
 };
+use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -788,15 +789,10 @@ impl Job {
         let tiled = patches_tiled(&opened, &tiling, |w, ids| {
             let rows = w.row..w.row + w.height;
             let codes: Vec<u8> = opened.data[w.row * width..(w.row + w.height) * width]
-                .iter()
+                .par_iter()
                 .zip(ids)
                 .map(|(&c, &id)| if id == 0 && is_changed(c) { 0 } else { c })
                 .collect();
-            change_writer.write_rows(&codes)?;
-            patch_writer.write_rows(ids)?;
-            if let Some(q) = &mut quicklook {
-                q.add_change(w.row, width, &codes);
-            }
             let masks = zones
                 .iter()
                 .map(|(name, input)| zone_rows(name, input, &grid, rows.clone()))
@@ -806,18 +802,24 @@ impl Job {
                 .map(|(layer, field, _)| region_rows_from_layer(layer, field, &grid, rows.clone()))
                 .transpose()?;
             let mask_data: Vec<&[u8]> = masks.iter().map(|m| m.mask.data.as_slice()).collect();
-            sums.add(
-                &OverlayWindow {
-                    width,
-                    row0: w.row,
-                    ids,
-                    codes: &codes,
-                    zones: &mask_data,
-                    regions: region_index.as_ref().map(|r| r.index.data.as_slice()),
-                },
-                &pixel_area,
-            );
-            if let Some(changed) = &changed {
+            // The overlay sums, the class/NDVI sums and the outputs read the strip
+            // independently, so they run side by side (each is an ordered pass, so results
+            // do not depend on it).
+            let overlay = || {
+                sums.add(
+                    &OverlayWindow {
+                        width,
+                        row0: w.row,
+                        ids,
+                        codes: &codes,
+                        zones: &mask_data,
+                        regions: region_index.as_ref().map(|r| r.index.data.as_slice()),
+                    },
+                    &pixel_area,
+                )
+            };
+            let layer_sums = || {
+                let Some(changed) = &changed else { return };
                 let start = w.row * width;
                 for (i, &id) in ids.iter().enumerate() {
                     let p = start + i;
@@ -835,7 +837,17 @@ impl Job {
                     let [cb, ca] = changed.classes[k];
                     layers[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi(k));
                 }
-            }
+            };
+            let outputs = || -> Result<()> {
+                change_writer.write_rows(&codes)?;
+                patch_writer.write_rows(ids)?;
+                if let Some(q) = &mut quicklook {
+                    q.add_change(w.row, width, &codes);
+                }
+                Ok(())
+            };
+            let ((), ((), written)) = rayon::join(overlay, || rayon::join(layer_sums, outputs));
+            written?;
             done += 1;
             self.report("patches", done, strips);
             Ok(())
