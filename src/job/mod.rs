@@ -1,0 +1,639 @@
+//! The enforcement job end to end: two dates of imagery in, typed change patches checked
+//! against protected zones, per-region totals and every output file out.
+//!
+//! ```no_run
+//! use landwatch::job::Job;
+//! use landwatch::{Backend, Engine, Sensor};
+//!
+//! let report = Job::new("t1.tif", "t2.tif")
+//!     .sensor(Sensor::preset("sentinel2-l1c")?)
+//!     .zone_geojson("basic_farmland", "farmland.geojson")
+//!     .regions("counties.geojson", "code")
+//!     .run(&Engine::new(Backend::Auto), "out")?;
+//! println!("{} patches", report.patch_count);
+//! # Ok::<(), landwatch::Error>(())
+//! ```
+//!
+//! Memory stays bounded by the strip size plus about two bytes a pixel:
+//! - the per-pixel work streams: both dates are read in strips of `tile_rows` rows (windowed
+//!   reads decode only the blocks they touch, in parallel), each strip is classified and
+//!   compared on the chosen backend, and the class maps are written strip by strip. The
+//!   change codes are kept (one byte a pixel), and the classes and NDVI only where the raw
+//!   change says changed. The radiometric relation between the dates and the change
+//!   threshold are estimated once, from a fixed sample of rows that does not depend on the
+//!   strip size, so a tiled run gives exactly the same result as an untiled one;
+//! - the clean-up (per-type opening) runs on the whole change raster;
+//! - labelling, the minimum-area sieve, attributes, zone and region overlay and polygons
+//!   stream through [`patches_tiled`] in strips of the same size, joined exactly across
+//!   strip borders; `change.tif` and `patches.tif` are written as the strips pass.
+
+use crate::backend::{BackendChoice, Computed, Engine, Execution};
+use crate::change::{ChangeOptions, DateRelation, Threshold, change_name, otsu, otsu_above_noise};
+use crate::classify::CLASS_NODATA;
+use crate::error::{Error, Result};
+use crate::index::SpectralIndex;
+use crate::io::align::{Grid, check_same_grid, crop_stack};
+use crate::io::{
+    BigTiff, GeoTiffStripWriter, ReadLimits, WriteOptions, read_geojson, read_info, read_window,
+    write_geotiff_with,
+};
+use crate::overlay::{
+    DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
+};
+use crate::patch::attributes::Accumulator;
+use crate::patch::morphology::{MorphOp, MorphScope, StructuringElement};
+use crate::patch::{
+    Connectivity, PatchAttributes, TilingOptions, patches_tiled, write_patch_vectors,
+};
+use crate::raster::{BandData, BandStack, Raster};
+use crate::report::{Quicklook, write_report_html};
+use crate::sensor::{BandRole, Sensor};
+use crate::zones::{
+    TargetGrid, URBAN_BOUNDARY, Zone, in_grid_crs, region_rows_from_layer, zone_from_raster,
+    zone_rows_from_layer,
+};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+mod changed;
+mod patches;
+mod plan;
+
+use changed::{ChangedPixels, is_changed};
+
+/// Rows per window of the sample that the date relation and the threshold are estimated on.
+const SAMPLE_ROWS: usize = 64;
+/// At most this many sample windows, spread evenly over the scene.
+const SAMPLE_WINDOWS: usize = 32;
+/// Pixels per strip of the streamed stages when the caller does not choose.
+pub const STRIP_PIXELS: usize = 4 << 20;
+/// Every GeoTIFF the job writes: tiled, deflate at its fastest level (a fifth of the time of
+/// level 6 for about a fifth more bytes on class maps).
+const OUTPUT_TIFF: WriteOptions = WriteOptions {
+    tile_size: 256,
+    compress: true,
+    deflate_level: 1,
+    bigtiff: BigTiff::Auto,
+};
+/// The sample holds about this many pixels at most (more windows than that on narrow scenes
+/// only when [`SAMPLE_WINDOWS`] allows).
+const SAMPLE_PIXELS: usize = 16 << 20;
+
+/// Where a protected zone comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneSource {
+    /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
+    GeoJson(PathBuf),
+    /// A raster on the imagery's grid: nonzero pixels are inside.
+    Raster(PathBuf),
+}
+
+/// Progress of a running job: the stage and how far it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress<'a> {
+    /// The stage's name.
+    pub stage: &'a str,
+    /// Units done.
+    pub done: u64,
+    /// Units in all.
+    pub total: u64,
+}
+
+/// The time one stage took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTime {
+    /// The stage's name.
+    pub stage: &'static str,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// One patch as the enforcement office receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchRecord {
+    /// Attributes: id, type, areas, location, classes, NDVI.
+    pub attributes: PatchAttributes,
+    /// Zone areas and flags, and the region.
+    pub overlay: PatchOverlay,
+    /// The region's code, when regions were given and the patch lies in one.
+    pub region_code: Option<String>,
+}
+
+/// What a job produced.
+#[derive(Debug, Clone)]
+pub struct JobReport {
+    /// Patches in id order.
+    pub patches: Vec<PatchRecord>,
+    /// Number of patches.
+    pub patch_count: usize,
+    /// Per-region totals, in the order of the regions file.
+    pub regions: Vec<RegionTotals>,
+    /// Zone names, in the order of `PatchOverlay::zone_area_m2`.
+    pub zone_names: Vec<String>,
+    /// Time of each stage.
+    pub stages: Vec<StageTime>,
+    /// Where the per-pixel kernels ran.
+    pub execution: Execution,
+    /// The change threshold used.
+    pub threshold: u32,
+    /// The relation between the dates that was applied.
+    pub relation: DateRelation,
+    /// Valid pixels (not nodata on either date) and all pixels.
+    pub valid_pixels: u64,
+    /// All pixels of the scene.
+    pub pixels: u64,
+    /// Patch area by change code (index = code), in m².
+    pub area_by_type_m2: [f64; 6],
+    /// Rows per strip of the streamed stages.
+    pub strip_rows: usize,
+    /// Under [`crate::Backend::Auto`] with a GPU: the backend timings on the plan sample
+    /// and the one chosen for the strips.
+    pub backend_choice: Option<BackendChoice>,
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+}
+
+/// The caller's progress callback.
+type ProgressCallback = Box<dyn Fn(Progress<'_>) + Sync>;
+
+/// Stage timing: each lap closes the stage that just ran.
+struct Timer {
+    clock: Instant,
+    stages: Vec<StageTime>,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer {
+            clock: Instant::now(),
+            stages: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        self.stages.push(StageTime {
+            stage,
+            seconds: self.clock.elapsed().as_secs_f64(),
+        });
+        self.clock = Instant::now();
+    }
+}
+
+/// What the per-pixel stage hands to the patch stages.
+struct PixelResults {
+    /// The change codes before clean-up.
+    change: Raster<u8>,
+    /// Classes and NDVI of the changed pixels, when the job computed them.
+    changed: Option<ChangedPixels>,
+    quicklook: Option<Quicklook>,
+    execution: Execution,
+    threshold: u32,
+    relation: DateRelation,
+    /// Files already written (the class maps).
+    outputs: Vec<PathBuf>,
+    /// Rows per strip of the streamed stages.
+    strip_rows: usize,
+    /// The backend measured fastest under `Auto`.
+    backend_choice: Option<BackendChoice>,
+}
+
+/// The enforcement job: configure with the builder methods, then [`Job::run`].
+pub struct Job {
+    before: PathBuf,
+    after: PathBuf,
+    sensor: Option<Sensor>,
+    bands: Option<Vec<BandRole>>,
+    scale_offset: Option<(f64, f64)>,
+    options: ChangeOptions,
+    zones: Vec<(String, ZoneSource)>,
+    regions: Option<(PathBuf, String)>,
+    min_area_m2: f64,
+    opening: Option<usize>,
+    connectivity: Connectivity,
+    tile_rows: Option<usize>,
+    warning_share: f64,
+    raw_change: bool,
+    progress: Option<ProgressCallback>,
+}
+
+impl Job {
+    /// A job comparing the GeoTIFF stacks `before` and `after`.
+    pub fn new(before: impl Into<PathBuf>, after: impl Into<PathBuf>) -> Job {
+        Job {
+            before: before.into(),
+            after: after.into(),
+            sensor: None,
+            bands: None,
+            scale_offset: None,
+            options: ChangeOptions::new(),
+            zones: Vec::new(),
+            regions: None,
+            min_area_m2: 0.0,
+            opening: Some(3),
+            connectivity: Connectivity::Eight,
+            tile_rows: None,
+            warning_share: DEFAULT_WARNING_SHARE,
+            raw_change: false,
+            progress: None,
+        }
+    }
+
+    /// The sensor preset: band order and reflectance scaling.
+    pub fn sensor(mut self, sensor: Sensor) -> Job {
+        self.sensor = Some(sensor);
+        self
+    }
+
+    /// The band order of the stacks, overriding the sensor's. Without either, a 6-band stack
+    /// is blue, green, red, NIR, SWIR1, SWIR2 and a 4-band stack blue, green, red, NIR.
+    pub fn bands(mut self, bands: Vec<BandRole>) -> Job {
+        self.bands = Some(bands);
+        self
+    }
+
+    /// Reflectance scaling `ρ = DN·scale + offset`, overriding the sensor's.
+    pub fn scale_offset(mut self, scale: f64, offset: f64) -> Job {
+        self.scale_offset = Some((scale, offset));
+        self
+    }
+
+    /// Change-detection settings (method, threshold, class thresholds).
+    pub fn change_options(mut self, options: ChangeOptions) -> Job {
+        self.options = options;
+        self
+    }
+
+    /// A protected zone from GeoJSON polygons (`basic_farmland`, `eco_redline`,
+    /// `urban_boundary`, or any name).
+    pub fn zone_geojson(mut self, name: &str, path: impl Into<PathBuf>) -> Job {
+        self.zones
+            .push((name.to_string(), ZoneSource::GeoJson(path.into())));
+        self
+    }
+
+    /// A protected zone from a raster on the imagery's grid.
+    pub fn zone_raster(mut self, name: &str, path: impl Into<PathBuf>) -> Job {
+        self.zones
+            .push((name.to_string(), ZoneSource::Raster(path.into())));
+        self
+    }
+
+    /// Administrative regions from GeoJSON, each coded by the property `field`.
+    pub fn regions(mut self, path: impl Into<PathBuf>, field: &str) -> Job {
+        self.regions = Some((path.into(), field.to_string()));
+        self
+    }
+
+    /// The minimum mapping unit: patches smaller than this many m² are removed (default 0).
+    pub fn min_area_m2(mut self, area: f64) -> Job {
+        self.min_area_m2 = area;
+        self
+    }
+
+    /// The size of the square per-type opening applied before labelling (default 3; `None`
+    /// for no morphology).
+    pub fn opening(mut self, size: Option<usize>) -> Job {
+        self.opening = size;
+        self
+    }
+
+    /// Patch connectivity (default 8).
+    pub fn connectivity(mut self, connectivity: Connectivity) -> Job {
+        self.connectivity = connectivity;
+        self
+    }
+
+    /// Rows per strip of the streamed stages (default: about [`STRIP_PIXELS`] pixels a
+    /// strip, 64 to 1024 rows). Results do not depend on it; memory grows with it.
+    pub fn tile_rows(mut self, rows: usize) -> Job {
+        self.tile_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Rows per strip for a scene `width` pixels wide whose files store blocks of
+    /// `block_rows` rows: the caller's choice, or about [`STRIP_PIXELS`] pixels rounded up to
+    /// whole blocks (a strip that ends inside a block would make the next strip inflate that
+    /// block again).
+    fn strip_rows(&self, width: usize, block_rows: usize) -> usize {
+        self.tile_rows.unwrap_or_else(|| {
+            let rows = (STRIP_PIXELS / width.max(1)).clamp(64, 1024);
+            rows.next_multiple_of(block_rows.clamp(1, 1024))
+        })
+    }
+
+    /// The farmland share of new construction at which a region is flagged (default 0.15).
+    pub fn warning_share(mut self, share: f64) -> Job {
+        self.warning_share = share;
+        self
+    }
+
+    /// Also write the change codes before clean-up as `change_raw.tif`.
+    pub fn raw_change(mut self, on: bool) -> Job {
+        self.raw_change = on;
+        self
+    }
+
+    /// A callback told of progress in every stage.
+    pub fn on_progress(mut self, progress: impl Fn(Progress<'_>) + Sync + 'static) -> Job {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    fn report(&self, stage: &str, done: u64, total: u64) {
+        if let Some(p) = &self.progress {
+            p(Progress { stage, done, total });
+        }
+    }
+
+    /// The band roles and radiometry of the stacks, for a file of `band_count` bands.
+    fn stack_layout(&self, band_count: usize) -> Result<(Vec<BandRole>, Sensor)> {
+        let mut sensor = self.sensor.clone().unwrap_or_else(|| {
+            let bands = match band_count {
+                4 => BandRole::ALL[..4].to_vec(),
+                _ => BandRole::ALL.to_vec(),
+            };
+            Sensor {
+                name: "as stored".into(),
+                bands,
+                radiometry: crate::sensor::Radiometry::IDENTITY,
+            }
+        });
+        if let Some((scale, offset)) = self.scale_offset {
+            sensor.radiometry = crate::sensor::Radiometry { scale, offset };
+            sensor.radiometry.validate()?;
+        }
+        let roles = self.bands.clone().unwrap_or_else(|| sensor.bands.clone());
+        if roles.len() > band_count {
+            return Err(Error::InvalidParameter {
+                name: "bands".into(),
+                value: format!("{roles:?}"),
+                reason: format!("the stacks have only {band_count} bands"),
+            });
+        }
+        Ok((roles, sensor))
+    }
+
+    /// Reads rows `row..row + rows` of one date as a stack.
+    fn read_rows(
+        &self,
+        path: &Path,
+        width: usize,
+        row: usize,
+        rows: usize,
+        layout: &(Vec<BandRole>, Sensor),
+    ) -> Result<BandStack> {
+        let image = read_window(path, 0, row, width, rows, &ReadLimits::default())?;
+        let mut stack = image.into_stack(&layout.0)?;
+        stack.set_radiometry(layout.1.radiometry)?;
+        Ok(stack)
+    }
+
+    /// Runs the job, writing every output into `out`.
+    pub fn run(&self, engine: &Engine, out: impl AsRef<Path>) -> Result<JobReport> {
+        let out = out.as_ref();
+        std::fs::create_dir_all(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let mut timer = Timer::new();
+
+        // Inputs: the two dates must share a grid.
+        let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
+        let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
+            width: i.width,
+            height: i.height,
+            georef: i.georef,
+        };
+        check_same_grid(&grid_of(&info_b), &grid_of(&info_a))?;
+        if info_b.band_count != info_a.band_count {
+            return Err(Error::GridMismatch {
+                what: format!(
+                    "the first date has {} bands, the second {}",
+                    info_b.band_count, info_a.band_count
+                ),
+            });
+        }
+        let (width, height) = (info_b.width, info_b.height);
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
+        let georef = info_b.georef.ok_or_else(|| Error::InvalidParameter {
+            name: "before".into(),
+            value: self.before.display().to_string(),
+            reason: "the imagery has no georeferencing; patches need map coordinates".into(),
+        })?;
+        let layout = self.stack_layout(info_b.band_count)?;
+
+        // Plan: the date relation and the threshold, from a fixed sample of rows.
+        let (relation, threshold, choice) = self.plan(width, height, &layout, engine)?;
+        timer.lap("plan");
+
+        // Per-pixel stage, in strips: the class maps are written as they come, the change
+        // codes are kept (one byte a pixel), and so are classes and NDVI where they changed.
+        let n = width * height;
+        let mut raw = vec![0u8; n];
+        let mut changed = ChangedPixels::default();
+        let class_paths = [out.join("class_before.tif"), out.join("class_after.tif")];
+        let create = |path: &Path| {
+            GeoTiffStripWriter::create(
+                path,
+                width,
+                height,
+                Some(&georef),
+                Some(CLASS_NODATA),
+                &OUTPUT_TIFF,
+            )
+        };
+        let mut class_writers = [create(&class_paths[0])?, create(&class_paths[1])?];
+        let options = ChangeOptions {
+            relation: Some(relation),
+            threshold: Threshold::Fixed(threshold),
+            ..self.options
+        };
+        let mut execution = None;
+        let mut quicklook = Quicklook::new(width, height);
+        let strip_rows = self.strip_rows(width, info_b.block_rows.max(info_a.block_rows));
+        let strips = height.div_ceil(strip_rows);
+        let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
+        let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {
+            let (row, rows) = window(s);
+            let (before, after) = rayon::join(
+                || self.read_rows(&self.before, width, row, rows, &layout),
+                || self.read_rows(&self.after, width, row, rows, &layout),
+            );
+            Ok((before?, after?))
+        };
+        // Strip s + 1 is read while strip s is computed.
+        let mut next = Some(read_pair(0));
+        for s in 0..strips {
+            let (before, after) = next.take().expect("read ahead")?;
+            let (row, rows) = window(s);
+            let range = row * width..(row + rows) * width;
+            let (computed, ahead) = rayon::join(
+                || -> Result<()> {
+                    quicklook.add_strip(row, &before, &after);
+                    match allow_all_nodata(engine.detect_change(&before, &after, &options))? {
+                        Some(maps) => {
+                            let m = &maps.output;
+                            raw[range.clone()].copy_from_slice(&m.change.data);
+                            class_writers[0].write_rows(&m.class_before.data)?;
+                            class_writers[1].write_rows(&m.class_after.data)?;
+                            changed.add_strip(
+                                engine,
+                                &m.change.data,
+                                [&m.class_before.data, &m.class_after.data],
+                                [&before, &after],
+                            )?;
+                            execution.get_or_insert(maps.execution);
+                        }
+                        None => {
+                            raw[range.clone()].fill(crate::change::CHANGE_NODATA);
+                            let nodata = vec![CLASS_NODATA; rows * width];
+                            for w in &mut class_writers {
+                                w.write_rows(&nodata)?;
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+                || (s + 1 < strips).then(|| read_pair(s + 1)),
+            );
+            computed?;
+            next = ahead;
+            self.report("change", s as u64 + 1, strips as u64);
+        }
+        // Without a single strip with valid pixels there is nothing to compare.
+        let Some(execution) = execution else {
+            return Err(Error::AllNodata {
+                what: "the enforcement job".into(),
+            });
+        };
+        for w in class_writers {
+            w.finish()?;
+        }
+        timer.lap("change");
+        let pixels = PixelResults {
+            change: Raster {
+                width,
+                height,
+                data: raw,
+                nodata: crate::change::CHANGE_NODATA,
+                georef: Some(georef),
+            },
+            changed: Some(changed),
+            quicklook: Some(quicklook),
+            execution,
+            threshold,
+            relation,
+            outputs: class_paths.to_vec(),
+            strip_rows,
+            backend_choice: choice,
+        };
+        self.finish(engine, out, pixels, timer)
+    }
+
+    /// Runs the patch stages (clean-up, labelling, sieve, attributes, zones, regions, polygons)
+    /// and writes the outputs for a change raster made elsewhere (codes as in
+    /// [`crate::change`], georeferenced). Classes, NDVI and the quicklook are left out.
+    pub fn run_on_change(
+        &self,
+        engine: &Engine,
+        change: Raster<u8>,
+        out: impl AsRef<Path>,
+    ) -> Result<JobReport> {
+        let out = out.as_ref();
+        std::fs::create_dir_all(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let strip_rows = self.strip_rows(change.width, 1);
+        let pixels = PixelResults {
+            change,
+            changed: None,
+            quicklook: None,
+            outputs: Vec::new(),
+            strip_rows,
+            backend_choice: None,
+            execution: Execution {
+                device: crate::backend::Device::Cpu {
+                    threads: rayon::current_num_threads(),
+                },
+                fallback: None,
+            },
+            threshold: 0,
+            relation: DateRelation {
+                normalization: crate::change::Normalization::IDENTITY,
+                noise: 0.0,
+            },
+        };
+        self.finish(engine, out, pixels, Timer::new())
+    }
+
+    fn summary(&self, report: &JobReport, engine: &Engine) -> Value {
+        let areas: serde_json::Map<String, Value> = (1..6u8)
+            .map(|c| {
+                (
+                    change_name(c).to_string(),
+                    json!(report.area_by_type_m2[c as usize]),
+                )
+            })
+            .collect();
+        json!({
+            "inputs": {"before": self.before, "after": self.after},
+            "settings": {
+                "sensor": self.sensor.as_ref().map(|s| s.name.clone()),
+                "method": format!("{:?}", self.options.method),
+                "threshold": report.threshold,
+                "min_area_m2": self.min_area_m2,
+                "opening": self.opening,
+                "connectivity": format!("{:?}", self.connectivity),
+                "strip_rows": report.strip_rows,
+                "warning_share": self.warning_share,
+                "zones": report.zone_names,
+            },
+            "backend": {
+                "requested": format!("{:?}", engine.requested()),
+                "device": report.execution.device.to_string(),
+                "fallback": report.execution.fallback.as_ref().map(ToString::to_string),
+                "measured": report.backend_choice.as_ref().map(|c| json!({
+                    "gpu_seconds": c.gpu_seconds,
+                    "cpu_seconds": c.cpu_seconds,
+                    "chosen": c.chosen.to_string(),
+                })),
+            },
+            "normalization": {
+                "gain_q12": report.relation.normalization.gain_q12,
+                "offset_q12": report.relation.normalization.offset_q12,
+                "noise": report.relation.noise,
+            },
+            "stages_seconds": report
+                .stages
+                .iter()
+                .map(|s| (s.stage.to_string(), json!(s.seconds)))
+                .collect::<serde_json::Map<_, _>>(),
+            "pixels": {"total": report.pixels, "valid": report.valid_pixels},
+            "patch_count": report.patch_count,
+            "area_by_type_m2": areas,
+            "regions_warned": report.regions.iter().filter(|r| r.warning).map(|r| r.code.clone()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// `Ok(None)` for an all-nodata strip, which a whole scene may well contain.
+fn allow_all_nodata<T>(result: Result<Computed<T>>) -> Result<Option<Computed<T>>> {
+    match result {
+        Ok(c) => Ok(Some(c)),
+        Err(Error::AllNodata { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,112 @@
+//! The plan: the date relation, the change threshold and the backend, from a fixed sample
+//! of rows.
+
+use super::*;
+
+impl Job {
+    /// Estimates the date relation and the threshold on a fixed sample of rows (see
+    /// [`sample_windows`]; the whole scene when it is small).
+    pub(super) fn plan(
+        &self,
+        width: usize,
+        height: usize,
+        layout: &(Vec<BandRole>, Sensor),
+        engine: &Engine,
+    ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
+        let block_rows = read_info(&self.before)?
+            .block_rows
+            .max(read_info(&self.after)?.block_rows);
+        let windows = sample_windows(width, height, block_rows);
+        let sample = |path: &Path| -> Result<BandStack> {
+            let parts = windows
+                .iter()
+                .map(|&(row, rows)| self.read_rows(path, width, row, rows, layout))
+                .collect::<Result<Vec<_>>>()?;
+            stack_rows(&parts)
+        };
+        let (before, after) = rayon::join(|| sample(&self.before), || sample(&self.after));
+        let (before, after) = (before?, after?);
+        self.report("plan", 1, 1);
+        let sample = engine.detect_change(&before, &after, &self.options)?.output;
+        let threshold = match self.options.threshold {
+            Threshold::Fixed(t) => t,
+            Threshold::Otsu if self.options.method.measure() == 0 => {
+                otsu_above_noise(&sample.histogram, sample.relation.noise)
+            }
+            Threshold::Otsu => otsu(&sample.histogram),
+        };
+        // Under Auto, the faster backend for the strips, timed on part of the sample with
+        // the strips' own settings.
+        let choice = {
+            let rows = (STRIP_PIXELS / width.max(1)).clamp(1, before.height());
+            let part = crate::io::Window {
+                col: 0,
+                row: 0,
+                width,
+                height: rows,
+            };
+            let (b, a) = (crop_stack(&before, &part)?, crop_stack(&after, &part)?);
+            let strip_options = ChangeOptions {
+                relation: Some(sample.relation),
+                threshold: Threshold::Fixed(threshold),
+                ..self.options
+            };
+            engine.choose_by_measurement(|e| {
+                allow_all_nodata(e.detect_change(&b, &a, &strip_options))?;
+                for stack in [&b, &a] {
+                    allow_all_nodata(e.index(stack, SpectralIndex::Ndvi))?;
+                }
+                Ok(())
+            })?
+        };
+        Ok((sample.relation, threshold, choice))
+    }
+}
+
+/// The sample windows `(row, rows)` of a scene `width × height` whose files store blocks of
+/// `block_rows` rows: at most [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows (fewer for
+/// wide scenes, so that the sample stays near [`SAMPLE_PIXELS`]), spread evenly. Windows
+/// start on block boundaries, so that a read inflates only the window's rows of each block
+/// (deflate streams stop early), whatever the block height.
+fn sample_windows(width: usize, height: usize, block_rows: usize) -> Vec<(usize, usize)> {
+    let stride = block_rows.max(SAMPLE_ROWS);
+    let starts = height.div_ceil(stride);
+    let most = (SAMPLE_PIXELS / (SAMPLE_ROWS * width.max(1))).clamp(1, SAMPLE_WINDOWS);
+    let step = starts.div_ceil(most).max(1);
+    (0..starts)
+        .step_by(step)
+        .map(|k| (k * stride, SAMPLE_ROWS.min(height - k * stride)))
+        .collect()
+}
+
+/// Stacks with the same bands, one under the other.
+fn stack_rows(parts: &[BandStack]) -> Result<BandStack> {
+    let first = &parts[0];
+    let height = parts.iter().map(BandStack::height).sum();
+    let bands = (0..first.bands().len())
+        .map(|b| {
+            let mut band = first.bands()[b].clone();
+            band.data = concat(parts.iter().map(|p| &p.bands()[b].data));
+            band
+        })
+        .collect();
+    let mut stack = BandStack::new(first.width(), height, bands)?;
+    stack.set_radiometry(first.radiometry)?;
+    stack.georef = first.georef;
+    Ok(stack)
+}
+
+fn concat<'a>(mut parts: impl Iterator<Item = &'a BandData>) -> BandData {
+    let mut out = parts.next().expect("at least one part").clone();
+    for p in parts {
+        match (&mut out, p) {
+            (BandData::U8(o), BandData::U8(v)) => o.extend_from_slice(v),
+            (BandData::U16(o), BandData::U16(v)) => o.extend_from_slice(v),
+            (BandData::I16(o), BandData::I16(v)) => o.extend_from_slice(v),
+            (BandData::U32(o), BandData::U32(v)) => o.extend_from_slice(v),
+            (BandData::F32(o), BandData::F32(v)) => o.extend_from_slice(v),
+            _ => unreachable!("windows of one file share a sample type"),
+        }
+    }
+    out
+}
