@@ -351,7 +351,9 @@ fn write_slabs<T: GeoTiffSample>(
 /// than memory can be written as it is computed. Strips may have any number of rows; a
 /// background thread compresses each completed row of tiles and appends it to a temporary
 /// file, which [`GeoTiffStripWriter::finish`] renames into place. Dropped before `finish`,
-/// it leaves no file behind.
+/// it leaves no file behind. The thread compresses on the rayon pool; a
+/// [`GeoTiffStripWriter::write_rows`] called from inside rayon tasks runs pool work while it
+/// waits for room, so that it never starves that compression (a deadlock otherwise).
 pub struct GeoTiffStripWriter<T: GeoTiffSample + 'static> {
     width: usize,
     height: usize,
@@ -414,7 +416,10 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
             });
         }
         self.rows_written += n;
-        let sent = self.sender.as_ref().map(|s| s.send(rows.to_vec()));
+        let sent = self
+            .sender
+            .as_ref()
+            .map(|s| send_cooperatively(s, rows.to_vec()));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped: its error says why.
             return Err(self.join().err().unwrap_or_else(|| Error::Io {
@@ -446,6 +451,28 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
                 source: std::io::Error::other("the GeoTIFF writer thread panicked"),
             }),
             None => Ok(()),
+        }
+    }
+}
+
+/// Sends `strip` on the bounded channel. While the channel is full, a rayon worker runs other
+/// pool work (the writer thread's compression may be waiting in the pool for a worker: were
+/// every worker blocked here, nothing would drain the channel); any other thread naps.
+fn send_cooperatively<S>(
+    sender: &std::sync::mpsc::SyncSender<S>,
+    mut strip: S,
+) -> std::result::Result<(), ()> {
+    use std::sync::mpsc::TrySendError;
+    loop {
+        match sender.try_send(strip) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => return Err(()),
+            Err(TrySendError::Full(back)) => {
+                strip = back;
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            }
         }
     }
 }
