@@ -96,6 +96,20 @@ impl BandData {
         }
     }
 
+    /// The samples at `picked`, in that order, with the same type.
+    pub fn select(&self, picked: &[usize]) -> BandData {
+        fn pick<T: Copy>(v: &[T], picked: &[usize]) -> Vec<T> {
+            picked.iter().map(|&i| v[i]).collect()
+        }
+        match self {
+            BandData::U8(v) => BandData::U8(pick(v, picked)),
+            BandData::U16(v) => BandData::U16(pick(v, picked)),
+            BandData::I16(v) => BandData::I16(pick(v, picked)),
+            BandData::U32(v) => BandData::U32(pick(v, picked)),
+            BandData::F32(v) => BandData::F32(pick(v, picked)),
+        }
+    }
+
     /// Sample `i` as f32: exact for the 8- and 16-bit types, correctly rounded for u32.
     pub fn get_f32(&self, i: usize) -> f32 {
         match self {

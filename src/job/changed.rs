@@ -94,32 +94,13 @@ pub(super) fn is_changed(code: u8) -> bool {
 /// A one-row stack of the bands `roles` of `stack` at pixels `picked`, with the same
 /// nodata values and radiometry.
 fn gather_stack(stack: &BandStack, roles: &[BandRole], picked: &[usize]) -> Result<BandStack> {
-    fn pick<T: Copy>(v: &[T], picked: &[usize]) -> Vec<T> {
-        picked.iter().map(|&i| v[i]).collect()
-    }
     let bands = roles
         .iter()
         .map(|&role| {
-            let band = stack.band(role).ok_or_else(|| Error::MissingBand {
-                needed_by: "NDVI of the changed pixels".into(),
-                role,
-                available: stack
-                    .bands()
-                    .iter()
-                    .filter_map(|b| b.role.map(|r| r.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-            let data = match &band.data {
-                BandData::U8(v) => BandData::U8(pick(v, picked)),
-                BandData::U16(v) => BandData::U16(pick(v, picked)),
-                BandData::I16(v) => BandData::I16(pick(v, picked)),
-                BandData::U32(v) => BandData::U32(pick(v, picked)),
-                BandData::F32(v) => BandData::F32(pick(v, picked)),
-            };
+            let band = stack.require(role, "NDVI of the changed pixels")?;
             Ok(crate::raster::Band {
+                data: band.data.select(picked),
                 role: band.role,
-                data,
                 nodata: band.nodata,
             })
         })

@@ -428,7 +428,10 @@ impl Job {
         let layout = self.stack_layout(info_b.band_count)?;
 
         // Plan: the date relation and the threshold, from a fixed sample of rows.
-        let (relation, threshold, choice) = self.plan(width, height, &layout, engine)?;
+        // Reads decode whole blocks (strips or tiles) of either file.
+        let block_rows = info_b.block_rows.max(info_a.block_rows);
+        let (relation, threshold, choice) =
+            self.plan(width, height, block_rows, &layout, engine)?;
         timer.lap("plan");
 
         // Per-pixel stage, in strips: the class maps are written as they come, the change
@@ -455,7 +458,7 @@ impl Job {
         };
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
-        let strip_rows = self.strip_rows(width, info_b.block_rows.max(info_a.block_rows));
+        let strip_rows = self.strip_rows(width, block_rows);
         let strips = height.div_ceil(strip_rows);
         let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
         let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {

@@ -10,12 +10,10 @@ impl Job {
         &self,
         width: usize,
         height: usize,
+        block_rows: usize,
         layout: &(Vec<BandRole>, Sensor),
         engine: &Engine,
     ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
-        let block_rows = read_info(&self.before)?
-            .block_rows
-            .max(read_info(&self.after)?.block_rows);
         let windows = sample_windows(width, height, block_rows);
         let sample = |path: &Path| -> Result<BandStack> {
             let parts = windows
