@@ -1,8 +1,14 @@
-//! Change detection (both passes, histogram and normalization fit) on each available backend,
-//! on a pair of six-band u16 stacks, with its bandwidth set against the copy roofline measured
-//! in the same run.
+//! Change detection on each available backend, on a pair of six-band u16 stacks, with its
+//! bandwidth set against the copy roofline measured in the same run:
+//! - `detect`: the whole [`landwatch::Engine::detect_change`] (normalization fit, pass 1,
+//!   magnitude histogram, Otsu, pass 2, unpacking);
+//! - `fused`: the fused per-pixel pass of a tiled job
+//!   ([`landwatch::Engine::detect_change_codes_into`] with the date relation and threshold
+//!   known): both dates' twelve u16 samples in, classes of both dates and the change code out,
+//!   into reused buffers.
 //!
-//! Run: `cargo bench --bench change`
+//! Run: `cargo bench --bench change` (`LANDWATCH_SIMD=portable|avx2` to time a lower vector
+//! level than the CPU's best).
 
 #[path = "support/roofline.rs"]
 mod roofline;
@@ -12,14 +18,47 @@ mod support;
 use support::*;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use landwatch::ChangeOptions;
+use landwatch::{ChangeOptions, ChangePlanes, Engine, Threshold};
 use std::hint::black_box;
 use std::time::Instant;
+
+/// The fused pass, once, into `planes` ([class before, class after, change]).
+fn fused(
+    engine: &Engine,
+    before: &landwatch::BandStack,
+    after: &landwatch::BandStack,
+    options: &ChangeOptions,
+    planes: &mut [Vec<u8>; 3],
+) {
+    let [class_before, class_after, change] = planes;
+    let out = ChangePlanes {
+        class_before,
+        class_after,
+        change,
+    };
+    black_box(
+        engine
+            .detect_change_codes_into(before, after, options, out)
+            .unwrap(),
+    );
+}
 
 fn bench(c: &mut Criterion) {
     let engines = engines();
     let pixels = 1 << 22;
     let (before, after) = pair(pixels);
+    // What a tiled job fixes once from its sample: the date relation and the threshold.
+    let fitted = engines[0]
+        .1
+        .detect_change(&before, &after, &ChangeOptions::new())
+        .unwrap()
+        .output;
+    let fixed = ChangeOptions {
+        relation: Some(fitted.relation),
+        threshold: Threshold::Fixed(fitted.threshold),
+        ..ChangeOptions::new()
+    };
+    let mut planes = [0; 3].map(|_| vec![0u8; pixels]);
     let mut group = c.benchmark_group("change/4Mpx");
     group.throughput(Throughput::Elements(pixels as u64));
     group.sample_size(10);
@@ -27,32 +66,47 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("detect", name), |b| {
             b.iter(|| black_box(engine.detect_change(&before, &after, &ChangeOptions::new())))
         });
+        group.bench_function(BenchmarkId::new("fused", name), |b| {
+            b.iter(|| fused(engine, &before, &after, &fixed, &mut planes))
+        });
     }
     group.finish();
 
     let roof = roofline::copy_bandwidth(5);
-    // Bytes a fused pass must move: 12 u16 samples in, one u8 code out.
-    let bytes_per_pixel = 12.0 * 2.0 + 1.0;
     println!("\ncopy roofline: {:.2} GB/s", roof / 1e9);
-    for (name, engine) in &engines {
-        let best = (0..5)
+    let best_of = |mut f: Box<dyn FnMut() + '_>| {
+        (0..7)
             .map(|_| {
                 let t = Instant::now();
-                black_box(
-                    engine
-                        .detect_change(&before, &after, &ChangeOptions::new())
-                        .unwrap(),
-                );
+                f();
                 t.elapsed().as_secs_f64()
             })
-            .fold(f64::INFINITY, f64::min);
-        let rate = pixels as f64 / best;
+            .fold(f64::INFINITY, f64::min)
+    };
+    let report = |what: &str, name: &str, seconds: f64, bytes_per_pixel: f64| {
+        let rate = pixels as f64 / seconds;
         println!(
-            "change detection on {name}: {:.0} Mpx/s, {:.2} GB/s, {:.0}% of the copy roofline",
+            "{what} on {name}: {:.0} Mpx/s, {:.2} GB/s, {:.0}% of the copy roofline",
             rate / 1e6,
             rate * bytes_per_pixel / 1e9,
             100.0 * rate * bytes_per_pixel / roof
         );
+    };
+    for (name, engine) in &engines {
+        let detect = best_of(Box::new(|| {
+            black_box(
+                engine
+                    .detect_change(&before, &after, &ChangeOptions::new())
+                    .unwrap(),
+            );
+        }));
+        // 12 u16 samples in, one code out (the other outputs are not counted).
+        report("change detection", name, detect, 12.0 * 2.0 + 1.0);
+        let pass = best_of(Box::new(|| {
+            fused(engine, &before, &after, &fixed, &mut planes)
+        }));
+        // 12 u16 samples in; two classes and one code out.
+        report("fused pass", name, pass, 12.0 * 2.0 + 3.0);
     }
 }
 

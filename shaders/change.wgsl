@@ -1,7 +1,9 @@
-// Bi-temporal change, pass 1, fused: one read of both dates' bands gives, per pixel, the class
-// before, the class after, the change-vector direction and the change measure, packed in one
-// word: bits 0-3 class before, 4-7 class after (15 = nodata), 8-13 the direction sector (bit j
-// set when band j increased), 16-31 the measure. Prefixed by classify_rules.wgsl. CPU twin: src/backend/cpu/change.rs.
+// Bi-temporal change, pass 1's arithmetic: one read of both dates' bands gives, per pixel, the
+// class before, the class after, the change-vector direction and the change measure, packed in
+// one word by `change_word`: bits 0-3 class before, 4-7 class after (15 = nodata), 8-13 the
+// direction sector (bit j set when band j increased), 16-31 the measure. Prefixed by
+// classify_rules.wgsl; followed by change_pass1.wgsl (the words) or change_rules.wgsl and
+// change_fused.wgsl (codes with a known threshold). CPU twin: src/backend/cpu/change.rs.
 //
 // Slots: first date 0..nb (blue, green, red, nir[, swir1[, swir2]]), second date nb..2nb,
 // then optionally the caller's mask (nodata = masked).
@@ -99,7 +101,7 @@ fn change_measure(i: u32, nb: u32) -> u32 {
     return (direction << 8u) | (measure << 16u);
 }
 
-fn pixel_word(i: u32) -> vec2<u32> {
+fn change_word(i: u32) -> vec2<u32> {
     let k = params.consts;
     let nb = u32(params.iconsts[12]);
     // Every band of both dates, and the optional caller mask after them, must be valid.

@@ -17,6 +17,10 @@
 //! the magnitude histogram (`shaders/change_histogram.wgsl`) gives Otsu's threshold, and pass 2
 //! (`shaders/change_codes.wgsl`) turns the compact pass-1 words into change codes. A pixel that
 //! is nodata on either date is nodata in every output, so it counts nowhere.
+//!
+//! When the threshold is known beforehand (a tiled job fixes it once from a sample), both
+//! passes run as one (`shaders/change_fused.wgsl`, [`crate::Engine::detect_change_codes`]):
+//! every input sample is read once and only the classes and change codes are written.
 
 use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, VEGETATION, WATER};
 use crate::error::{Error, Result};
@@ -226,6 +230,54 @@ pub struct ChangeMaps {
     pub relation: DateRelation,
     /// Histogram of magnitudes over valid pixels, one bin per integer magnitude.
     pub histogram: Vec<u32>,
+}
+
+/// The classes of both dates and the change codes: what a tiled job keeps of change detection.
+#[derive(Debug, Clone)]
+pub struct ChangeCodes {
+    /// Land-cover classes of the first date.
+    pub class_before: Raster<u8>,
+    /// Land-cover classes of the second date.
+    pub class_after: Raster<u8>,
+    /// Change codes.
+    pub change: Raster<u8>,
+    /// The threshold used.
+    pub threshold: u32,
+    /// How the dates relate.
+    pub relation: DateRelation,
+}
+
+/// Caller-owned outputs of [`crate::Engine::detect_change_codes_into`], one byte per pixel
+/// each: reusing them across strips avoids faulting in fresh pages for every call.
+#[derive(Debug)]
+pub struct ChangePlanes<'a> {
+    /// Land-cover classes of the first date.
+    pub class_before: &'a mut [u8],
+    /// Land-cover classes of the second date.
+    pub class_after: &'a mut [u8],
+    /// Change codes.
+    pub change: &'a mut [u8],
+}
+
+/// The threshold and the date relation that a detection used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangeSettings {
+    /// The threshold.
+    pub threshold: u32,
+    /// How the dates relate.
+    pub relation: DateRelation,
+}
+
+impl From<ChangeMaps> for ChangeCodes {
+    fn from(maps: ChangeMaps) -> ChangeCodes {
+        ChangeCodes {
+            class_before: maps.class_before,
+            class_after: maps.class_after,
+            change: maps.change,
+            threshold: maps.threshold,
+            relation: maps.relation,
+        }
+    }
 }
 
 /// Area of every from→to class pair, indexed `[before][after]` by class code.

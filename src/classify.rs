@@ -80,6 +80,8 @@ pub(crate) mod slot_const {
     pub const QUANTIZE_BEFORE: usize = 9;
     /// Quantization factor of the second date (change detection).
     pub const QUANTIZE_AFTER: usize = 10;
+    /// The change threshold of the fused pass, an integer up to 65,536 (exact in f32).
+    pub const CHANGE_THRESHOLD: usize = 11;
 }
 
 /// The thresholds of the classification rules, on reflectance-based indices.

@@ -36,8 +36,8 @@ pub mod zones;
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, BackendChoice, Computed, Device, Engine, Execution};
 pub use change::{
-    ChangeMaps, ChangeMethod, ChangeOptions, DateRelation, DifferencedIndex, Threshold,
-    TransitionMatrix,
+    ChangeCodes, ChangeMaps, ChangeMethod, ChangeOptions, ChangePlanes, ChangeSettings,
+    DateRelation, DifferencedIndex, Threshold, TransitionMatrix,
 };
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};

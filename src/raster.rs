@@ -124,7 +124,7 @@ impl BandData {
 
 /// Converts a u32 to the nearest f32 the way the WGSL loader does (two exact halves and one
 /// correctly rounded add), so that both backends see the same value.
-#[inline]
+#[inline(always)]
 pub(crate) fn u32_to_f32(v: u32) -> f32 {
     ((v >> 16) as f32) * 65536.0 + ((v & 0xffff) as f32)
 }

@@ -262,6 +262,22 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
                         let tg = TransitionMatrix::from_classes(&g.class_before, &g.class_after);
                         let tc = TransitionMatrix::from_classes(&c.class_before, &c.class_after);
                         assert_eq!(tg.unwrap(), tc.unwrap());
+                        // The fused pass with the same relation and threshold: both backends
+                        // give what the two passes gave.
+                        let fixed = ChangeOptions {
+                            relation: Some(c.relation),
+                            threshold: Threshold::Fixed(c.threshold),
+                            ..options
+                        };
+                        let fg = gpu.detect_change_codes(&before, &after, &fixed).unwrap();
+                        assert_ran_on_gpu(&fg.execution);
+                        let fc = cpu.detect_change_codes(&before, &after, &fixed).unwrap();
+                        for (f, backend) in [(fg.output, "gpu"), (fc.output, "cpu")] {
+                            let what = format!("{what} fused on {backend}");
+                            assert_same(&f.change.data, &c.change.data, &what);
+                            assert_same(&f.class_before.data, &c.class_before.data, &what);
+                            assert_same(&f.class_after.data, &c.class_after.data, &what);
+                        }
                     }
                     (Err(g), Err(c)) => assert_eq!(g.to_string(), c.to_string()),
                     (g, c) => panic!("{w}x{h} {dtype:?}: gpu {g:?} vs cpu {c:?}"),

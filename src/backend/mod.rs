@@ -11,9 +11,10 @@ mod profile;
 pub use profile::{DeviceProfile, KernelProfile};
 
 use crate::change::{
-    CHANGE_NODATA, ChangeMaps, ChangeOptions, Threshold, codes_job, mask_band, otsu,
-    otsu_above_noise, relate_dates,
+    CHANGE_NODATA, ChangeCodes, ChangeMaps, ChangeOptions, ChangePlanes, ChangeSettings, Threshold,
+    codes_job, mask_band, otsu, otsu_above_noise, relate_dates,
 };
+use crate::classify::slot_const::CHANGE_THRESHOLD;
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;
@@ -311,6 +312,128 @@ impl Engine {
         self.detect_change_masked(before, after, options, None)
     }
 
+    /// The classes of both dates and the change codes, as [`Engine::detect_change`] gives
+    /// them. With a [`Threshold::Fixed`] threshold both passes run as one: every sample is read
+    /// once and nothing but the three byte rasters is written (on a GPU, nothing else leaves
+    /// the device). With [`Threshold::Otsu`] the threshold needs the whole histogram first, and
+    /// this runs [`Engine::detect_change`].
+    pub fn detect_change_codes(
+        &self,
+        before: &BandStack,
+        after: &BandStack,
+        options: &ChangeOptions,
+    ) -> Result<Computed<ChangeCodes>> {
+        let n = before.len();
+        let [mut class_before, mut class_after, mut change] = [0; 3].map(|_| vec![0u8; n]);
+        let planes = ChangePlanes {
+            class_before: &mut class_before,
+            class_after: &mut class_after,
+            change: &mut change,
+        };
+        let computed = self.detect_change_codes_into(before, after, options, planes)?;
+        let settings = computed.output;
+        Ok(Computed {
+            output: ChangeCodes {
+                class_before: raster(before, class_before, CLASS_NODATA),
+                class_after: raster(before, class_after, CLASS_NODATA),
+                change: raster(before, change, CHANGE_NODATA),
+                threshold: settings.threshold,
+                relation: settings.relation,
+            },
+            execution: computed.execution,
+        })
+    }
+
+    /// [`Engine::detect_change_codes`] into the caller's planes, each of the stacks' length.
+    pub fn detect_change_codes_into(
+        &self,
+        before: &BandStack,
+        after: &BandStack,
+        options: &ChangeOptions,
+        out: ChangePlanes<'_>,
+    ) -> Result<Computed<ChangeSettings>> {
+        let n = before.len();
+        if [&out.class_before, &out.class_after, &out.change]
+            .iter()
+            .any(|p| p.len() != n)
+        {
+            return Err(Error::GridMismatch {
+                what: format!("output planes of other than the images' {n} pixels"),
+            });
+        }
+        let Threshold::Fixed(threshold) = options.threshold else {
+            let maps = self.detect_change(before, after, options)?;
+            let m = maps.output;
+            out.class_before.copy_from_slice(&m.class_before.data);
+            out.class_after.copy_from_slice(&m.class_after.data);
+            out.change.copy_from_slice(&m.change.data);
+            return Ok(Computed {
+                output: ChangeSettings {
+                    threshold: m.threshold,
+                    relation: m.relation,
+                },
+                execution: maps.execution,
+            });
+        };
+        let relation = match options.relation {
+            Some(r) => r,
+            None => relate_dates(before, after, options.normalize)?,
+        };
+        let mut job =
+            options
+                .classes
+                .change_job(before, after, &relation.normalization, options.method)?;
+        // A measure is at most 65,535, so any threshold from 65,535 up decides the same.
+        job.params.consts[CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
+        job.params.op = options.method.code() as u32;
+        let decision = cpu::change::Decision {
+            threshold,
+            method: options.method.code(),
+        };
+        let mut planes = out;
+        let computed = self.gpu_or_cpu(
+            &mut planes,
+            |gpu, planes| {
+                let mut words = self.take_change_words(n);
+                let valid = gpu.change_fused(&job, &mut words);
+                if valid.is_ok() {
+                    split_fused_words(&words, planes);
+                }
+                *self.change_words.lock().unwrap_or_else(|e| e.into_inner()) = words;
+                valid
+            },
+            |planes| {
+                let planes = ChangePlanes {
+                    class_before: planes.class_before,
+                    class_after: planes.class_after,
+                    change: planes.change,
+                };
+                cpu::change::fused(&job, decision, planes)
+            },
+        );
+        if computed.output == 0 {
+            return Err(Error::AllNodata {
+                what: "change detection".into(),
+            });
+        }
+        Ok(Computed {
+            output: ChangeSettings {
+                threshold,
+                relation,
+            },
+            execution: computed.execution,
+        })
+    }
+
+    /// The engine's kept buffer for per-pixel change words, sized to `n` (return it after use).
+    fn take_change_words(&self, n: usize) -> Vec<u32> {
+        let mut words =
+            std::mem::take(&mut *self.change_words.lock().unwrap_or_else(|e| e.into_inner()));
+        words.clear();
+        words.resize(n, 0);
+        words
+    }
+
     /// [`Engine::detect_change`] with a caller's cloud or invalid mask (nonzero = masked):
     /// masked pixels are nodata in every output and count nowhere, Otsu's histogram included.
     pub fn detect_change_masked(
@@ -332,15 +455,12 @@ impl Engine {
         if let Some(mask) = &mask {
             job.push_band(mask);
         }
-        let mut words =
-            std::mem::take(&mut *self.change_words.lock().unwrap_or_else(|e| e.into_inner()));
-        words.clear();
-        words.resize(before.len(), 0);
+        let mut words = self.take_change_words(before.len());
         let pass1 = self.run(
             &job,
             &mut words,
             |gpu, job, out| gpu.change(job, out),
-            |job, out| cpu::run_pixels(job, out, cpu::change::change_chunk),
+            cpu::change::pass_one,
             "change detection",
         )?;
         let words = BandData::U32(words);
@@ -476,6 +596,21 @@ impl Engine {
             },
         }
     }
+}
+
+/// Splits the fused kernel's words into the planes of class before, class after and change code.
+fn split_fused_words(words: &[u32], planes: &mut ChangePlanes<'_>) {
+    use rayon::prelude::*;
+    const PART: usize = 1 << 16;
+    (words.par_chunks(PART))
+        .zip(planes.class_before.par_chunks_mut(PART))
+        .zip((planes.class_after.par_chunks_mut(PART)).zip(planes.change.par_chunks_mut(PART)))
+        .for_each(|((words, before), (after, change))| {
+            for (i, &w) in words.iter().enumerate() {
+                let [b, a, c, _] = w.to_le_bytes();
+                (before[i], after[i], change[i]) = (b, a, c);
+            }
+        });
 }
 
 fn raster<T>(stack: &BandStack, data: Vec<T>, nodata: T) -> Raster<T> {

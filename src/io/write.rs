@@ -351,9 +351,9 @@ fn write_slabs<T: GeoTiffSample>(
 /// than memory can be written as it is computed. Strips may have any number of rows; a
 /// background thread compresses each completed row of tiles and appends it to a temporary
 /// file, which [`GeoTiffStripWriter::finish`] renames into place. Dropped before `finish`,
-/// it leaves no file behind. The thread compresses on the rayon pool; a
-/// [`GeoTiffStripWriter::write_rows`] called from inside rayon tasks runs pool work while it
-/// waits for room, so that it never starves that compression (a deadlock otherwise).
+/// it leaves no file behind. [`GeoTiffStripWriter::write_rows`] blocks while two strips wait;
+/// it may be called from rayon tasks, since compression runs on a pool of its own (see
+/// [`encoder_pool`]).
 pub struct GeoTiffStripWriter<T: GeoTiffSample + 'static> {
     width: usize,
     height: usize,
@@ -416,10 +416,7 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
             });
         }
         self.rows_written += n;
-        let sent = self
-            .sender
-            .as_ref()
-            .map(|s| send_cooperatively(s, rows.to_vec()));
+        let sent = self.sender.as_ref().map(|s| s.send(rows.to_vec()));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped: its error says why.
             return Err(self.join().err().unwrap_or_else(|| Error::Io {
@@ -455,26 +452,23 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
     }
 }
 
-/// Sends `strip` on the bounded channel. While the channel is full, a rayon worker runs other
-/// pool work (the writer thread's compression may be waiting in the pool for a worker: were
-/// every worker blocked here, nothing would drain the channel); any other thread naps.
-fn send_cooperatively<S>(
-    sender: &std::sync::mpsc::SyncSender<S>,
-    mut strip: S,
-) -> std::result::Result<(), ()> {
-    use std::sync::mpsc::TrySendError;
-    loop {
-        match sender.try_send(strip) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(_)) => return Err(()),
-            Err(TrySendError::Full(back)) => {
-                strip = back;
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::thread::sleep(std::time::Duration::from_micros(200));
-                }
-            }
-        }
-    }
+/// The threads that compress GeoTIFF tiles, apart from rayon's global pool. A strip writer's
+/// producer may be a global-pool task blocked on the writer's full channel; were compression
+/// to wait for a global-pool worker, such tasks could hold every worker, or sit on the stack
+/// under the very compression job they wait for, and nothing would drain the channel. Jobs on
+/// this pool never wait on anything but each other. `None` when its threads cannot be
+/// started: tiles are then compressed one at a time on the calling thread.
+fn encoder_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("landwatch-encode-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 impl<T: GeoTiffSample + 'static> Drop for GeoTiffStripWriter<T> {
@@ -501,10 +495,18 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     for ty in 0..down {
         // One row of tiles at a time: compressed in parallel, written in order.
         let slab = next_slab(ty)?;
-        let encoded: Vec<Vec<u8>> = (0..across)
-            .into_par_iter()
-            .map(|tx| encode_tile(plan, &slab, tx, predictor))
-            .collect::<std::io::Result<_>>()?;
+        let tiles = || -> std::io::Result<Vec<Vec<u8>>> {
+            (0..across)
+                .into_par_iter()
+                .map(|tx| encode_tile(plan, &slab, tx, predictor))
+                .collect()
+        };
+        let encoded = match encoder_pool() {
+            Some(pool) => pool.install(tiles)?,
+            None => (0..across)
+                .map(|tx| encode_tile(plan, &slab, tx, predictor))
+                .collect::<std::io::Result<_>>()?,
+        };
         for bytes in encoded {
             offsets.push(dir.write_data(bytes.as_slice())?);
             counts.push(bytes.len() as u64);

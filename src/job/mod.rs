@@ -28,7 +28,9 @@
 //!   strip borders; `change.tif` and `patches.tif` are written as the strips pass.
 
 use crate::backend::{BackendChoice, Computed, Engine, Execution};
-use crate::change::{ChangeOptions, DateRelation, Threshold, change_name, otsu, otsu_above_noise};
+use crate::change::{
+    ChangeOptions, ChangePlanes, DateRelation, Threshold, change_name, otsu, otsu_above_noise,
+};
 use crate::classify::CLASS_NODATA;
 use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
@@ -459,6 +461,8 @@ impl Job {
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
         let strip_rows = self.strip_rows(width, block_rows);
+        // The class planes of a strip, reused (fresh pages are slow to fault in).
+        let mut classes = [0; 2].map(|_| vec![0u8; strip_rows * width]);
         let strips = height.div_ceil(strip_rows);
         let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
         let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {
@@ -478,19 +482,29 @@ impl Job {
             let (computed, ahead) = rayon::join(
                 || -> Result<()> {
                     quicklook.add_strip(row, &before, &after);
-                    match allow_all_nodata(engine.detect_change(&before, &after, &options))? {
-                        Some(maps) => {
-                            let m = &maps.output;
-                            raw[range.clone()].copy_from_slice(&m.change.data);
-                            class_writers[0].write_rows(&m.class_before.data)?;
-                            class_writers[1].write_rows(&m.class_after.data)?;
+                    let [class_before, class_after] = &mut classes;
+                    let (class_before, class_after) = (
+                        &mut class_before[..range.len()],
+                        &mut class_after[..range.len()],
+                    );
+                    let planes = ChangePlanes {
+                        class_before,
+                        class_after,
+                        change: &mut raw[range.clone()],
+                    };
+                    let computed =
+                        engine.detect_change_codes_into(&before, &after, &options, planes);
+                    match allow_all_nodata(computed)? {
+                        Some(computed) => {
+                            class_writers[0].write_rows(class_before)?;
+                            class_writers[1].write_rows(class_after)?;
                             changed.add_strip(
                                 engine,
-                                &m.change.data,
-                                [&m.class_before.data, &m.class_after.data],
+                                &raw[range.clone()],
+                                [class_before, class_after],
                                 [&before, &after],
                             )?;
-                            execution.get_or_insert(maps.execution);
+                            execution.get_or_insert(computed.execution);
                         }
                         None => {
                             raw[range.clone()].fill(crate::change::CHANGE_NODATA);

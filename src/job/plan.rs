@@ -49,11 +49,9 @@ impl Job {
                 threshold: Threshold::Fixed(threshold),
                 ..self.options
             };
+            // The per-pixel pass of a strip; NDVI, computed only at changed pixels, is small.
             engine.choose_by_measurement(|e| {
-                allow_all_nodata(e.detect_change(&b, &a, &strip_options))?;
-                for stack in [&b, &a] {
-                    allow_all_nodata(e.index(stack, SpectralIndex::Ndvi))?;
-                }
+                allow_all_nodata(e.detect_change_codes(&b, &a, &strip_options))?;
                 Ok(())
             })?
         };

@@ -1,11 +1,27 @@
-//! CPU twins of `shaders/change.wgsl`, `shaders/change_histogram.wgsl` and
-//! `shaders/change_codes.wgsl`.
+//! CPU twins of the change kernels: pass 1 (`shaders/change.wgsl` with `change_pass1.wgsl`),
+//! the magnitude histogram (`change_histogram.wgsl`), pass 2 (`change_codes.wgsl`) and the
+//! fused pass (`change_fused.wgsl`).
+//!
+//! Pass 1 and the fused pass share one block of arithmetic ([`block`]) over 16 pixels at a
+//! time, written as loops over lane arrays with no per-pixel branch, and compiled once per
+//! vector extension ([`super::simd`]). Jobs of one small integer type and six bands a date, the
+//! shape of nearly every enforcement job, get loops over constant bounds; exact integers skip
+//! quantization, and unshifted radiometry skips the shift terms of the class rules.
 
-use super::Chunk;
-use super::classify::class_code;
-use crate::change::{CHANGE_NODATA, OTHER_CHANGE, UNCHANGED, change_code};
-use crate::classify::{OTHER, slot_const as c};
-use crate::pixel::{PixelJob, PixelParams};
+// Lane loops index several arrays in step; an iterator chain would hide the lane.
+#![allow(clippy::needless_range_loop)]
+
+use super::classify::class_code_with;
+use super::simd::{SimdLevel, VectorKernel, run_at};
+use crate::change::{
+    CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
+    OTHER_CHANGE, UNCHANGED,
+};
+use crate::classify::{
+    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as sc,
+};
+use crate::pixel::PixelJob;
+use crate::raster::{BandData, u32_to_f32};
 use rayon::prelude::*;
 
 /// Largest per-band difference, so that six squares fit a u32.
@@ -23,7 +39,7 @@ pub(crate) const HISTOGRAM_BINS: usize = 65536;
 /// Integer square root, exact: the f64 square root is correctly rounded, and below 2³² it
 /// never rounds up to the next integer (the gap to it is far above half an f64 ulp), so
 /// truncation gives ⌊√m⌋ with no fix-up (the WGSL kernel, on f32, needs one).
-#[inline]
+#[inline(always)]
 fn isqrt(m: u32) -> u32 {
     f64::from(m).sqrt() as u32
 }
@@ -50,139 +66,744 @@ fn index_change(kind: i32, b: &[i32; 6], a: &[i32; 6]) -> u32 {
 }
 
 /// `round(x·q)` (ties to even) clamped to ±1e9 and converted, like `quantize` in the WGSL
-/// kernel. Rounding adds and removes ±2²³, which leaves an integer under the default rounding
-/// mode for |v| < 2²³ (the sum lies where the spacing of f32 is exactly 1; larger f32 values
-/// are integers already); unlike `f32::round_ties_even` it needs no SSE4.1, so the loops
-/// around it vectorise.
-#[inline]
+/// kernel (0 for NaN, whose pixel is invalid anyway). Rounding adds and removes ±2²³, which
+/// leaves an integer under the default rounding mode for |v| < 2²³ (the sum lies where the
+/// spacing of f32 is exactly 1; larger f32 values are integers already). Every step is a
+/// select or a correctly rounded operation, and the conversion is of a finite value in range,
+/// so the whole function vectorises (Rust's saturating `as i32` would not).
+#[inline(always)]
 fn quantize(x: f32, q: f32) -> i32 {
     const TWO_23: f32 = 8_388_608.0;
     let v = x * q;
-    let rounded = if v.abs() < TWO_23 {
-        let m = TWO_23.copysign(v);
-        (v + m) - m
-    } else {
-        v
-    };
-    rounded.clamp(-1e9, 1e9) as i32
+    let m = TWO_23.copysign(v);
+    let rounded = if v.abs() < TWO_23 { (v + m) - m } else { v };
+    let clamped = if rounded < -1e9 { -1e9 } else { rounded };
+    let clamped = if clamped > 1e9 { 1e9 } else { clamped };
+    let finite = if clamped.is_nan() { 0.0 } else { clamped };
+    // SAFETY: `finite` is an integer-valued f32 within ±1e9, far inside i32.
+    unsafe { finite.to_int_unchecked() }
 }
 
-/// One date's samples of one band, quantized and shifted by the date's offset.
-#[inline]
-fn quantize_band(samples: &[f32], q: f32, offset: i32, out: &mut [i32]) {
-    for (o, &x) in out.iter_mut().zip(samples) {
-        *o = quantize(x, q).wrapping_add(offset);
+/// Pixels per lane block: one AVX-512 register of f32 (two of AVX2).
+const LANES: usize = 16;
+/// Pixels per parallel task.
+const TASK_PIXELS: usize = 1 << 14;
+/// Bands of one date in the change vector, at most.
+const MAX_BANDS: usize = 6;
+
+/// The constants of a change job, read once from its parameters.
+#[derive(Clone, Copy)]
+struct ChangeConsts {
+    k: [f32; 16],
+    /// The change measure: 0 the change vector, 1–3 an index difference.
+    kind: i32,
+    quantize: [f32; 2],
+    offset: [i32; 2],
+    gain_q12: [i32; MAX_BANDS],
+    /// Per band, `gain·offset[1] + offset_q12` (wrapping): `gain·(a + offset[1]) + offset_q12`
+    /// is `gain·a` plus this, bit for bit, in two's-complement arithmetic.
+    mapped_offset: [i32; MAX_BANDS],
+    /// Every sample of the change vector is an 8- or 16-bit integer, quantized by 1.
+    exact: bool,
+    /// No date has a radiometric shift or offset.
+    unshifted: bool,
+}
+
+impl ChangeConsts {
+    fn new(job: &PixelJob<'_>) -> ChangeConsts {
+        let (p, g) = (&job.params, &job.params.iconsts);
+        let nb = g[12] as usize;
+        let small_integers = (job.slots[..2 * nb].iter())
+            .all(|d| matches!(d, BandData::U8(_) | BandData::U16(_) | BandData::I16(_)));
+        let unit = p.consts[sc::QUANTIZE_BEFORE] == 1.0 && p.consts[sc::QUANTIZE_AFTER] == 1.0;
+        let shifts = [sc::SHIFT2, sc::SHIFT4, sc::AFTER_SHIFT2, sc::AFTER_SHIFT4];
+        ChangeConsts {
+            exact: small_integers && unit,
+            unshifted: shifts.iter().all(|&i| p.consts[i] == 0.0) && g[14] == 0 && g[15] == 0,
+            k: p.consts,
+            kind: g[13],
+            quantize: [p.consts[sc::QUANTIZE_BEFORE], p.consts[sc::QUANTIZE_AFTER]],
+            offset: [g[14], g[15]],
+            gain_q12: g[..6].try_into().expect("six gains"),
+            mapped_offset: std::array::from_fn(|j| g[j].wrapping_mul(g[15]).wrapping_add(g[6 + j])),
+        }
     }
 }
 
-/// Scratch of one chunk of pass 1.
-#[derive(Default)]
-struct PassOne {
-    before: Vec<i32>,
-    after: Vec<i32>,
-    m2: Vec<u32>,
-    direction: Vec<u32>,
-    class_before: Vec<u8>,
-    class_after: Vec<u8>,
-    /// Per band, both dates' values, kept only for index differencing.
-    bands: Vec<(Vec<i32>, Vec<i32>)>,
+/// One input slot of a job: its samples and what makes one invalid.
+#[derive(Clone, Copy)]
+struct Slot<'a> {
+    data: &'a BandData,
+    /// The nodata value, NaN when there is none.
+    nodata: f32,
 }
 
-thread_local! {
-    static SCRATCH: std::cell::RefCell<PassOne> = std::cell::RefCell::default();
+/// Where the samples of a block come from.
+trait Samples {
+    /// Bands per date in the change vector.
+    fn bands(&self) -> usize;
+    /// Slots, both dates and any mask.
+    fn slot_count(&self) -> usize;
+    /// The samples `start..start + len` of every slot, so that the loops over them index
+    /// slices of one known length (and need no bounds checks).
+    fn window(&self, start: usize, len: usize) -> Self;
+    /// Samples `start..start + n` of slot `s` as f32 lanes and, for 8- and 16-bit integers, as
+    /// i32 lanes too (zero past `n ≤ LANES`), clearing `valid` where a sample is NaN,
+    /// infinite or nodata (the loader and `is_valid` of `shaders/common.wgsl`).
+    fn lanes(
+        &self,
+        s: usize,
+        start: usize,
+        n: usize,
+        valid: &mut [bool; LANES],
+    ) -> ([f32; LANES], [i32; LANES]);
 }
 
-/// Pass 1 over one chunk: classes of both dates, the direction sector and the change
-/// measure, packed like the WGSL kernel; returns the count of pixels valid on both dates.
-///
-/// Each step runs over the whole chunk as a loop over plain slices (per band for the change
-/// vector), so the compiler vectorises it; the arithmetic is the kernel's, in the same order.
-pub(crate) fn change_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u32]) -> u64 {
-    let k = &p.consts;
-    let g = &p.iconsts;
-    let nb = g[12] as usize;
-    let kind = g[13];
-    let s = &chunk.slots;
-    let n = out.len();
-    let (qb, qa) = (k[c::QUANTIZE_BEFORE], k[c::QUANTIZE_AFTER]);
-    SCRATCH.with_borrow_mut(|t| {
-        for v in [&mut t.before, &mut t.after] {
-            v.resize(n, 0);
+/// `src[start..start + n]` mapped by `f` into lanes, zero past `n`.
+#[inline(always)]
+fn widen<S: Copy, T: Copy + Default>(
+    src: &[S],
+    start: usize,
+    n: usize,
+    f: impl Fn(S) -> T,
+) -> [T; LANES] {
+    let mut x = [T::default(); LANES];
+    if let Ok(block) = <&[S; LANES]>::try_from(&src[start..start + n]) {
+        for l in 0..LANES {
+            x[l] = f(block[l]);
         }
-        t.m2.clear();
-        t.m2.resize(n, 0);
-        t.direction.clear();
-        t.direction.resize(n, 0);
-        t.bands.resize_with(nb, Default::default);
-        for j in 0..nb {
-            quantize_band(&s[j][..n], qb, g[14], &mut t.before);
-            quantize_band(&s[nb + j][..n], qa, g[15], &mut t.after);
-            let (gain, offset) = (g[j], g[6 + j]);
-            for a in t.after.iter_mut() {
-                *a = gain.wrapping_mul(*a).wrapping_add(offset) >> 12;
-            }
-            let lanes = t
-                .before
-                .iter()
-                .zip(&t.after)
-                .zip(t.m2.iter_mut().zip(&mut t.direction));
-            for ((&b, &a), (m2, dir)) in lanes {
-                let d = a.wrapping_sub(b).clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
-                *m2 += (d * d) as u32;
-                *dir |= u32::from(d > 0) << j;
-            }
-            if kind != 0 {
-                let (bj, aj) = &mut t.bands[j];
-                bj.clone_from(&t.before);
-                aj.clone_from(&t.after);
-            }
+    } else {
+        for (x, &s) in x.iter_mut().zip(&src[start..start + n]) {
+            *x = f(s);
         }
-        let classes = |first: usize, shift2, shift4, out: &mut Vec<u8>| {
-            out.resize(n, 0);
-            let bands = (s[first].iter().zip(s[first + 1]))
-                .zip(s[first + 2].iter().zip(s[first + 3]))
-                .zip(s[first + 4]);
-            for (o, (((&b, &g), (&r, &nir)), &s1)) in out.iter_mut().zip(bands) {
-                *o = class_code(k, [b, g, r, nir, s1], shift2, shift4);
-            }
+    }
+    x
+}
+
+/// Integer lanes and their exact f32 values.
+#[inline(always)]
+fn exact(i: [i32; LANES]) -> ([f32; LANES], [i32; LANES]) {
+    let mut x = [0.0; LANES];
+    for l in 0..LANES {
+        x[l] = i[l] as f32;
+    }
+    (x, i)
+}
+
+/// Clears `valid` where a lane equals the nodata value (NaN when the slot has none: no lane
+/// equals it, and the loop needs no branch).
+#[inline(always)]
+fn clear_nodata(x: &[f32; LANES], nodata: f32, valid: &mut [bool; LANES]) {
+    for l in 0..LANES {
+        valid[l] &= x[l] != nodata;
+    }
+}
+
+/// Any mix of sample types, and a mask: each block matches on each slot's type.
+#[derive(Clone, Copy)]
+struct MixedSlots<'a> {
+    slots: &'a [Slot<'a>],
+    bands: usize,
+    /// Where sample 0 of this window lies in the slots.
+    base: usize,
+}
+
+impl Samples for MixedSlots<'_> {
+    #[inline(always)]
+    fn bands(&self) -> usize {
+        self.bands
+    }
+
+    #[inline(always)]
+    fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn window(&self, start: usize, _len: usize) -> Self {
+        MixedSlots {
+            slots: self.slots,
+            bands: self.bands,
+            base: self.base + start,
+        }
+    }
+
+    #[inline(always)]
+    fn lanes(
+        &self,
+        s: usize,
+        start: usize,
+        n: usize,
+        valid: &mut [bool; LANES],
+    ) -> ([f32; LANES], [i32; LANES]) {
+        let slot = &self.slots[s];
+        let start = self.base + start;
+        let (x, i) = match slot.data {
+            BandData::U8(v) => exact(widen(v, start, n, i32::from)),
+            BandData::U16(v) => exact(widen(v, start, n, i32::from)),
+            BandData::I16(v) => exact(widen(v, start, n, i32::from)),
+            BandData::U32(v) => (widen(v, start, n, u32_to_f32), [0; LANES]),
+            BandData::F32(v) => (widen(v, start, n, |s| s), [0; LANES]),
         };
-        if nb >= 5 {
-            classes(0, k[c::SHIFT2], k[c::SHIFT4], &mut t.class_before);
-            classes(
-                nb,
-                k[c::AFTER_SHIFT2],
-                k[c::AFTER_SHIFT4],
-                &mut t.class_after,
-            );
+        clear_nodata(&x, slot.nodata, valid);
+        if matches!(slot.data, BandData::F32(_)) {
+            for l in 0..LANES {
+                valid[l] &= x[l].is_finite();
+            }
+        }
+        (x, i)
+    }
+}
+
+/// An 8- or 16-bit integer sample type.
+trait SmallInteger: Copy {
+    fn int(self) -> i32;
+}
+
+impl SmallInteger for u8 {
+    #[inline(always)]
+    fn int(self) -> i32 {
+        self.into()
+    }
+}
+
+impl SmallInteger for u16 {
+    #[inline(always)]
+    fn int(self) -> i32 {
+        self.into()
+    }
+}
+
+/// `NB` bands a date, every slot of one small integer type, no mask: the shape of nearly every
+/// enforcement job, whose loops the compiler unrolls over constant bounds.
+struct UniformSlots<'a, S, const NB: usize> {
+    data: [&'a [S]; 2 * MAX_BANDS],
+    /// Per slot, the nodata value or NaN.
+    nodata: [f32; 2 * MAX_BANDS],
+}
+
+impl<S: SmallInteger, const NB: usize> Samples for UniformSlots<'_, S, NB> {
+    #[inline(always)]
+    fn bands(&self) -> usize {
+        NB
+    }
+
+    #[inline(always)]
+    fn slot_count(&self) -> usize {
+        2 * NB
+    }
+
+    #[inline(always)]
+    fn window(&self, start: usize, len: usize) -> Self {
+        UniformSlots {
+            data: self
+                .data
+                .map(|d| d.get(start..start + len).unwrap_or_default()),
+            nodata: self.nodata,
+        }
+    }
+
+    #[inline(always)]
+    fn lanes(
+        &self,
+        s: usize,
+        start: usize,
+        n: usize,
+        valid: &mut [bool; LANES],
+    ) -> ([f32; LANES], [i32; LANES]) {
+        let (x, i) = exact(widen(self.data[s], start, n, S::int));
+        clear_nodata(&x, self.nodata[s], valid);
+        (x, i)
+    }
+}
+
+/// The samples of a job, in the most specific shape that fits.
+enum JobSamples<'a> {
+    U16(UniformSlots<'a, u16, MAX_BANDS>),
+    U8(UniformSlots<'a, u8, MAX_BANDS>),
+    Mixed(MixedSlots<'a>),
+}
+
+/// The slots of a job.
+fn slots<'a>(job: &PixelJob<'a>) -> Vec<Slot<'a>> {
+    let p = &job.params;
+    (job.slots.iter().enumerate())
+        .map(|(s, &data)| Slot {
+            data,
+            nodata: if p.slot_has_nodata[s] != 0 {
+                p.slot_nodata[s]
+            } else {
+                f32::NAN
+            },
+        })
+        .collect()
+}
+
+impl<'a> JobSamples<'a> {
+    /// The most specific shape of `slots`, those of a change job with `bands` bands a date.
+    fn new(slots: &'a [Slot<'a>], bands: usize) -> JobSamples<'a> {
+        let mut nodata = [f32::NAN; 2 * MAX_BANDS];
+        for (n, slot) in nodata.iter_mut().zip(slots) {
+            *n = slot.nodata;
+        }
+        fn uniform<'a, S: 'a>(
+            slots: &[Slot<'a>],
+            pick: impl Fn(&'a BandData) -> Option<&'a [S]>,
+        ) -> Option<[&'a [S]; 2 * MAX_BANDS]> {
+            let picked: Option<Vec<&'a [S]>> = slots.iter().map(|s| pick(s.data)).collect();
+            picked?.try_into().ok()
+        }
+        if bands == MAX_BANDS {
+            let u16s = uniform(slots, |d| match d {
+                BandData::U16(v) => Some(v.as_slice()),
+                _ => None,
+            });
+            if let Some(data) = u16s {
+                return JobSamples::U16(UniformSlots { data, nodata });
+            }
+            let u8s = uniform(slots, |d| match d {
+                BandData::U8(v) => Some(v.as_slice()),
+                _ => None,
+            });
+            if let Some(data) = u8s {
+                return JobSamples::U8(UniformSlots { data, nodata });
+            }
+        }
+        JobSamples::Mixed(MixedSlots {
+            slots,
+            bands,
+            base: 0,
+        })
+    }
+}
+
+/// Pass 1's arithmetic over one block of pixels.
+struct Block {
+    valid: [bool; LANES],
+    class_before: [u8; LANES],
+    class_after: [u8; LANES],
+    /// The squared change-vector magnitude.
+    m2: [u32; LANES],
+    /// The direction sector: bit j set when band j increased.
+    direction: [u32; LANES],
+    /// |Δindex| in thousandths when the measure is an index difference, else 0.
+    index_change: [u32; LANES],
+}
+
+/// Classes of one date over a block: `first` is the date's first slot (`PLAIN`: see
+/// [`class_code_with`]).
+#[inline(always)]
+fn block_classes<const PLAIN: bool>(
+    c: &ChangeConsts,
+    nb: usize,
+    v: &[[f32; LANES]; 2 * MAX_BANDS],
+    first: usize,
+    shifts: [f32; 2],
+) -> [u8; LANES] {
+    let mut out = [OTHER; LANES];
+    // Without SWIR1 there are no classes: every valid pixel is "other".
+    if nb >= 5 {
+        for l in 0..LANES {
+            let px = [
+                v[first][l],
+                v[first + 1][l],
+                v[first + 2][l],
+                v[first + 3][l],
+                v[first + 4][l],
+            ];
+            out[l] = class_code_with::<PLAIN>(&c.k, px, shifts[0], shifts[1]);
+        }
+    }
+    out
+}
+
+/// Pass 1 of the pixels `start..start + n` (`n ≤ LANES`), in the order of operations of
+/// `change_word` in `shaders/change.wgsl`. `INDEX` is set when the measure is an index
+/// difference, which needs every band's values. `EXACT` is set when every sample is an 8- or
+/// 16-bit integer and both quantization factors are 1: then `quantize(x, 1)` is `x`, and the
+/// integer lanes are used as they are. `PLAIN` is set when, moreover, the samples are unsigned
+/// and no date has a radiometric shift (see [`class_code_with`]).
+#[inline(always)]
+fn block<Src: Samples, const INDEX: bool, const EXACT: bool, const PLAIN: bool>(
+    c: &ChangeConsts,
+    src: &Src,
+    start: usize,
+    n: usize,
+) -> Block {
+    let nb = src.bands();
+    let mut valid = [false; LANES];
+    for (l, v) in valid.iter_mut().enumerate() {
+        *v = l < n;
+    }
+    let mut v = [[0.0f32; LANES]; 2 * MAX_BANDS];
+    let mut int = [[0i32; LANES]; 2 * MAX_BANDS];
+    for s in 0..src.slot_count() {
+        let (x, i) = src.lanes(s, start, n, &mut valid);
+        if s < 2 * nb {
+            (v[s], int[s]) = (x, i);
+        }
+    }
+    let k = &c.k;
+    let shifts = (
+        [k[sc::SHIFT2], k[sc::SHIFT4]],
+        [k[sc::AFTER_SHIFT2], k[sc::AFTER_SHIFT4]],
+    );
+    let class_before = block_classes::<PLAIN>(c, nb, &v, 0, shifts.0);
+    let class_after = block_classes::<PLAIN>(c, nb, &v, nb, shifts.1);
+    let mut m2 = [0u32; LANES];
+    let mut direction = [0u32; LANES];
+    let mut values = [[[0i32; LANES]; MAX_BANDS]; 2];
+    for j in 0..nb {
+        let (gain, offset) = (c.gain_q12[j], c.mapped_offset[j]);
+        for l in 0..LANES {
+            let (b, a) = if EXACT {
+                (int[j][l], int[nb + j][l])
+            } else {
+                (
+                    quantize(v[j][l], c.quantize[0]),
+                    quantize(v[nb + j][l], c.quantize[1]),
+                )
+            };
+            // Plain dates have no offsets; the second date's is folded into `offset`.
+            let b = if PLAIN {
+                b
+            } else {
+                b.wrapping_add(c.offset[0])
+            };
+            let a = gain.wrapping_mul(a).wrapping_add(offset) >> 12;
+            let d = a.wrapping_sub(b).clamp(-MAX_DIFFERENCE, MAX_DIFFERENCE);
+            m2[l] = m2[l].wrapping_add((d * d) as u32);
+            direction[l] |= u32::from(d > 0) << j;
+            if INDEX {
+                values[0][j][l] = b;
+                values[1][j][l] = a;
+            }
+        }
+    }
+    let mut index = [0u32; LANES];
+    if INDEX {
+        for (l, x) in index.iter_mut().enumerate() {
+            let (mut b, mut a) = ([0; MAX_BANDS], [0; MAX_BANDS]);
+            for j in 0..MAX_BANDS {
+                (b[j], a[j]) = (values[0][j][l], values[1][j][l]);
+            }
+            *x = index_change(c.kind, &b, &a);
+        }
+    }
+    Block {
+        valid,
+        class_before,
+        class_after,
+        m2,
+        direction,
+        index_change: index,
+    }
+}
+
+/// Runs `$task.$body::<Samples, INDEX, EXACT, PLAIN>(samples)` for the job's shape of
+/// samples, with the variants that occur: the uniform shapes of unsigned integers are the
+/// only ones that can be plain.
+macro_rules! by_shape {
+    ($task:ident . $body:ident) => {{
+        let c = $task.consts;
+        let (vector, exact, plain) = (c.kind == 0, c.exact, c.exact && c.unshifted);
+        match $task.samples {
+            JobSamples::U16(s) if vector && plain => $task.$body::<_, false, true, true>(s),
+            JobSamples::U16(s) if vector && exact => $task.$body::<_, false, true, false>(s),
+            JobSamples::U16(s) if vector => $task.$body::<_, false, false, false>(s),
+            JobSamples::U16(s) => $task.$body::<_, true, false, false>(s),
+            JobSamples::U8(s) if vector && plain => $task.$body::<_, false, true, true>(s),
+            JobSamples::U8(s) if vector && exact => $task.$body::<_, false, true, false>(s),
+            JobSamples::U8(s) if vector => $task.$body::<_, false, false, false>(s),
+            JobSamples::U8(s) => $task.$body::<_, true, false, false>(s),
+            JobSamples::Mixed(s) if vector && exact => $task.$body::<_, false, true, false>(s),
+            JobSamples::Mixed(s) if vector => $task.$body::<_, false, false, false>(s),
+            JobSamples::Mixed(s) => $task.$body::<_, true, false, false>(s),
+        }
+    }};
+}
+
+/// Pass 1 of one task: packed words (see `change_word` in `shaders/change.wgsl`).
+struct PassOneTask<'a, 's> {
+    consts: &'a ChangeConsts,
+    samples: &'a JobSamples<'s>,
+    start: usize,
+    out: &'a mut [u32],
+}
+
+impl PassOneTask<'_, '_> {
+    #[inline(always)]
+    fn words<Src: Samples, const INDEX: bool, const EXACT: bool, const PLAIN: bool>(
+        self,
+        src: &Src,
+    ) -> u64 {
+        let mut valid_count = 0;
+        let c = self.consts;
+        let out = self.out;
+        let src = &src.window(self.start, out.len());
+        // Whole blocks, then the tail, in plain loops: a closure would be compiled apart,
+        // for the baseline, and whole blocks copy out with constant sizes.
+        let mut at = 0;
+        while at + LANES <= out.len() {
+            let b = block::<Src, INDEX, EXACT, PLAIN>(c, src, at, LANES);
+            let (words, valid) = block_words::<INDEX>(&b);
+            out[at..at + LANES].copy_from_slice(&words);
+            (valid_count, at) = (valid_count + u64::from(valid), at + LANES);
+        }
+        if at < out.len() {
+            let n = out.len() - at;
+            let b = block::<Src, INDEX, EXACT, PLAIN>(c, src, at, n);
+            let (words, valid) = block_words::<INDEX>(&b);
+            out[at..].copy_from_slice(&words[..n]);
+            valid_count += u64::from(valid);
+        }
+        valid_count
+    }
+}
+
+/// The pass-1 words of a block and its count of valid pixels.
+#[inline(always)]
+fn block_words<const INDEX: bool>(b: &Block) -> ([u32; LANES], u32) {
+    let mut words = [0u32; LANES];
+    let mut valid = 0;
+    for l in 0..LANES {
+        let measure = if INDEX {
+            b.index_change[l]
         } else {
-            // Without SWIR1 there are no classes: every valid pixel is "other".
-            for v in [&mut t.class_before, &mut t.class_after] {
-                v.clear();
-                v.resize(n, OTHER);
-            }
+            isqrt(b.m2[l])
+        };
+        let word = u32::from(b.class_before[l])
+            | u32::from(b.class_after[l]) << 4
+            | b.direction[l] << 8
+            | measure << 16;
+        words[l] = if b.valid[l] { word } else { NODATA_WORD };
+        valid += u32::from(b.valid[l]);
+    }
+    (words, valid)
+}
+
+impl VectorKernel for PassOneTask<'_, '_> {
+    type Output = u64;
+    #[inline(always)]
+    fn run(self) -> u64 {
+        by_shape!(self.words)
+    }
+}
+
+/// Pass 1 of change detection: one packed word per pixel, as `shaders/change.wgsl` writes it;
+/// returns the count of pixels valid on both dates.
+pub(crate) fn pass_one(job: &PixelJob<'_>, out: &mut [u32]) -> u64 {
+    pass_one_at(SimdLevel::current(), job, out)
+}
+
+/// [`pass_one`] compiled for `level`.
+pub(crate) fn pass_one_at(level: SimdLevel, job: &PixelJob<'_>, out: &mut [u32]) -> u64 {
+    let consts = ChangeConsts::new(job);
+    let slots = slots(job);
+    let samples = JobSamples::new(&slots, job.params.iconsts[12] as usize);
+    out.par_chunks_mut(TASK_PIXELS)
+        .enumerate()
+        .map(|(t, out)| {
+            let task = PassOneTask {
+                consts: &consts,
+                samples: &samples,
+                start: t * TASK_PIXELS,
+                out,
+            };
+            run_at(level, task)
+        })
+        .sum()
+}
+
+/// The decision of pass 2 with a known threshold, as parameters of the fused pass.
+#[derive(Clone, Copy)]
+pub(crate) struct Decision {
+    /// The change measure must exceed this.
+    pub threshold: u32,
+    /// Pass 2's method code ([`crate::change::ChangeMethod`]'s `code`).
+    pub method: i32,
+}
+
+/// The fused pass over one task.
+struct FusedTask<'a, 's> {
+    consts: &'a ChangeConsts,
+    samples: &'a JobSamples<'s>,
+    decision: Decision,
+    start: usize,
+    out: ChangePlanes<'a>,
+}
+
+impl FusedTask<'_, '_> {
+    #[inline(always)]
+    fn codes<Src: Samples, const INDEX: bool, const EXACT: bool, const PLAIN: bool>(
+        self,
+        src: &Src,
+    ) -> u64 {
+        let c = self.consts;
+        let src = &src.window(self.start, self.out.change.len());
+        let t = self.decision.threshold;
+        // ⌊√m2⌋ > t exactly when m2 ≥ (t + 1)², which needs no square root; six clamped
+        // squares stay below u32::MAX, so a bound past it is never reached.
+        let m2_above = (u64::from(t) + 1)
+            .saturating_pow(2)
+            .min(u64::from(u32::MAX)) as u32;
+        let rule = Rule {
+            m2_above,
+            threshold: t,
+            method: self.decision.method,
+        };
+        let out = self.out;
+        let mut valid_count = 0;
+        let mut at = 0;
+        while at + LANES <= out.change.len() {
+            let b = block::<Src, INDEX, EXACT, PLAIN>(c, src, at, LANES);
+            let ([before, after, change], valid) = block_codes::<INDEX>(&b, rule);
+            out.class_before[at..at + LANES].copy_from_slice(&before);
+            out.class_after[at..at + LANES].copy_from_slice(&after);
+            out.change[at..at + LANES].copy_from_slice(&change);
+            (valid_count, at) = (valid_count + u64::from(valid), at + LANES);
         }
-        if kind == 0 {
-            for (m2, &dir) in t.m2.iter_mut().zip(&t.direction) {
-                *m2 = dir << 8 | isqrt(*m2) << 16;
-            }
+        if at < out.change.len() {
+            let n = out.change.len() - at;
+            let b = block::<Src, INDEX, EXACT, PLAIN>(c, src, at, n);
+            let ([before, after, change], valid) = block_codes::<INDEX>(&b, rule);
+            out.class_before[at..].copy_from_slice(&before[..n]);
+            out.class_after[at..].copy_from_slice(&after[..n]);
+            out.change[at..].copy_from_slice(&change[..n]);
+            valid_count += u64::from(valid);
+        }
+        valid_count
+    }
+}
+
+/// Pass 2's rule with a known threshold.
+#[derive(Clone, Copy)]
+struct Rule {
+    /// The change vector is above the threshold when m2 reaches this.
+    m2_above: u32,
+    /// An index difference is above when it exceeds this.
+    threshold: u32,
+    /// The method code.
+    method: i32,
+}
+
+/// The classes and change codes of a block (nodata where invalid), and its count of valid
+/// pixels.
+#[inline(always)]
+fn block_codes<const INDEX: bool>(b: &Block, rule: Rule) -> ([[u8; LANES]; 3], u32) {
+    let mut out = [[0u8; LANES]; 3];
+    let mut valid = 0;
+    for l in 0..LANES {
+        let above = if INDEX {
+            b.index_change[l] > rule.threshold
         } else {
-            for (i, m2) in t.m2.iter_mut().enumerate() {
-                let mut b = [0i32; 6];
-                let mut a = [0i32; 6];
-                for (j, (bj, aj)) in t.bands.iter().enumerate() {
-                    b[j] = bj[i];
-                    a[j] = aj[i];
-                }
-                *m2 = t.direction[i] << 8 | index_change(kind, &b, &a) << 16;
-            }
-        }
-        let lanes = (t.class_before.iter().zip(&t.class_after)).zip(t.m2.iter().zip(chunk.valid));
-        for (o, ((&before, &after), (&rest, &ok))) in out.iter_mut().zip(lanes) {
-            let word = u32::from(before) | u32::from(after) << 4 | rest;
-            *o = if ok { word } else { NODATA_WORD };
-        }
-    });
-    chunk.valid.iter().map(|&v| u64::from(v)).sum()
+            b.m2[l] >= rule.m2_above
+        };
+        let (before, after, ok) = (b.class_before[l], b.class_after[l], b.valid[l]);
+        let code = decide(before, after, above, rule.method);
+        out[0][l] = if ok { before } else { CLASS_NODATA };
+        out[1][l] = if ok { after } else { CLASS_NODATA };
+        out[2][l] = if ok { code } else { CHANGE_NODATA };
+        valid += u32::from(ok);
+    }
+    (out, valid)
+}
+
+impl VectorKernel for FusedTask<'_, '_> {
+    type Output = u64;
+    #[inline(always)]
+    fn run(self) -> u64 {
+        by_shape!(self.codes)
+    }
+}
+
+/// The transition code of two valid classes, without branches (`transition_code` in
+/// `shaders/change_rules.wgsl`; the table is [`change_code`]).
+#[inline(always)]
+fn transition(before: u8, after: u8) -> u8 {
+    let from_vegetation = before == VEGETATION;
+    let from_bare = before == BARE_SOIL;
+    let typed = if (from_vegetation | from_bare) & (after == WATER) {
+        EXCAVATION
+    } else {
+        OTHER_CHANGE
+    };
+    let typed = if from_bare & (after == BUILT_UP) {
+        EARTH_TO_CONSTRUCTION
+    } else {
+        typed
+    };
+    let typed = if from_vegetation & (after == BUILT_UP) {
+        NEW_CONSTRUCTION
+    } else {
+        typed
+    };
+    let typed = if from_vegetation & (after == BARE_SOIL) {
+        EARTH_MOVING
+    } else {
+        typed
+    };
+    if before == after { UNCHANGED } else { typed }
+}
+
+/// Pass 2's decision for a valid pixel (`decide` in `shaders/change_rules.wgsl`).
+#[inline(always)]
+fn decide(before: u8, after: u8, above: bool, method: i32) -> u8 {
+    let typed = transition(before, after);
+    // Combined: the measure decides, the class transition types.
+    let combined = if typed == UNCHANGED {
+        OTHER_CHANGE
+    } else {
+        typed
+    };
+    let combined = if above { combined } else { UNCHANGED };
+    // The measure alone: changed or not, untyped.
+    let measure = if above { OTHER_CHANGE } else { UNCHANGED };
+    // Post-classification: the class transition decides and types. The method is the same
+    // for every lane, so these selects cost no more than branches would.
+    match method {
+        0 => combined,
+        1 => measure,
+        _ => typed,
+    }
+}
+
+/// Pass 1 and pass 2 in one: classes of both dates and the change code of every pixel, for
+/// a threshold known beforehand (the twin of `shaders/change_fused.wgsl`); returns the count
+/// of pixels valid on both dates.
+pub(crate) fn fused(job: &PixelJob<'_>, decision: Decision, out: ChangePlanes<'_>) -> u64 {
+    fused_at(SimdLevel::current(), job, decision, out)
+}
+
+/// [`fused`] compiled for `level`.
+pub(crate) fn fused_at(
+    level: SimdLevel,
+    job: &PixelJob<'_>,
+    decision: Decision,
+    out: ChangePlanes<'_>,
+) -> u64 {
+    let consts = ChangeConsts::new(job);
+    let slots = slots(job);
+    let samples = JobSamples::new(&slots, job.params.iconsts[12] as usize);
+    let tasks = (out.class_before.par_chunks_mut(TASK_PIXELS))
+        .zip(out.class_after.par_chunks_mut(TASK_PIXELS))
+        .zip(out.change.par_chunks_mut(TASK_PIXELS));
+    tasks
+        .enumerate()
+        .map(|(t, ((class_before, class_after), change))| {
+            let task = FusedTask {
+                consts: &consts,
+                samples: &samples,
+                decision,
+                start: t * TASK_PIXELS,
+                out: ChangePlanes {
+                    class_before,
+                    class_after,
+                    change,
+                },
+            };
+            run_at(level, task)
+        })
+        .sum()
 }
 
 /// Histogram of pass-1 magnitudes over valid pixels.
@@ -223,21 +844,12 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
         .map(|(out, words)| {
             let mut valid = 0;
             for (o, &w) in out.iter_mut().zip(words) {
-                let (before, after, magnitude) = ((w & 0xf) as u8, (w >> 4 & 0xf) as u8, w >> 16);
-                *o = if u32::from(before) == NODATA_CLASS || u32::from(after) == NODATA_CLASS {
+                let (before, after, magnitude) = (w & 0xf, w >> 4 & 0xf, w >> 16);
+                *o = if before == NODATA_CLASS || after == NODATA_CLASS {
                     CHANGE_NODATA
                 } else {
                     valid += 1;
-                    let typed = change_code(before, after);
-                    let above = magnitude > threshold;
-                    match method {
-                        0 if !above => UNCHANGED,
-                        0 if typed == UNCHANGED => OTHER_CHANGE,
-                        0 => typed,
-                        1 if above => OTHER_CHANGE,
-                        1 => UNCHANGED,
-                        _ => typed,
-                    }
+                    decide(before as u8, after as u8, magnitude > threshold, method)
                 };
             }
             valid
@@ -247,6 +859,149 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::change::{ChangeMethod, DifferencedIndex, Normalization, change_code};
+    use crate::classify::ClassThresholds;
+    use crate::raster::{Band, BandStack};
+    use crate::sensor::{BandRole, Radiometry, Sensor};
+
+    #[test]
+    fn transition_follows_the_table() {
+        for before in 1..=OTHER {
+            for after in 1..=OTHER {
+                assert_eq!(transition(before, after), change_code(before, after));
+            }
+        }
+    }
+
+    /// The sample types of [`random_pair`].
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        U16,
+        U8,
+        F32,
+    }
+
+    /// A pair of six-band stacks of `kind` with about 3% nodata (NaN and infinities for f32),
+    /// with `radiometry`.
+    fn random_pair(seed: u64, n: usize, kind: Kind, radiometry: Radiometry) -> [BandStack; 2] {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        std::array::from_fn(|_| {
+            let bands = BandRole::ALL
+                .iter()
+                .map(|&role| {
+                    let mut sample = |span: u64| match next() % 33 {
+                        0 => 0,
+                        _ => next() % span,
+                    };
+                    let data = match kind {
+                        Kind::F32 => BandData::F32(
+                            (0..n)
+                                .map(|_| match sample(40) {
+                                    1 => f32::NAN,
+                                    2 => f32::INFINITY,
+                                    r => (r * 997 % 5000) as f32 * 1e-4,
+                                })
+                                .collect(),
+                        ),
+                        Kind::U16 => BandData::U16((0..n).map(|_| sample(9000) as u16).collect()),
+                        Kind::U8 => BandData::U8((0..n).map(|_| sample(256) as u8).collect()),
+                    };
+                    Band::new(role, data).with_nodata(0.0)
+                })
+                .collect();
+            let mut stack = BandStack::new(n, 1, bands).unwrap();
+            stack.set_radiometry(radiometry).unwrap();
+            stack
+        })
+    }
+
+    /// Every vector level gives the same bits, and the fused pass gives what pass 1 and pass 2
+    /// give, for every method and measure, on lengths that end inside a block.
+    #[test]
+    fn every_level_and_the_fused_pass_agree() {
+        let normalization = Normalization {
+            gain_q12: [4100, 4000, 4200, 3900, 4096, 4150],
+            offset_q12: [-9000, 300, 0, 12000, -40, 5],
+        };
+        let methods = [
+            ChangeMethod::Combined,
+            ChangeMethod::ChangeVector,
+            ChangeMethod::PostClassification,
+            ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
+            ChangeMethod::IndexDifference(DifferencedIndex::Bsi),
+        ];
+        let (identity, l2a) = (Radiometry::IDENTITY, Sensor::sentinel2_l2a().radiometry);
+        let landsat = Sensor::landsat89_c2l2().radiometry;
+        // With the shortcuts each case takes: exact integers, plain (unshifted) classes.
+        let cases = [
+            (1, 1, Kind::U16, identity, (true, true)),
+            (2, 37, Kind::U16, identity, (true, true)),
+            (3, 40_000, Kind::U16, identity, (true, true)),
+            (4, 40_000, Kind::U16, l2a, (true, false)),
+            (5, 40_000, Kind::U16, landsat, (false, false)),
+            (6, 20_000, Kind::U8, identity, (true, true)),
+            (7, 20_000, Kind::U8, l2a, (true, false)),
+            (8, 999, Kind::F32, identity, (false, false)),
+        ];
+        for (seed, n, kind, radiometry, shortcuts) in cases {
+            let [before, after] = random_pair(seed, n, kind, radiometry);
+            for method in methods {
+                let job = ClassThresholds::default()
+                    .change_job(&before, &after, &normalization, method)
+                    .unwrap();
+                let consts = ChangeConsts::new(&job);
+                let taken = (consts.exact, consts.exact && consts.unshifted);
+                assert_eq!(taken, shortcuts, "{kind:?} {radiometry:?}");
+                let mut words = vec![0u32; n];
+                let valid = pass_one_at(SimdLevel::Portable, &job, &mut words);
+                assert!(valid > 0 && valid < n as u64 || n == 1);
+                for level in SimdLevel::available() {
+                    let mut w = vec![0u32; n];
+                    assert_eq!(pass_one_at(level, &job, &mut w), valid);
+                    assert!(w == words, "{level:?} {method:?} pass 1 differs");
+                }
+                let word_data = BandData::U32(words.clone());
+                for threshold in [0, 300, 2000, 65_535, u32::MAX] {
+                    let codes_job = crate::change::codes_job(&word_data, n, threshold, method);
+                    let mut codes = vec![0u8; n];
+                    change_codes(&codes_job, &mut codes);
+                    let class = |shift: u32| -> Vec<u8> {
+                        (words.iter())
+                            .map(|&w| match w >> shift & 0xf {
+                                NODATA_CLASS => CLASS_NODATA,
+                                c => c as u8,
+                            })
+                            .collect()
+                    };
+                    let decision = Decision {
+                        threshold,
+                        method: method.code(),
+                    };
+                    for level in SimdLevel::available() {
+                        let mut planes = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
+                        let [class_before, class_after, change] = &mut planes;
+                        let out = ChangePlanes {
+                            class_before,
+                            class_after,
+                            change,
+                        };
+                        assert_eq!(fused_at(level, &job, decision, out), valid);
+                        let what = format!("{level:?} {method:?} threshold {threshold}");
+                        assert!(planes[0] == class(0), "{what}: class before");
+                        assert!(planes[1] == class(4), "{what}: class after");
+                        assert!(planes[2] == codes, "{what}: codes");
+                    }
+                }
+            }
+        }
+    }
     #[test]
     fn quantize_rounds_ties_to_even_everywhere() {
         let mut x = 1.0e-3f32;

@@ -7,7 +7,7 @@ use crate::classify::{
 use crate::pixel::PixelParams;
 
 /// True when `num / den > t`, decided without dividing; false when `den <= 0`.
-#[inline]
+#[inline(always)]
 pub(crate) fn ratio_above(num: f32, den: f32, t: f32) -> bool {
     (den > 0.0) & (num > t * den)
 }
@@ -15,19 +15,38 @@ pub(crate) fn ratio_above(num: f32, den: f32, t: f32) -> bool {
 /// The class of one pixel from its blue, green, red, NIR and SWIR1 samples, with the date's
 /// radiometric shifts. Every rule is evaluated and the code picked without branches, so loops
 /// over it vectorise; the first matching rule wins, as in `classify_rules.wgsl`.
-#[inline]
-pub(crate) fn class_code(
+#[inline(always)]
+pub(crate) fn class_code(k: &[f32; 16], px: [f32; 5], shift2: f32, shift4: f32) -> u8 {
+    class_code_with::<false>(k, px, shift2, shift4)
+}
+
+/// [`class_code`], with `PLAIN` set when every sample is ≥ 0 and both shifts are 0. Then the
+/// same decisions need fewer operations: adding a zero shift to a sum of non-negative values
+/// changes nothing, and a sum is 0 only where both terms are, so the difference is 0 too and
+/// `0 > t·0` is false already without testing `den > 0`.
+#[inline(always)]
+pub(crate) fn class_code_with<const PLAIN: bool>(
     k: &[f32; 16],
     [b, g, r, n, s1]: [f32; 5],
     shift2: f32,
     shift4: f32,
 ) -> u8 {
-    let water = ratio_above(g - n, (g + n) + shift2, k[c::NDWI])
-        & ratio_above(g - s1, (g + s1) + shift2, k[c::MNDWI]);
-    let vegetation = ratio_above(n - r, (n + r) + shift2, k[c::NDVI]);
+    // A function, not a closure: a closure could be compiled apart, without the caller's
+    // vector extensions.
+    #[inline(always)]
+    fn above<const PLAIN: bool>(num: f32, sum: f32, shift: f32, t: f32) -> bool {
+        if PLAIN {
+            num > t * sum
+        } else {
+            ratio_above(num, sum + shift, t)
+        }
+    }
+    let water = above::<PLAIN>(g - n, g + n, shift2, k[c::NDWI])
+        & above::<PLAIN>(g - s1, g + s1, shift2, k[c::MNDWI]);
+    let vegetation = above::<PLAIN>(n - r, n + r, shift2, k[c::NDVI]);
     let (soil, leaf) = (s1 + r, n + b);
-    let bare = ratio_above(soil - leaf, (soil + leaf) + shift4, k[c::BSI]);
-    let built = ratio_above(s1 - n, (s1 + n) + shift2, k[c::NDBI]);
+    let bare = above::<PLAIN>(soil - leaf, soil + leaf, shift4, k[c::BSI]);
+    let built = above::<PLAIN>(s1 - n, s1 + n, shift2, k[c::NDBI]);
     let code = if built { BUILT_UP } else { OTHER };
     let code = if bare { BARE_SOIL } else { code };
     let code = if vegetation { VEGETATION } else { code };

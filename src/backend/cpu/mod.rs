@@ -8,6 +8,7 @@
 pub(crate) mod change;
 pub(crate) mod classify;
 pub(crate) mod index;
+pub mod simd;
 
 use crate::pixel::{PixelJob, PixelParams};
 use crate::raster::{BandData, u32_to_f32};

@@ -37,10 +37,24 @@ const CHANGE: Kernel = kernel!(
     "per_pixel_main",
     "classify_rules.wgsl",
     "change.wgsl",
+    "change_pass1.wgsl",
     "per_pixel_main.wgsl"
 );
 const CHANGE_HISTOGRAM: Kernel = kernel!("change_histogram_main", "change_histogram.wgsl");
-const CHANGE_CODES: Kernel = kernel!("packed_u8_main", "change_codes.wgsl", "packed_u8_main.wgsl");
+const CHANGE_CODES: Kernel = kernel!(
+    "packed_u8_main",
+    "change_rules.wgsl",
+    "change_codes.wgsl",
+    "packed_u8_main.wgsl"
+);
+const CHANGE_FUSED: Kernel = kernel!(
+    "per_pixel_main",
+    "classify_rules.wgsl",
+    "change.wgsl",
+    "change_rules.wgsl",
+    "change_fused.wgsl",
+    "per_pixel_main.wgsl"
+);
 
 /// The per-pixel kernels with a fixed source, for [`GpuContext::run_kernel`] and
 /// [`GpuContext::time_resident`].
@@ -54,6 +68,8 @@ pub(crate) enum PixelKernel {
     Change,
     /// Pass 2 of change detection: one change code per pixel.
     ChangeCodes,
+    /// Change detection in one pass with a known threshold: classes and code in one word.
+    ChangeFused,
 }
 
 impl PixelKernel {
@@ -63,12 +79,13 @@ impl PixelKernel {
             PixelKernel::Classify => &CLASSIFY,
             PixelKernel::Change => &CHANGE,
             PixelKernel::ChangeCodes => &CHANGE_CODES,
+            PixelKernel::ChangeFused => &CHANGE_FUSED,
         }
     }
 
     fn shape(self) -> OutputShape {
         match self {
-            PixelKernel::Index | PixelKernel::Change => WORD_PER_PIXEL,
+            PixelKernel::Index | PixelKernel::Change | PixelKernel::ChangeFused => WORD_PER_PIXEL,
             PixelKernel::Classify | PixelKernel::ChangeCodes => BYTE_PER_PIXEL,
         }
     }
@@ -153,10 +170,21 @@ impl GpuContext {
         )
     }
 
-    /// Runs the fused change job; `out` receives one packed word per pixel (class before,
-    /// class after, change code in bytes 0, 1, 2). Returns the valid count.
+    /// Runs pass 1 of change detection; `out` receives one packed word per pixel (see
+    /// `shaders/change.wgsl`). Returns the valid count.
     pub(crate) fn change(&self, job: &PixelJob<'_>, out: &mut [u32]) -> Result<u64, GpuFailure> {
         self.run_kernel(PixelKernel::Change, job, bytemuck::cast_slice_mut(out))
+    }
+
+    /// Runs change detection in one pass (the job's `op` is the method, `consts[11]` the
+    /// threshold); `out` receives one word per pixel: class before, class after and change
+    /// code in bytes 0, 1 and 2. Returns the valid count.
+    pub(crate) fn change_fused(
+        &self,
+        job: &PixelJob<'_>,
+        out: &mut [u32],
+    ) -> Result<u64, GpuFailure> {
+        self.run_kernel(PixelKernel::ChangeFused, job, bytemuck::cast_slice_mut(out))
     }
 
     /// Adds the histogram of pass-1 magnitudes into `out` (65,536 bins).
