@@ -12,6 +12,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::classify::class_code_with;
+use super::lanes::{JobSamples, LANES, MAX_BANDS, Samples, slots};
 use super::simd::{SimdLevel, VectorKernel, run_at};
 use crate::change::{
     CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
@@ -21,7 +22,7 @@ use crate::classify::{
     BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as sc,
 };
 use crate::pixel::PixelJob;
-use crate::raster::{BandData, u32_to_f32};
+use crate::raster::BandData;
 use rayon::prelude::*;
 
 /// Largest per-band difference, so that six squares fit a u32.
@@ -84,12 +85,8 @@ fn quantize(x: f32, q: f32) -> i32 {
     unsafe { finite.to_int_unchecked() }
 }
 
-/// Pixels per lane block: one AVX-512 register of f32 (two of AVX2).
-const LANES: usize = 16;
 /// Pixels per parallel task.
 const TASK_PIXELS: usize = 1 << 14;
-/// Bands of one date in the change vector, at most.
-const MAX_BANDS: usize = 6;
 
 /// The constants of a change job, read once from its parameters.
 #[derive(Clone, Copy)]
@@ -127,252 +124,6 @@ impl ChangeConsts {
             gain_q12: g[..6].try_into().expect("six gains"),
             mapped_offset: std::array::from_fn(|j| g[j].wrapping_mul(g[15]).wrapping_add(g[6 + j])),
         }
-    }
-}
-
-/// One input slot of a job: its samples and what makes one invalid.
-#[derive(Clone, Copy)]
-struct Slot<'a> {
-    data: &'a BandData,
-    /// The nodata value, NaN when there is none.
-    nodata: f32,
-}
-
-/// Where the samples of a block come from.
-trait Samples {
-    /// Bands per date in the change vector.
-    fn bands(&self) -> usize;
-    /// Slots, both dates and any mask.
-    fn slot_count(&self) -> usize;
-    /// The samples `start..start + len` of every slot, so that the loops over them index
-    /// slices of one known length (and need no bounds checks).
-    fn window(&self, start: usize, len: usize) -> Self;
-    /// Samples `start..start + n` of slot `s` as f32 lanes and, for 8- and 16-bit integers, as
-    /// i32 lanes too (zero past `n ≤ LANES`), clearing `valid` where a sample is NaN,
-    /// infinite or nodata (the loader and `is_valid` of `shaders/common.wgsl`).
-    fn lanes(
-        &self,
-        s: usize,
-        start: usize,
-        n: usize,
-        valid: &mut [bool; LANES],
-    ) -> ([f32; LANES], [i32; LANES]);
-}
-
-/// `src[start..start + n]` mapped by `f` into lanes, zero past `n`.
-#[inline(always)]
-fn widen<S: Copy, T: Copy + Default>(
-    src: &[S],
-    start: usize,
-    n: usize,
-    f: impl Fn(S) -> T,
-) -> [T; LANES] {
-    let mut x = [T::default(); LANES];
-    if let Ok(block) = <&[S; LANES]>::try_from(&src[start..start + n]) {
-        for l in 0..LANES {
-            x[l] = f(block[l]);
-        }
-    } else {
-        for (x, &s) in x.iter_mut().zip(&src[start..start + n]) {
-            *x = f(s);
-        }
-    }
-    x
-}
-
-/// Integer lanes and their exact f32 values.
-#[inline(always)]
-fn exact(i: [i32; LANES]) -> ([f32; LANES], [i32; LANES]) {
-    let mut x = [0.0; LANES];
-    for l in 0..LANES {
-        x[l] = i[l] as f32;
-    }
-    (x, i)
-}
-
-/// Clears `valid` where a lane equals the nodata value (NaN when the slot has none: no lane
-/// equals it, and the loop needs no branch).
-#[inline(always)]
-fn clear_nodata(x: &[f32; LANES], nodata: f32, valid: &mut [bool; LANES]) {
-    for l in 0..LANES {
-        valid[l] &= x[l] != nodata;
-    }
-}
-
-/// Any mix of sample types, and a mask: each block matches on each slot's type.
-#[derive(Clone, Copy)]
-struct MixedSlots<'a> {
-    slots: &'a [Slot<'a>],
-    bands: usize,
-    /// Where sample 0 of this window lies in the slots.
-    base: usize,
-}
-
-impl Samples for MixedSlots<'_> {
-    #[inline(always)]
-    fn bands(&self) -> usize {
-        self.bands
-    }
-
-    #[inline(always)]
-    fn slot_count(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn window(&self, start: usize, _len: usize) -> Self {
-        MixedSlots {
-            slots: self.slots,
-            bands: self.bands,
-            base: self.base + start,
-        }
-    }
-
-    #[inline(always)]
-    fn lanes(
-        &self,
-        s: usize,
-        start: usize,
-        n: usize,
-        valid: &mut [bool; LANES],
-    ) -> ([f32; LANES], [i32; LANES]) {
-        let slot = &self.slots[s];
-        let start = self.base + start;
-        let (x, i) = match slot.data {
-            BandData::U8(v) => exact(widen(v, start, n, i32::from)),
-            BandData::U16(v) => exact(widen(v, start, n, i32::from)),
-            BandData::I16(v) => exact(widen(v, start, n, i32::from)),
-            BandData::U32(v) => (widen(v, start, n, u32_to_f32), [0; LANES]),
-            BandData::F32(v) => (widen(v, start, n, |s| s), [0; LANES]),
-        };
-        clear_nodata(&x, slot.nodata, valid);
-        if matches!(slot.data, BandData::F32(_)) {
-            for l in 0..LANES {
-                valid[l] &= x[l].is_finite();
-            }
-        }
-        (x, i)
-    }
-}
-
-/// An 8- or 16-bit integer sample type.
-trait SmallInteger: Copy {
-    fn int(self) -> i32;
-}
-
-impl SmallInteger for u8 {
-    #[inline(always)]
-    fn int(self) -> i32 {
-        self.into()
-    }
-}
-
-impl SmallInteger for u16 {
-    #[inline(always)]
-    fn int(self) -> i32 {
-        self.into()
-    }
-}
-
-/// `NB` bands a date, every slot of one small integer type, no mask: the shape of nearly every
-/// enforcement job, whose loops the compiler unrolls over constant bounds.
-struct UniformSlots<'a, S, const NB: usize> {
-    data: [&'a [S]; 2 * MAX_BANDS],
-    /// Per slot, the nodata value or NaN.
-    nodata: [f32; 2 * MAX_BANDS],
-}
-
-impl<S: SmallInteger, const NB: usize> Samples for UniformSlots<'_, S, NB> {
-    #[inline(always)]
-    fn bands(&self) -> usize {
-        NB
-    }
-
-    #[inline(always)]
-    fn slot_count(&self) -> usize {
-        2 * NB
-    }
-
-    #[inline(always)]
-    fn window(&self, start: usize, len: usize) -> Self {
-        UniformSlots {
-            data: self
-                .data
-                .map(|d| d.get(start..start + len).unwrap_or_default()),
-            nodata: self.nodata,
-        }
-    }
-
-    #[inline(always)]
-    fn lanes(
-        &self,
-        s: usize,
-        start: usize,
-        n: usize,
-        valid: &mut [bool; LANES],
-    ) -> ([f32; LANES], [i32; LANES]) {
-        let (x, i) = exact(widen(self.data[s], start, n, S::int));
-        clear_nodata(&x, self.nodata[s], valid);
-        (x, i)
-    }
-}
-
-/// The samples of a job, in the most specific shape that fits.
-enum JobSamples<'a> {
-    U16(UniformSlots<'a, u16, MAX_BANDS>),
-    U8(UniformSlots<'a, u8, MAX_BANDS>),
-    Mixed(MixedSlots<'a>),
-}
-
-/// The slots of a job.
-fn slots<'a>(job: &PixelJob<'a>) -> Vec<Slot<'a>> {
-    let p = &job.params;
-    (job.slots.iter().enumerate())
-        .map(|(s, &data)| Slot {
-            data,
-            nodata: if p.slot_has_nodata[s] != 0 {
-                p.slot_nodata[s]
-            } else {
-                f32::NAN
-            },
-        })
-        .collect()
-}
-
-impl<'a> JobSamples<'a> {
-    /// The most specific shape of `slots`, those of a change job with `bands` bands a date.
-    fn new(slots: &'a [Slot<'a>], bands: usize) -> JobSamples<'a> {
-        let mut nodata = [f32::NAN; 2 * MAX_BANDS];
-        for (n, slot) in nodata.iter_mut().zip(slots) {
-            *n = slot.nodata;
-        }
-        fn uniform<'a, S: 'a>(
-            slots: &[Slot<'a>],
-            pick: impl Fn(&'a BandData) -> Option<&'a [S]>,
-        ) -> Option<[&'a [S]; 2 * MAX_BANDS]> {
-            let picked: Option<Vec<&'a [S]>> = slots.iter().map(|s| pick(s.data)).collect();
-            picked?.try_into().ok()
-        }
-        if bands == MAX_BANDS {
-            let u16s = uniform(slots, |d| match d {
-                BandData::U16(v) => Some(v.as_slice()),
-                _ => None,
-            });
-            if let Some(data) = u16s {
-                return JobSamples::U16(UniformSlots { data, nodata });
-            }
-            let u8s = uniform(slots, |d| match d {
-                BandData::U8(v) => Some(v.as_slice()),
-                _ => None,
-            });
-            if let Some(data) = u8s {
-                return JobSamples::U8(UniformSlots { data, nodata });
-            }
-        }
-        JobSamples::Mixed(MixedSlots {
-            slots,
-            bands,
-            base: 0,
-        })
     }
 }
 

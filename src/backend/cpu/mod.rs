@@ -4,10 +4,14 @@
 //! slots are decoded from their stored type into small f32 scratch arrays (the raster is never
 //! widened as a whole), validity is worked out once, and the kernel body runs over plain
 //! slices that the compiler can vectorise.
+//!
+//! Change detection, the heaviest kernel, goes further: it loads 16-pixel lane blocks straight
+//! from the stored samples ([`lanes`]) and is compiled once per vector extension ([`simd`]).
 
 pub(crate) mod change;
 pub(crate) mod classify;
 pub(crate) mod index;
+mod lanes;
 pub mod simd;
 
 use crate::pixel::{PixelJob, PixelParams};
