@@ -353,7 +353,7 @@ fn write_slabs<T: GeoTiffSample>(
 /// file, which [`GeoTiffStripWriter::finish`] renames into place. Dropped before `finish`,
 /// it leaves no file behind. [`GeoTiffStripWriter::write_rows`] blocks while two strips wait;
 /// it may be called from rayon tasks, since compression runs on a pool of its own (see
-/// [`encoder_pool`]).
+/// `encoder_pool`).
 pub struct GeoTiffStripWriter<T: GeoTiffSample + 'static> {
     width: usize,
     height: usize,

@@ -6,7 +6,7 @@
 //! slices that the compiler can vectorise.
 //!
 //! Change detection, the heaviest kernel, goes further: it loads 16-pixel lane blocks straight
-//! from the stored samples ([`lanes`]) and is compiled once per vector extension ([`simd`]).
+//! from the stored samples (`lanes`) and is compiled once per vector extension ([`simd`]).
 
 pub(crate) mod change;
 pub(crate) mod classify;

@@ -2,8 +2,8 @@
 //!
 //! The loops are written once, as loops over fixed-width lane arrays that the compiler
 //! vectorises, and compiled again for each extension through `#[target_feature]`: a
-//! [`VectorKernel`]'s `run` is `#[inline(always)]`, so it is inlined into, and compiled with
-//! the features of, the wrapper that [`run_vectorised`] picks. Every instantiation computes the
+//! `VectorKernel`'s `run` is `#[inline(always)]`, so it is inlined into, and compiled with
+//! the features of, the wrapper that `run_at` picks. Every instantiation computes the
 //! same bits: the loops use only correctly rounded IEEE operations and integer arithmetic, and
 //! Rust never contracts a multiply and an add into a fused multiply-add on its own.
 //!
