@@ -354,6 +354,51 @@ fn four_band_change_detection_is_bit_identical() {
     }
 }
 
+/// Stacks without nodata values take the CPU's fastest path (no validity test per sample).
+#[test]
+fn change_detection_without_nodata_is_bit_identical() {
+    let Some(gpu) = gpu_engine(GpuOptions::default()) else {
+        return;
+    };
+    let mut rng = Rng(23);
+    let without_nodata = |s: BandStack| {
+        let bands = (s.bands().iter())
+            .map(|b| Band::new(b.role.unwrap(), b.data.clone()))
+            .collect();
+        let mut stack = BandStack::new(s.width(), s.height(), bands).unwrap();
+        stack.set_radiometry(s.radiometry).unwrap();
+        stack
+    };
+    for (w, h) in [(17, 15), (301, 233)] {
+        let before = without_nodata(random_stack(&mut rng, w, h, DataType::U16));
+        let after = without_nodata(random_stack(&mut rng, w, h, DataType::U16));
+        let c = Engine::cpu()
+            .detect_change(&before, &after, &ChangeOptions::new())
+            .unwrap();
+        let g = gpu
+            .detect_change(&before, &after, &ChangeOptions::new())
+            .unwrap();
+        assert_ran_on_gpu(&g.execution);
+        let what = format!("{w}x{h} without nodata");
+        assert_same(&g.output.magnitude.data, &c.output.magnitude.data, &what);
+        assert_same(&g.output.change.data, &c.output.change.data, &what);
+        let fixed = ChangeOptions {
+            relation: Some(c.output.relation),
+            threshold: Threshold::Fixed(c.output.threshold),
+            ..ChangeOptions::new()
+        };
+        for engine in [gpu, &Engine::cpu()] {
+            let f = engine.detect_change_codes(&before, &after, &fixed).unwrap();
+            assert_same(&f.output.change.data, &c.output.change.data, &what);
+            assert_same(
+                &f.output.class_after.data,
+                &c.output.class_after.data,
+                &what,
+            );
+        }
+    }
+}
+
 #[test]
 fn change_detection_past_the_gpu_limits_is_bit_identical() {
     let options = GpuOptions {

@@ -251,21 +251,25 @@ fn block<Src: Samples, const INDEX: bool, const EXACT: bool, const PLAIN: bool>(
 }
 
 /// Runs `$task.$body::<Samples, INDEX, EXACT, PLAIN>(samples)` for the job's shape of
-/// samples, with the variants that occur: the uniform shapes of unsigned integers are the
-/// only ones that can be plain.
+/// samples, with the variants that occur: only the uniform u16 shapes can be plain.
 macro_rules! by_shape {
     ($task:ident . $body:ident) => {{
         let c = $task.consts;
         let (vector, exact, plain) = (c.kind == 0, c.exact, c.exact && c.unshifted);
+        macro_rules! flavour {
+            ($s:expr) => {
+                match (vector, exact, plain) {
+                    (true, _, true) => $task.$body::<_, false, true, true>($s),
+                    (true, true, false) => $task.$body::<_, false, true, false>($s),
+                    (true, false, _) => $task.$body::<_, false, false, false>($s),
+                    (false, _, _) => $task.$body::<_, true, false, false>($s),
+                }
+            };
+        }
         match $task.samples {
-            JobSamples::U16(s) if vector && plain => $task.$body::<_, false, true, true>(s),
-            JobSamples::U16(s) if vector && exact => $task.$body::<_, false, true, false>(s),
-            JobSamples::U16(s) if vector => $task.$body::<_, false, false, false>(s),
-            JobSamples::U16(s) => $task.$body::<_, true, false, false>(s),
-            JobSamples::U8(s) if vector && plain => $task.$body::<_, false, true, true>(s),
-            JobSamples::U8(s) if vector && exact => $task.$body::<_, false, true, false>(s),
-            JobSamples::U8(s) if vector => $task.$body::<_, false, false, false>(s),
-            JobSamples::U8(s) => $task.$body::<_, true, false, false>(s),
+            JobSamples::U16(s) => flavour!(s),
+            JobSamples::U16Nodata(s) => flavour!(s),
+            // Anything else is rare: no plain variant.
             JobSamples::Mixed(s) if vector && exact => $task.$body::<_, false, true, false>(s),
             JobSamples::Mixed(s) if vector => $task.$body::<_, false, false, false>(s),
             JobSamples::Mixed(s) => $task.$body::<_, true, false, false>(s),
@@ -629,6 +633,8 @@ mod tests {
     #[derive(Debug, Clone, Copy)]
     enum Kind {
         U16,
+        /// u16 without a nodata value.
+        U16Valid,
         U8,
         F32,
     }
@@ -636,6 +642,7 @@ mod tests {
     /// A pair of six-band stacks of `kind` with about 3% nodata (NaN and infinities for f32),
     /// with `radiometry`.
     fn random_pair(seed: u64, n: usize, kind: Kind, radiometry: Radiometry) -> [BandStack; 2] {
+        let nodata = !matches!(kind, Kind::U16Valid);
         let mut state = seed;
         let mut next = move || {
             state ^= state << 13;
@@ -661,10 +668,13 @@ mod tests {
                                 })
                                 .collect(),
                         ),
-                        Kind::U16 => BandData::U16((0..n).map(|_| sample(9000) as u16).collect()),
+                        Kind::U16 | Kind::U16Valid => {
+                            BandData::U16((0..n).map(|_| sample(9000) as u16).collect())
+                        }
                         Kind::U8 => BandData::U8((0..n).map(|_| sample(256) as u8).collect()),
                     };
-                    Band::new(role, data).with_nodata(0.0)
+                    let band = Band::new(role, data);
+                    if nodata { band.with_nodata(0.0) } else { band }
                 })
                 .collect();
             let mut stack = BandStack::new(n, 1, bands).unwrap();
@@ -700,6 +710,8 @@ mod tests {
             (6, 20_000, Kind::U8, identity, (true, true)),
             (7, 20_000, Kind::U8, l2a, (true, false)),
             (8, 999, Kind::F32, identity, (false, false)),
+            (9, 40_000, Kind::U16Valid, identity, (true, true)),
+            (10, 40_000, Kind::U16Valid, l2a, (true, false)),
         ];
         for (seed, n, kind, radiometry, shortcuts) in cases {
             let [before, after] = random_pair(seed, n, kind, radiometry);
@@ -712,7 +724,12 @@ mod tests {
                 assert_eq!(taken, shortcuts, "{kind:?} {radiometry:?}");
                 let mut words = vec![0u32; n];
                 let valid = pass_one_at(SimdLevel::Portable, &job, &mut words);
-                assert!(valid > 0 && valid < n as u64 || n == 1);
+                // Some pixels are nodata, except without a nodata value (or in one pixel).
+                let all = matches!(kind, Kind::U16Valid) || n == 1;
+                assert!(
+                    valid > 0 && (valid < n as u64 || all),
+                    "{kind:?}: {valid} valid"
+                );
                 for level in SimdLevel::available() {
                     let mut w = vec![0u32; n];
                     assert_eq!(pass_one_at(level, &job, &mut w), valid);
