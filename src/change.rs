@@ -653,6 +653,15 @@ fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<()> {
     Ok(())
 }
 
+/// Turns a pass-1 job into one of the fused pass (`shaders/change_fused.wgsl`), which also
+/// decides with `threshold` and `method`.
+pub(crate) fn decide_in_pass(job: &mut PixelJob<'_>, threshold: u32, method: ChangeMethod) {
+    // A measure is at most 65,535, so any threshold from 65,535 up decides the same, and
+    // 65,536 is exact in f32.
+    job.params.consts[crate::classify::slot_const::CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
+    job.params.op = method.code() as u32;
+}
+
 /// A pass-2 job over the packed words of pass 1.
 pub(crate) fn codes_job<'a>(
     words: &'a BandData,

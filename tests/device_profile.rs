@@ -16,7 +16,14 @@ fn assert_sane(profile: &landwatch::backend::DeviceProfile, whole: u64, chunked:
     assert!(profile.copy_bytes_per_second.is_finite() && profile.copy_bytes_per_second > 0.0);
     assert!(profile.copy_bytes > 0);
     let names: Vec<&str> = profile.kernels.iter().map(|k| k.kernel).collect();
-    assert_eq!(names, ["ndvi", "classify", "change-pass1", "change-codes"]);
+    let expected = [
+        "ndvi",
+        "classify",
+        "change-pass1",
+        "change-fused",
+        "change-codes",
+    ];
+    assert_eq!(names, expected);
     for k in &profile.kernels {
         eprintln!(
             "  {:<13} {:>8} px  {:>10.1} µs  {:>8.1} Mpx/s  {:>6.2} GB/s  {:>5.1}% of copy",
@@ -54,13 +61,14 @@ fn device_profile_on_the_taizhou_pair() {
     let (before, after) = (taizhou("Taizhou_t1.tif"), taizhou("Taizhou_t2.tif"));
     let profile = gpu.device_profile(&before, &after).unwrap().unwrap();
     assert_sane(&profile, before.len() as u64, false);
-    // Bytes as stored: NDVI reads 2 u8 bands and writes f32; pass 1 reads 12 and writes a word.
+    // Bytes as stored: NDVI reads 2 u8 bands and writes f32; pass 1 and the fused pass read
+    // 12 and write a word.
     let per_pixel: Vec<u64> = profile
         .kernels
         .iter()
         .map(|k| k.bytes_per_dispatch / k.pixels)
         .collect();
-    assert_eq!(per_pixel, [2 + 4, 5 + 1, 12 + 4, 4 + 1]);
+    assert_eq!(per_pixel, [2 + 4, 5 + 1, 12 + 4, 12 + 4, 4 + 1]);
 }
 
 /// Past the binding limit only the first chunk is timed, and it still matches.

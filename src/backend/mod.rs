@@ -12,9 +12,8 @@ pub use profile::{DeviceProfile, KernelProfile};
 
 use crate::change::{
     CHANGE_NODATA, ChangeCodes, ChangeMaps, ChangeOptions, ChangePlanes, ChangeSettings, Threshold,
-    codes_job, mask_band, otsu, otsu_above_noise, relate_dates,
+    codes_job, decide_in_pass, mask_band, otsu, otsu_above_noise, relate_dates,
 };
-use crate::classify::slot_const::CHANGE_THRESHOLD;
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;
@@ -383,9 +382,7 @@ impl Engine {
             options
                 .classes
                 .change_job(before, after, &relation.normalization, options.method)?;
-        // A measure is at most 65,535, so any threshold from 65,535 up decides the same.
-        job.params.consts[CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
-        job.params.op = options.method.code() as u32;
+        decide_in_pass(&mut job, threshold, options.method);
         let decision = cpu::change::Decision {
             threshold,
             method: options.method.code(),

@@ -6,7 +6,7 @@
 use super::Engine;
 use super::cpu;
 use super::gpu::{AdapterSummary, GpuContext, PixelKernel};
-use crate::change::{ChangeOptions, codes_job, otsu, relate_dates};
+use crate::change::{ChangeOptions, codes_job, decide_in_pass, otsu, relate_dates};
 use crate::classify::ClassThresholds;
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;
@@ -16,7 +16,7 @@ use crate::raster::{BandData, BandStack};
 /// One per-pixel kernel timed with its inputs already on the device.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelProfile {
-    /// The kernel: `ndvi`, `classify`, `change-pass1` or `change-codes`.
+    /// The kernel: `ndvi`, `classify`, `change-pass1`, `change-fused` or `change-codes`.
     pub kernel: &'static str,
     /// Pixels per dispatch (the stack's, or the first chunk's when the adapter's binding
     /// limit splits the stack).
@@ -100,6 +100,11 @@ pub(super) fn profile(
     kernels.push(pass1);
     let words: Vec<u32> = bytemuck::pod_collect_to_vec(&words);
     let threshold = otsu(&cpu::change::magnitude_histogram(&words));
+    // The per-pixel pass of a tiled job: both passes in one, classes and codes out.
+    let mut fused = change.clone();
+    decide_in_pass(&mut fused, threshold, options.method);
+    let kernel = PixelKernel::ChangeFused;
+    kernels.push(profile_kernel(gpu, "change-fused", kernel, &fused, software)?.0);
     let words = BandData::U32(words);
     let codes = codes_job(&words, before.len(), threshold, options.method);
     kernels.push(
