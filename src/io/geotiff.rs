@@ -469,15 +469,14 @@ impl<R: Read + Seek> Source<R> {
                 })
                 .collect();
             for (bytes, p) in decoded.into_iter().zip(group) {
-                let chunk = bytes_to_band(info.data_type, bytes.map_err(|r| self.invalid(r))?);
+                let bytes = bytes.map_err(|r| self.invalid(r))?;
                 for s in 0..samples_in_chunk {
                     let band = if info.planar { p.plane } else { s };
                     let copy = Copy {
                         sample: s,
                         ..p.copy
                     };
-                    copy_samples(&mut bands[band], &chunk, &copy)
-                        .map_err(|reason| self.invalid(reason))?;
+                    copy_samples(&mut bands[band], &bytes, &copy);
                 }
             }
         }
@@ -548,16 +547,6 @@ impl<R: Read + Seek> Source<R> {
             return Err(self.invalid(format!("chunk {index} is truncated")));
         }
         Ok(raw)
-    }
-}
-
-fn bytes_to_band(t: DataType, bytes: Vec<u8>) -> BandData {
-    match t {
-        DataType::U8 => BandData::U8(bytes),
-        DataType::U16 => BandData::U16(bytemuck::pod_collect_to_vec(&bytes)),
-        DataType::I16 => BandData::I16(bytemuck::pod_collect_to_vec(&bytes)),
-        DataType::U32 => BandData::U32(bytemuck::pod_collect_to_vec(&bytes)),
-        DataType::F32 => BandData::F32(bytemuck::pod_collect_to_vec(&bytes)),
     }
 }
 
@@ -649,14 +638,21 @@ fn copy_typed<T: std::marker::Copy>(dst: &mut [T], src: &[T], c: &Copy) {
     }
 }
 
-fn copy_samples(dst: &mut BandData, src: &BandData, c: &Copy) -> std::result::Result<(), String> {
-    match (dst, src) {
-        (BandData::U8(d), BandData::U8(s)) => copy_typed(d, s, c),
-        (BandData::U16(d), BandData::U16(s)) => copy_typed(d, s, c),
-        (BandData::I16(d), BandData::I16(s)) => copy_typed(d, s, c),
-        (BandData::U32(d), BandData::U32(s)) => copy_typed(d, s, c),
-        (BandData::F32(d), BandData::F32(s)) => copy_typed(d, s, c),
-        _ => return Err("chunk sample type differs from the header's".into()),
+/// Copies one sample of a decoded chunk (native-endian bytes of the band's type) into a band.
+fn copy_samples(dst: &mut BandData, src: &[u8], c: &Copy) {
+    /// The bytes as `T`, in place when they are aligned for it (they come from the allocator,
+    /// so they are), else copied.
+    fn typed<T: bytemuck::Pod>(bytes: &[u8]) -> std::borrow::Cow<'_, [T]> {
+        match bytemuck::try_cast_slice(bytes) {
+            Ok(samples) => std::borrow::Cow::Borrowed(samples),
+            Err(_) => std::borrow::Cow::Owned(bytemuck::pod_collect_to_vec(bytes)),
+        }
     }
-    Ok(())
+    match dst {
+        BandData::U8(d) => copy_typed(d, src, c),
+        BandData::U16(d) => copy_typed(d, &typed(src), c),
+        BandData::I16(d) => copy_typed(d, &typed(src), c),
+        BandData::U32(d) => copy_typed(d, &typed(src), c),
+        BandData::F32(d) => copy_typed(d, &typed(src), c),
+    }
 }
