@@ -383,10 +383,6 @@ impl Engine {
                 .classes
                 .change_job(before, after, &relation.normalization, options.method)?;
         decide_in_pass(&mut job, threshold, options.method);
-        let decision = cpu::change::Decision {
-            threshold,
-            method: options.method.code(),
-        };
         let mut planes = out;
         let computed = self.gpu_or_cpu(
             &mut planes,
@@ -399,14 +395,7 @@ impl Engine {
                 *self.change_words.lock().unwrap_or_else(|e| e.into_inner()) = words;
                 valid
             },
-            |planes| {
-                let planes = ChangePlanes {
-                    class_before: planes.class_before,
-                    class_after: planes.class_after,
-                    change: planes.change,
-                };
-                cpu::change::fused(&job, decision, planes)
-            },
+            |planes| cpu::change::fused(&job, planes),
         );
         if computed.output == 0 {
             return Err(Error::AllNodata {

@@ -369,20 +369,11 @@ pub(crate) fn pass_one_at(level: SimdLevel, job: &PixelJob<'_>, out: &mut [u32])
         .sum()
 }
 
-/// The decision of pass 2 with a known threshold, as parameters of the fused pass.
-#[derive(Clone, Copy)]
-pub(crate) struct Decision {
-    /// The change measure must exceed this.
-    pub threshold: u32,
-    /// Pass 2's method code ([`crate::change::ChangeMethod`]'s `code`).
-    pub method: i32,
-}
-
 /// The fused pass over one task.
 struct FusedTask<'a, 's> {
     consts: &'a ChangeConsts,
     samples: &'a JobSamples<'s>,
-    decision: Decision,
+    rule: Rule,
     start: usize,
     out: ChangePlanes<'a>,
 }
@@ -393,19 +384,8 @@ impl FusedTask<'_, '_> {
         self,
         src: &Src,
     ) -> u64 {
-        let c = self.consts;
+        let (c, rule) = (self.consts, self.rule);
         let src = &src.window(self.start, self.out.change.len());
-        let t = self.decision.threshold;
-        // ⌊√m2⌋ > t exactly when m2 ≥ (t + 1)², which needs no square root; six clamped
-        // squares stay below u32::MAX, so a bound past it is never reached.
-        let m2_above = (u64::from(t) + 1)
-            .saturating_pow(2)
-            .min(u64::from(u32::MAX)) as u32;
-        let rule = Rule {
-            m2_above,
-            threshold: t,
-            method: self.decision.method,
-        };
         let out = self.out;
         let mut valid_count = 0;
         let mut at = 0;
@@ -439,6 +419,22 @@ struct Rule {
     threshold: u32,
     /// The method code.
     method: i32,
+}
+
+impl Rule {
+    /// The rule of a fused job (see `decide_in_pass` in `src/change.rs`): the threshold is
+    /// `consts[CHANGE_THRESHOLD]`, an integer up to 65,536, and the method is `op`.
+    fn of(job: &PixelJob<'_>) -> Rule {
+        let threshold = job.params.consts[sc::CHANGE_THRESHOLD] as u32;
+        // ⌊√m2⌋ > t exactly when m2 ≥ (t + 1)², which needs no square root; six clamped
+        // squares stay below u32::MAX, so a bound past it is never reached.
+        let m2_above = (u64::from(threshold) + 1).pow(2).min(u64::from(u32::MAX)) as u32;
+        Rule {
+            m2_above,
+            threshold,
+            method: job.params.op as i32,
+        }
+    }
 }
 
 /// The classes and change codes of a block (nodata where invalid), and its count of valid
@@ -523,20 +519,15 @@ fn decide(before: u8, after: u8, above: bool, method: i32) -> u8 {
 }
 
 /// Pass 1 and pass 2 in one: classes of both dates and the change code of every pixel, for
-/// a threshold known beforehand (the twin of `shaders/change_fused.wgsl`); returns the count
-/// of pixels valid on both dates.
-pub(crate) fn fused(job: &PixelJob<'_>, decision: Decision, out: ChangePlanes<'_>) -> u64 {
-    fused_at(SimdLevel::current(), job, decision, out)
+/// the threshold and method in the job (the twin of `shaders/change_fused.wgsl`); returns the
+/// count of pixels valid on both dates.
+pub(crate) fn fused(job: &PixelJob<'_>, out: &mut ChangePlanes<'_>) -> u64 {
+    fused_at(SimdLevel::current(), job, out)
 }
 
 /// [`fused`] compiled for `level`.
-pub(crate) fn fused_at(
-    level: SimdLevel,
-    job: &PixelJob<'_>,
-    decision: Decision,
-    out: ChangePlanes<'_>,
-) -> u64 {
-    let consts = ChangeConsts::new(job);
+pub(crate) fn fused_at(level: SimdLevel, job: &PixelJob<'_>, out: &mut ChangePlanes<'_>) -> u64 {
+    let (consts, rule) = (ChangeConsts::new(job), Rule::of(job));
     let slots = slots(job);
     let samples = JobSamples::new(&slots, job.params.iconsts[12] as usize);
     let tasks = (out.class_before.par_chunks_mut(TASK_PIXELS))
@@ -548,7 +539,7 @@ pub(crate) fn fused_at(
             let task = FusedTask {
                 consts: &consts,
                 samples: &samples,
-                decision,
+                rule,
                 start: t * TASK_PIXELS,
                 out: ChangePlanes {
                     class_before,
@@ -748,19 +739,17 @@ mod tests {
                             })
                             .collect()
                     };
-                    let decision = Decision {
-                        threshold,
-                        method: method.code(),
-                    };
+                    let mut fused_job = job.clone();
+                    crate::change::decide_in_pass(&mut fused_job, threshold, method);
                     for level in SimdLevel::available() {
                         let mut planes = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
                         let [class_before, class_after, change] = &mut planes;
-                        let out = ChangePlanes {
+                        let mut out = ChangePlanes {
                             class_before,
                             class_after,
                             change,
                         };
-                        assert_eq!(fused_at(level, &job, decision, out), valid);
+                        assert_eq!(fused_at(level, &fused_job, &mut out), valid);
                         let what = format!("{level:?} {method:?} threshold {threshold}");
                         assert!(planes[0] == class(0), "{what}: class before");
                         assert!(planes[1] == class(4), "{what}: class after");
