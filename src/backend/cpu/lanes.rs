@@ -163,10 +163,10 @@ impl<const NB: usize, const NODATA: bool> Samples for UniformSlots<'_, NB, NODAT
 
     #[inline(always)]
     fn window(&self, start: usize, len: usize) -> Self {
+        // Every slot holds the whole job; a window past it is a bug, and panics here rather
+        // than as an empty slice later.
         UniformSlots {
-            data: self
-                .data
-                .map(|d| d.get(start..start + len).unwrap_or_default()),
+            data: self.data.map(|d| &d[start..start + len]),
             nodata: self.nodata,
         }
     }
