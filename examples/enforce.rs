@@ -32,8 +32,9 @@ counties, written to out/enforce.
                 CRS) or a GeoTIFF mask on the imagery's grid. Documented names:
                 basic_farmland, eco_redline, urban_boundary.
   --regions     GeoJSON of administrative regions; --region-field names the code property.
-  --min-area-m2 minimum mapping unit (default 0: keep every patch after the 3x3 opening).
-  --method      combined (default), cva, postclass, dndvi, dbsi, dndbi.
+  --min-area-m2 minimum mapping unit (default 0: keep every patch after the opening of
+                about 30 m).
+  --method      contextual (default), combined, cva, postclass, dndvi, dbsi, dndbi.
   --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
   --warning-share  farmland share of new construction that triggers a warning (default 0.15).
   --raw-change  also write change_raw.tif, the codes before clean-up.
@@ -194,12 +195,32 @@ fn main() -> ExitCode {
     if let Some(why) = &report.execution.fallback {
         println!("the GPU was not used: {why}");
     }
+    if let Some(sky) = &report.sky {
+        let share = |px: u64| 100.0 * px as f64 / sky.valid_px.max(1) as f64;
+        println!(
+            "clouds and shadows masked: {:.1}% of valid pixels (cloud {:.1}% / {:.1}%, shadow {:.1}% / {:.1}%)",
+            share(sky.masked_px),
+            share(sky.cloud_px[0]),
+            share(sky.cloud_px[1]),
+            share(sky.shadow_px[0]),
+            share(sky.shadow_px[1]),
+        );
+    }
+    if report.mostly_cloud {
+        println!("WARNING: the pair is mostly cloud; changes are reported for the clear part only");
+    }
     let changed: f64 = report.area_by_type_m2[1..].iter().sum();
+    let threshold = match &report.relation.context {
+        Some(_) => format!(
+            "seeds above {:.1} σ of the noise",
+            report.threshold as f64 / 256.0
+        ),
+        None => format!("threshold {}", report.threshold),
+    };
     println!(
-        "{} patches, {:.1} ha changed; threshold {}",
+        "{} patches, {:.1} ha changed; {threshold}",
         report.patch_count,
         changed / 1e4,
-        report.threshold
     );
     for (code, area) in report.area_by_type_m2.iter().enumerate().skip(1) {
         if *area > 0.0 {

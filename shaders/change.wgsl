@@ -112,12 +112,8 @@ fn change_word(i: u32) -> vec2<u32> {
     if !valid {
         return vec2(15u | (15u << 4u), 0u);
     }
-    // Classes need SWIR1 (nb >= 5); without it every pixel is "other".
-    var before = 5u;
-    var after = 5u;
-    if nb >= 5u {
-        before = classify_at(0u, i, k[5], k[6]);
-        after = classify_at(nb, i, k[7], k[8]);
-    }
+    // With SWIR1 (nb >= 5) the full rules, without it the four-band rules.
+    let before = classify_at(0u, i, nb, k[5], k[6]);
+    let after = classify_at(nb, i, nb, k[7], k[8]);
     return vec2(before | (after << 4u) | change_measure(i, nb), 1u);
 }

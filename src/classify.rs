@@ -1,5 +1,7 @@
 //! Per-pixel land-cover classification into documented u8 codes.
 //!
+//! With SWIR1 (Sentinel-2, Landsat):
+//!
 //! | code | class      | rule (first match wins)                                   |
 //! |------|------------|-----------------------------------------------------------|
 //! | 1    | water      | NDWI > `water_ndwi` and MNDWI > `water_mndwi`              |
@@ -8,6 +10,16 @@
 //! | 4    | built-up   | NDBI > `built_up_ndbi`                                     |
 //! | 5    | other      | none of the above                                         |
 //! | 255  | nodata     | a band is nodata, NaN or infinite                          |
+//!
+//! Blue, green, red and NIR only (GF-1, GF-2, ZY-3):
+//!
+//! | code | class      | rule (first match wins)                                             |
+//! |------|------------|---------------------------------------------------------------------|
+//! | 1    | water      | NDWI > `water_ndwi`                                                  |
+//! | 2    | vegetation | NDVI > `vegetation_ndvi`                                             |
+//! | 5    | other      | NDVI > `bare_or_built_ndvi` (sparse or mixed cover)                  |
+//! | 3    | bare soil  | (red − blue)/(red + blue) > `bare_soil_redness` (reddish ground)     |
+//! | 4    | built-up   | the rest: grey, non-vegetated surfaces                              |
 //!
 //! Code 0 is never produced, so a zeroed buffer cannot pass for a result.
 //!
@@ -82,6 +94,10 @@ pub(crate) mod slot_const {
     pub const QUANTIZE_AFTER: usize = 10;
     /// The change threshold of the fused pass, an integer up to 65,536 (exact in f32).
     pub const CHANGE_THRESHOLD: usize = 11;
+    /// Bare-soil redness threshold (four-band rules).
+    pub const REDNESS: usize = 12;
+    /// The NDVI below which four-band pixels are bare soil or built-up.
+    pub const BARE_NDVI: usize = 13;
 }
 
 /// The thresholds of the classification rules, on reflectance-based indices.
@@ -91,12 +107,17 @@ pub struct ClassThresholds {
     pub water_ndwi: f64,
     /// Water also needs MNDWI above this. Default 0.0.
     pub water_mndwi: f64,
-    /// Vegetation: NDVI above this. Default 0.3.
+    /// Vegetation: NDVI above this. Default 0.4.
     pub vegetation_ndvi: f64,
     /// Bare soil: BSI above this. Default 0.1.
     pub bare_soil_bsi: f64,
     /// Built-up: NDBI above this. Default 0.0.
     pub built_up_ndbi: f64,
+    /// Four-band rules: bare soil needs (red − blue)/(red + blue) above this. Default 0.15.
+    pub bare_soil_redness: f64,
+    /// Four-band rules: bare soil and built-up need NDVI at or below this; between it and
+    /// `vegetation_ndvi` a pixel is "other" (sparse or mixed cover). Default 0.25.
+    pub bare_or_built_ndvi: f64,
 }
 
 impl Default for ClassThresholds {
@@ -104,18 +125,24 @@ impl Default for ClassThresholds {
         ClassThresholds {
             water_ndwi: 0.0,
             water_mndwi: 0.0,
-            vegetation_ndvi: 0.3,
+            vegetation_ndvi: 0.4,
             bare_soil_bsi: 0.1,
             built_up_ndbi: 0.0,
+            bare_soil_redness: 0.15,
+            bare_or_built_ndvi: 0.25,
         }
     }
 }
 
 impl ClassThresholds {
-    /// Builds the classification job over `stack`: it needs blue, green, red, NIR and SWIR1.
+    /// Builds the classification job over `stack`: blue, green, red, NIR and, when the stack
+    /// has it, SWIR1 (without it the four-band rules apply).
     pub(crate) fn job<'a>(&self, stack: &'a BandStack) -> Result<PixelJob<'a>> {
-        let roles = [Blue, Green, Red, Nir, Swir1];
-        let mut job = PixelJob::new(stack, 0, &roles, "land-cover classification")?;
+        let roles: &[_] = match stack.band(Swir1) {
+            Some(_) => &[Blue, Green, Red, Nir, Swir1],
+            None => &[Blue, Green, Red, Nir],
+        };
+        let mut job = PixelJob::new(stack, 0, roles, "land-cover classification")?;
         self.set_consts(&mut job, stack)?;
         Ok(job)
     }
@@ -131,6 +158,8 @@ impl ClassThresholds {
             (NDVI, "vegetation_ndvi", self.vegetation_ndvi),
             (BSI, "bare_soil_bsi", self.bare_soil_bsi),
             (NDBI, "built_up_ndbi", self.built_up_ndbi),
+            (REDNESS, "bare_soil_redness", self.bare_soil_redness),
+            (BARE_NDVI, "bare_or_built_ndvi", self.bare_or_built_ndvi),
         ] {
             if !(-1.0..=1.0).contains(&t) {
                 return Err(Error::InvalidParameter {

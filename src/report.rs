@@ -46,14 +46,25 @@ impl Quicklook {
         }
     }
 
-    /// Takes the sampled pixels of a strip of both dates starting at scene row `row0`.
-    pub fn add_strip(&mut self, row0: usize, before: &BandStack, after: &BandStack) {
+    /// Takes the sampled pixels of a strip of both dates: rows `rows` of the stacks, the first
+    /// of which is scene row `row0`.
+    pub fn add_strip(
+        &mut self,
+        row0: usize,
+        before: &BandStack,
+        after: &BandStack,
+        rows: std::ops::Range<usize>,
+    ) {
         for (stack, dst) in [(before, &mut self.before), (after, &mut self.after)] {
             for (k, role) in RGB.into_iter().enumerate() {
                 let Some(band) = stack.band(role) else {
                     continue;
                 };
-                for r in (0..stack.height()).filter(|r| (row0 + r).is_multiple_of(self.step)) {
+                let skip = rows.start;
+                let taken = rows
+                    .clone()
+                    .filter(|r| (row0 + r - skip).is_multiple_of(self.step));
+                for r in taken {
                     for c in (0..stack.width()).step_by(self.step) {
                         let v = band.data.get_f32(r * stack.width() + c);
                         let nodata = band.nodata.is_some_and(|n| f64::from(v) == n);

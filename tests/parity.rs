@@ -424,6 +424,7 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
         vegetation_ndvi: 0.3,
         bare_soil_bsi: 0.1,
         built_up_ndbi: 0.1,
+        ..ClassThresholds::default()
     };
     let mut rng = Rng(3);
     let n = 50_000;

@@ -10,9 +10,11 @@ mod profile;
 
 pub use profile::{DeviceProfile, KernelProfile};
 
+use crate::change::context::ContextJob;
 use crate::change::{
-    CHANGE_NODATA, ChangeCodes, ChangeMaps, ChangeOptions, ChangePlanes, ChangeSettings, Threshold,
-    codes_job, decide_in_pass, mask_band, otsu, otsu_above_noise, relate_dates,
+    CHANGE_NODATA, ChangeCodes, ChangeMaps, ChangeMethod, ChangeOptions, ChangePlanes,
+    ChangeSettings, Threshold, codes_job, decide_in_pass, mask_band, otsu, otsu_above_noise,
+    relate_dates,
 };
 use crate::classify::{CLASS_NODATA, ClassThresholds};
 use crate::error::{Error, GpuFailure, Result};
@@ -360,7 +362,8 @@ impl Engine {
                 what: format!("output planes of other than the images' {n} pixels"),
             });
         }
-        let Threshold::Fixed(threshold) = options.threshold else {
+        let contextual = options.method == ChangeMethod::Contextual;
+        let (Threshold::Fixed(threshold), false) = (options.threshold, contextual) else {
             let maps = self.detect_change(before, after, options)?;
             let m = maps.output;
             out.class_before.copy_from_slice(&m.class_before.data);
@@ -411,6 +414,19 @@ impl Engine {
         })
     }
 
+    /// Runs the contextual detector's kernels over one window of rows (see
+    /// [`crate::change::context`]): two words per output pixel into `out`.
+    pub(crate) fn context_words(&self, job: &ContextJob<'_>, out: &mut [u32]) -> Execution {
+        self.gpu_or_cpu(
+            out,
+            |gpu, out| gpu::change_context::context_words(gpu, job, out),
+            |out| {
+                cpu::change_context::context_words(job, out);
+            },
+        )
+        .execution
+    }
+
     /// The engine's kept buffer for per-pixel change words, sized to `n` (return it after use).
     fn take_change_words(&self, n: usize) -> Vec<u32> {
         let mut words =
@@ -429,6 +445,9 @@ impl Engine {
         options: &ChangeOptions,
         mask: Option<&Raster<u8>>,
     ) -> Result<Computed<ChangeMaps>> {
+        if options.method == ChangeMethod::Contextual {
+            return crate::change::context::detect(self, before, after, options, mask);
+        }
         let mask = mask.map(|m| mask_band(m, before.len())).transpose()?;
         let relation = match options.relation {
             Some(r) => r,
@@ -514,6 +533,7 @@ impl Engine {
             threshold,
             relation,
             histogram,
+            sky: None,
         };
         *self.change_words.lock().unwrap_or_else(|e| e.into_inner()) = words;
         Ok(Computed { output, execution })

@@ -1,15 +1,22 @@
-//! Bi-temporal change detection: the enforcement change codes and the combined rule set that
-//! maps a pixel's land-cover transition to them.
+//! Bi-temporal change detection: the enforcement change codes and the rule that types a
+//! changed pixel from its land-cover classes on the two dates.
 //!
-//! | code | change                         | from → to                              |
-//! |------|--------------------------------|----------------------------------------|
-//! | 0    | unchanged                      | same class on both dates               |
-//! | 1    | earth-moving (推填土)           | vegetation → bare soil                 |
-//! | 2    | new construction               | vegetation → built-up                  |
-//! | 3    | earth-moving → construction    | bare soil → built-up                   |
-//! | 4    | excavation or mining           | vegetation or bare soil → water        |
-//! | 5    | other change                   | any other change of class              |
-//! | 255  | nodata                         | nodata, NaN or masked on either date   |
+//! What the land became decides the type, as an inspector finds it on the ground; for land
+//! that became built-up, what it was decides between new construction and construction on
+//! ground already cleared or built:
+//!
+//! | code | change                               | → to (from)                                   |
+//! |------|--------------------------------------|-----------------------------------------------|
+//! | 0    | unchanged                            |                                               |
+//! | 1    | earth-moving (推填土)                 | → bare soil (from anything: cleared, dug, filled or levelled) |
+//! | 2    | new construction                     | → built-up (from vegetation, water or other)  |
+//! | 3    | earth-moving → construction          | → built-up (from bare soil or built-up: built on cleared ground, or rebuilt) |
+//! | 4    | excavation or mining                 | → water (from land: pits, ponds)              |
+//! | 5    | other change                         | → vegetation or other; water → water          |
+//! | 255  | nodata                               | nodata, NaN, cloud or cloud shadow on either date |
+//!
+//! Post-classification comparison calls a pixel changed when its class differs, and types it
+//! by the same table ([`change_code`]).
 //!
 //! Detection runs in two passes on either backend. Pass 1 (`shaders/change.wgsl`, fused) reads
 //! both dates' bands once and writes, per pixel, both classes and the change-vector magnitude
@@ -22,7 +29,14 @@
 //! passes run as one (`shaders/change_fused.wgsl`, [`crate::Engine::detect_change_codes`]):
 //! every input sample is read once and only the classes and change codes are written.
 
-use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, VEGETATION, WATER};
+pub mod calibration;
+pub mod context;
+pub mod noise;
+pub mod regions;
+
+pub use context::{ContextModel, ContextSettings};
+
+use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, WATER};
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, DataType, Raster};
@@ -66,26 +80,40 @@ pub fn change_name(code: u8) -> &'static str {
     }
 }
 
-/// The change type of a from→to class pair (CPU twin of `transition_code` in
-/// `shaders/change_codes.wgsl`); used by post-classification comparison as it is.
+/// The type of a changed pixel from its classes before and after (the table above; twin of
+/// `change_type` in `shaders/change_rules.wgsl`).
+pub fn change_type(before: u8, after: u8) -> u8 {
+    match (before, after) {
+        (WATER, WATER) => OTHER_CHANGE,
+        (_, WATER) => EXCAVATION,
+        (_, BARE_SOIL) => EARTH_MOVING,
+        (BARE_SOIL | BUILT_UP, BUILT_UP) => EARTH_TO_CONSTRUCTION,
+        (_, BUILT_UP) => NEW_CONSTRUCTION,
+        _ => OTHER_CHANGE,
+    }
+}
+
+/// The code of a from→to class pair under post-classification comparison: nodata, unchanged
+/// when the classes are equal, else [`change_type`] (twin of `transition_code` in
+/// `shaders/change_rules.wgsl`).
 pub fn change_code(before: u8, after: u8) -> u8 {
     match (before, after) {
         (CLASS_NODATA, _) | (_, CLASS_NODATA) => CHANGE_NODATA,
         (b, a) if b == a => UNCHANGED,
-        (VEGETATION, BARE_SOIL) => EARTH_MOVING,
-        (VEGETATION, BUILT_UP) => NEW_CONSTRUCTION,
-        (BARE_SOIL, BUILT_UP) => EARTH_TO_CONSTRUCTION,
-        (VEGETATION | BARE_SOIL, WATER) => EXCAVATION,
-        _ => OTHER_CHANGE,
+        (b, a) => change_type(b, a),
     }
 }
 
 /// How a pixel is declared changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChangeMethod {
-    /// The default: changed when the change-vector magnitude exceeds the threshold; typed by
-    /// the class transition, "other change" when the class stayed the same.
+    /// The default: the contextual detector ([`context`]): a change score that tolerates
+    /// misregistration, smoothed over the neighbourhood, thresholded against the noise of
+    /// unchanged pixels with hysteresis; clouds and shadows masked; typed by the classes.
     #[default]
+    Contextual,
+    /// Per pixel: changed when the change-vector magnitude exceeds the threshold; typed by
+    /// the classes.
     Combined,
     /// Change vector analysis alone: changed (code 5) when the magnitude exceeds the
     /// threshold, untyped.
@@ -112,7 +140,7 @@ impl ChangeMethod {
     /// Pass 2's method code (`shaders/change_codes.wgsl`).
     pub(crate) fn code(self) -> i32 {
         match self {
-            ChangeMethod::Combined => 0,
+            ChangeMethod::Contextual | ChangeMethod::Combined => 0,
             ChangeMethod::ChangeVector | ChangeMethod::IndexDifference(_) => 1,
             ChangeMethod::PostClassification => 2,
         }
@@ -133,6 +161,7 @@ impl std::str::FromStr for ChangeMethod {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
+            "contextual" => Ok(ChangeMethod::Contextual),
             "combined" => Ok(ChangeMethod::Combined),
             "cva" | "change-vector" => Ok(ChangeMethod::ChangeVector),
             "postclass" | "post-classification" => Ok(ChangeMethod::PostClassification),
@@ -142,13 +171,15 @@ impl std::str::FromStr for ChangeMethod {
             _ => Err(Error::UnknownName {
                 kind: "change method",
                 name: s.into(),
-                known: "combined, cva, postclass, dndvi, dbsi, dndbi".into(),
+                known: "contextual, combined, cva, postclass, dndvi, dbsi, dndbi".into(),
             }),
         }
     }
 }
 
-/// How the change-vector magnitude threshold is chosen.
+/// How the threshold of a per-pixel measure (combined, change vector, index differences) is
+/// chosen. The contextual detector takes its thresholds, in units of the noise level, from
+/// [`ContextSettings`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Threshold {
     /// Otsu's method on the histogram of magnitudes of the image itself, but never below
@@ -164,10 +195,12 @@ pub enum Threshold {
 pub struct ChangeOptions {
     /// How a pixel is declared changed.
     pub method: ChangeMethod,
-    /// The magnitude threshold. Magnitudes are Euclidean norms of the per-band differences in
-    /// quantized units: digital numbers for integer samples, 1e-4 reflectance for calibrated
-    /// or float samples.
+    /// The threshold of the per-pixel measures. Magnitudes are Euclidean norms of the
+    /// per-band differences in quantized units: digital numbers for integer samples, 1e-4
+    /// reflectance for calibrated or float samples.
     pub threshold: Threshold,
+    /// Settings of the contextual detector (thresholds in σ, distances in metres, clouds).
+    pub context: ContextSettings,
     /// Class thresholds for both dates.
     pub classes: ClassThresholds,
     /// Relative radiometric normalization of the second date onto the first (default on when
@@ -179,7 +212,7 @@ pub struct ChangeOptions {
 }
 
 impl ChangeOptions {
-    /// The defaults: combined rules, Otsu threshold, default classes, normalization on.
+    /// The defaults: the contextual detector, default classes, normalization on.
     pub fn new() -> ChangeOptions {
         ChangeOptions {
             normalize: true,
@@ -230,6 +263,9 @@ pub struct ChangeMaps {
     pub relation: DateRelation,
     /// Histogram of magnitudes over valid pixels, one bin per integer magnitude.
     pub histogram: Vec<u32>,
+    /// What the contextual detector masked as cloud and shadow (`None` for the per-pixel
+    /// methods, which mask nothing).
+    pub sky: Option<regions::RegionStats>,
 }
 
 /// The classes of both dates and the change codes: what a tiled job keeps of change detection.
@@ -379,9 +415,8 @@ fn quantized_offset(stack: &BandStack) -> i32 {
 }
 
 /// The roles of the change vector: blue, green, red and NIR, then SWIR1 and SWIR2 when both
-/// dates carry them. Without SWIR1 (GF-1, GF-2, ZY-3) there are no land-cover classes: the
-/// change vector and NDVI differencing still work, and changes are typed "other change".
-fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
+/// dates carry them. Without SWIR1 (GF-1, GF-2, ZY-3) the four-band class rules apply.
+pub(crate) fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRole> {
     let both = |role| before.band(role).is_some() && after.band(role).is_some();
     let mut roles = vec![Blue, Green, Red, Nir];
     for role in [Swir1, Swir2] {
@@ -402,6 +437,17 @@ pub struct DateRelation {
     /// Root-mean-square change magnitude of those pixels after the normalization: the noise
     /// level of an unchanged pixel, in quantized units.
     pub noise: f64,
+    /// The contextual detector's model of the pair, when that detector ran.
+    pub context: Option<ContextModel>,
+}
+
+impl DateRelation {
+    /// No normalization, no noise, no model.
+    pub const IDENTITY: DateRelation = DateRelation {
+        normalization: Normalization::IDENTITY,
+        noise: 0.0,
+        context: None,
+    };
 }
 
 /// Estimates how the two dates relate, on a subsample of at most 200,000 valid pixels. When
@@ -446,10 +492,7 @@ pub fn relate_dates(before: &BandStack, after: &BandStack, fit: bool) -> Result<
         }
     }
     let samples = pairs.len() / nb;
-    let mut relation = DateRelation {
-        normalization: Normalization::IDENTITY,
-        noise: 0.0,
-    };
+    let mut relation = DateRelation::IDENTITY;
     if samples < 100 {
         return Ok(relation);
     }
@@ -628,7 +671,7 @@ pub(crate) fn mask_band(mask: &Raster<u8>, len: usize) -> Result<Band> {
 }
 
 /// Fails unless both dates have the same size and, when both are georeferenced, the same grid.
-fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<()> {
+pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<()> {
     if (before.width(), before.height()) != (after.width(), after.height()) {
         return Err(Error::GridMismatch {
             what: format!(
@@ -678,19 +721,29 @@ pub(crate) fn codes_job<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::OTHER;
+    use crate::classify::{OTHER, VEGETATION};
 
     #[test]
     fn combined_rules_follow_the_table() {
         assert_eq!(change_code(VEGETATION, BARE_SOIL), EARTH_MOVING);
+        assert_eq!(change_code(BUILT_UP, BARE_SOIL), EARTH_MOVING);
+        assert_eq!(change_code(WATER, BARE_SOIL), EARTH_MOVING);
         assert_eq!(change_code(VEGETATION, BUILT_UP), NEW_CONSTRUCTION);
+        assert_eq!(change_code(WATER, BUILT_UP), NEW_CONSTRUCTION);
+        assert_eq!(change_code(OTHER, BUILT_UP), NEW_CONSTRUCTION);
         assert_eq!(change_code(BARE_SOIL, BUILT_UP), EARTH_TO_CONSTRUCTION);
         assert_eq!(change_code(BARE_SOIL, WATER), EXCAVATION);
         assert_eq!(change_code(VEGETATION, WATER), EXCAVATION);
+        assert_eq!(change_code(BUILT_UP, WATER), EXCAVATION);
         assert_eq!(change_code(WATER, VEGETATION), OTHER_CHANGE);
         assert_eq!(change_code(BUILT_UP, OTHER), OTHER_CHANGE);
         assert_eq!(change_code(OTHER, OTHER), UNCHANGED);
         assert_eq!(change_code(CLASS_NODATA, WATER), CHANGE_NODATA);
         assert_eq!(change_code(WATER, CLASS_NODATA), CHANGE_NODATA);
+        // A changed pixel that kept its class is typed by what it is now.
+        assert_eq!(change_type(BARE_SOIL, BARE_SOIL), EARTH_MOVING);
+        assert_eq!(change_type(BUILT_UP, BUILT_UP), EARTH_TO_CONSTRUCTION);
+        assert_eq!(change_type(WATER, WATER), OTHER_CHANGE);
+        assert_eq!(change_type(VEGETATION, VEGETATION), OTHER_CHANGE);
     }
 }

@@ -68,6 +68,21 @@ impl PixelArea {
     }
 }
 
+/// The nominal ground size of a pixel of a `height`-row grid, in metres: the square root of
+/// the area of a pixel in the middle row (on the ellipsoid for a geographic grid), or of the
+/// transform's pixel when the CRS is unknown. `None` without a georeference.
+pub fn nominal_pixel_m(georef: Option<&GeoReference>, height: usize) -> Option<f64> {
+    let g = georef?;
+    let area = match PixelArea::of_grid(Some(g), height) {
+        Ok(areas) => areas.at_row(height / 2),
+        Err(_) => {
+            let c = g.transform.0;
+            (c[1] * c[5] - c[2] * c[4]).abs()
+        }
+    };
+    (area.is_finite() && area > 0.0).then(|| area.sqrt())
+}
+
 fn missing(reason: &str) -> Error {
     Error::InvalidParameter {
         name: "georeference".into(),

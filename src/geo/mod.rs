@@ -7,7 +7,7 @@ pub mod crs;
 pub mod ellipsoid;
 pub mod tmerc;
 
-pub use area::{PixelArea, geographic_cell_area};
+pub use area::{PixelArea, geographic_cell_area, nominal_pixel_m};
 pub use crs::Crs;
 pub use ellipsoid::Ellipsoid;
 pub use tmerc::TransverseMercator;

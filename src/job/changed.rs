@@ -20,23 +20,26 @@ const NDVI_STEP: f32 = 1e-4;
 const NDVI_NODATA: i16 = i16::MIN;
 
 impl ChangedPixels {
-    /// Keeps the classes and NDVI of the changed pixels of one strip. NDVI is computed for
-    /// those pixels only, on a stack gathered from the strip's red and NIR bands: the same
-    /// per-pixel function as a whole-strip NDVI, at a fraction of its cost.
+    /// Keeps the classes and NDVI of the changed pixels of one strip, whose pixels start at
+    /// pixel `first` of the stacks `dates` (which may hold rows around the strip). NDVI is
+    /// computed for those pixels only, on a stack gathered from the strip's red and NIR
+    /// bands: the same per-pixel function as a whole-strip NDVI, at a fraction of its cost.
     pub(super) fn add_strip(
         &mut self,
         engine: &Engine,
         codes: &[u8],
         classes: [&[u8]; 2],
         dates: [&BandStack; 2],
+        first: usize,
     ) -> Result<()> {
         let picked: Vec<usize> = (0..codes.len()).filter(|&i| is_changed(codes[i])).collect();
         if picked.is_empty() {
             return Ok(());
         }
+        let in_stack: Vec<usize> = picked.iter().map(|&i| first + i).collect();
         let mut ndvi = [Vec::new(), Vec::new()];
         for (out, stack) in ndvi.iter_mut().zip(dates) {
-            let gathered = gather_stack(stack, &[BandRole::Red, BandRole::Nir], &picked)?;
+            let gathered = gather_stack(stack, &[BandRole::Red, BandRole::Nir], &in_stack)?;
             if let Some(v) = allow_all_nodata(engine.index(&gathered, SpectralIndex::Ndvi))? {
                 *out = v.output.data;
             }
@@ -75,6 +78,16 @@ impl ChangedPixels {
         kept
     }
 
+    /// Starts keeping only the entries of pixels still changed once their codes change
+    /// again: feed [`Retain`] the old and new codes of every pixel in raster order.
+    pub(super) fn retain(self) -> Retain {
+        Retain {
+            from: self,
+            kept: ChangedPixels::default(),
+            next: 0,
+        }
+    }
+
     /// The class pair (before, after) of entry `k`.
     pub(super) fn classes(&self, k: usize) -> [u8; 2] {
         self.classes[k]
@@ -83,6 +96,34 @@ impl ChangedPixels {
     /// The NDVI pair of entry `k`.
     pub(super) fn ndvi(&self, k: usize) -> [Option<f32>; 2] {
         self.ndvi[k].map(|q| (q != NDVI_NODATA).then(|| f32::from(q) * NDVI_STEP))
+    }
+}
+
+/// The entries of [`ChangedPixels`] being filtered by new codes, in raster order.
+pub(super) struct Retain {
+    from: ChangedPixels,
+    kept: ChangedPixels,
+    /// The next entry of `from`.
+    next: usize,
+}
+
+impl Retain {
+    /// The old and new codes of the next pixels: an entry is kept where both are changed.
+    pub(super) fn feed(&mut self, old: &[u8], new: &[u8]) {
+        for (&o, &n) in old.iter().zip(new) {
+            if is_changed(o) {
+                if is_changed(n) {
+                    self.kept.classes.push(self.from.classes[self.next]);
+                    self.kept.ndvi.push(self.from.ndvi[self.next]);
+                }
+                self.next += 1;
+            }
+        }
+    }
+
+    /// The kept entries.
+    pub(super) fn finish(self) -> ChangedPixels {
+        self.kept
     }
 }
 

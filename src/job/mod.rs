@@ -22,12 +22,18 @@
 //!   change says changed. The radiometric relation between the dates and the change
 //!   threshold are estimated once, from a fixed sample of rows that does not depend on the
 //!   strip size, so a tiled run gives exactly the same result as an untiled one;
-//! - the clean-up (per-type opening) runs on the whole change raster;
+//! - with the contextual detector (the default), clouds, shadows and hysteresis are resolved
+//!   over the whole scene from run-length rows (see [`crate::change::regions`]); each strip
+//!   is read with the few rows around it that its neighbourhood kernels need;
+//! - the clean-up (an opening of the whole change mask, about 30 m across) runs on the whole
+//!   change raster;
 //! - labelling, the minimum-area sieve, attributes, zone and region overlay and polygons
 //!   stream through [`patches_tiled`] in strips of the same size, joined exactly across
 //!   strip borders; `change.tif` and `patches.tif` are written as the strips pass.
 
 use crate::backend::{BackendChoice, Computed, Engine, Execution};
+use crate::change::context::{ContextJob, ContextPlanes, region_params, split_words};
+use crate::change::regions::{RegionBuilder, RegionStats};
 use crate::change::{
     ChangeOptions, ChangePlanes, DateRelation, Threshold, change_name, otsu, otsu_above_noise,
 };
@@ -83,6 +89,35 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
 /// The sample holds about this many pixels at most (more windows than that on narrow scenes
 /// only when [`SAMPLE_WINDOWS`] allows).
 const SAMPLE_PIXELS: usize = 16 << 20;
+
+/// The clean-up opening of the change mask before labelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// A square whose side is the odd number of pixels nearest [`OPENING_M`].
+    Auto,
+    /// No opening.
+    Off,
+    /// A square of this side.
+    Square(usize),
+}
+
+/// The width of the features the default opening removes, in metres.
+const OPENING_M: f64 = 30.0;
+
+impl Opening {
+    /// The side of the square, if any, for pixels of `pixel_m` metres.
+    fn side(self, pixel_m: f64) -> Option<usize> {
+        match self {
+            Opening::Auto => {
+                let side = (OPENING_M / pixel_m).round().clamp(1.0, 255.0) as usize;
+                let odd = if side % 2 == 1 { side } else { side - 1 };
+                (odd >= 3).then_some(odd)
+            }
+            Opening::Off => None,
+            Opening::Square(side) => Some(side),
+        }
+    }
+}
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +186,15 @@ pub struct JobReport {
     pub area_by_type_m2: [f64; 6],
     /// Rows per strip of the streamed stages.
     pub strip_rows: usize,
+    /// The side of the clean-up opening, if any.
+    pub opening: Option<usize>,
+    /// The nominal ground size of a pixel, in metres.
+    pub pixel_m: f64,
+    /// What the contextual detector masked as cloud and cloud shadow.
+    pub sky: Option<RegionStats>,
+    /// More than [`crate::ContextSettings::mostly_cloud_share`] of the valid pixels lie under
+    /// cloud or shadow: the comparison covers only the rest.
+    pub mostly_cloud: bool,
     /// Under [`crate::Backend::Auto`] with a GPU: the backend timings on the plan sample
     /// and the one chosen for the strips.
     pub backend_choice: Option<BackendChoice>,
@@ -188,6 +232,10 @@ impl Timer {
 struct PixelResults {
     /// The change codes before clean-up.
     change: Raster<u8>,
+    /// What the contextual detector masked as cloud and shadow.
+    sky: Option<RegionStats>,
+    /// The nominal ground size of a pixel, in metres.
+    pixel_m: f64,
     /// Classes and NDVI of the changed pixels, when the job computed them.
     changed: Option<ChangedPixels>,
     quicklook: Option<Quicklook>,
@@ -213,7 +261,7 @@ pub struct Job {
     zones: Vec<(String, ZoneSource)>,
     regions: Option<(PathBuf, String)>,
     min_area_m2: f64,
-    opening: Option<usize>,
+    opening: Opening,
     connectivity: Connectivity,
     tile_rows: Option<usize>,
     warning_share: f64,
@@ -234,7 +282,7 @@ impl Job {
             zones: Vec::new(),
             regions: None,
             min_area_m2: 0.0,
-            opening: Some(3),
+            opening: Opening::Auto,
             connectivity: Connectivity::Eight,
             tile_rows: None,
             warning_share: DEFAULT_WARNING_SHARE,
@@ -295,10 +343,11 @@ impl Job {
         self
     }
 
-    /// The size of the square per-type opening applied before labelling (default 3; `None`
-    /// for no morphology).
+    /// The side of the square opening of the change mask applied before labelling (`None` for
+    /// no morphology). By default, the odd number of pixels nearest 30 m: 3 at 10 m, none at
+    /// 30 m, where a road is a pixel wide.
     pub fn opening(mut self, size: Option<usize>) -> Job {
-        self.opening = size;
+        self.opening = size.map_or(Opening::Off, Opening::Square);
         self
     }
 
@@ -432,8 +481,10 @@ impl Job {
         // Plan: the date relation and the threshold, from a fixed sample of rows.
         // Reads decode whole blocks (strips or tiles) of either file.
         let block_rows = info_b.block_rows.max(info_a.block_rows);
+        let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), height)
+            .unwrap_or(crate::change::context::DEFAULT_PIXEL_M);
         let (relation, threshold, choice) =
-            self.plan(width, height, block_rows, &layout, engine)?;
+            self.plan(width, height, block_rows, &layout, engine, pixel_m)?;
         timer.lap("plan");
 
         // Per-pixel stage, in strips: the class maps are written as they come, the change
@@ -458,43 +509,97 @@ impl Job {
             threshold: Threshold::Fixed(threshold),
             ..self.options
         };
+        // The contextual detector reads rows around each strip, and resolves clouds,
+        // shadows and hysteresis over the whole scene once every strip is through.
+        let halo = relation
+            .context
+            .map_or(0, |m| self.options.context.halo_rows(m.pixel_m));
+        let mut regions = match relation.context {
+            Some(_) => Some(RegionBuilder::new(width, height)?),
+            None => None,
+        };
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
         let strip_rows = self.strip_rows(width, block_rows);
         // The class planes of a strip, reused (fresh pages are slow to fault in).
         let mut classes = [0; 2].map(|_| vec![0u8; strip_rows * width]);
+        let mut flags = vec![0u8; strip_rows * width];
+        let mut words = Vec::new();
         let strips = height.div_ceil(strip_rows);
         let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
-        let read_pair = |s: usize| -> Result<(BandStack, BandStack)> {
+        // A strip's rows and `halo` rows around it: the stacks and the strip's first row in them.
+        let read_pair = |s: usize| -> Result<(BandStack, BandStack, usize)> {
             let (row, rows) = window(s);
+            let top = row.saturating_sub(halo);
+            let bottom = (row + rows + halo).min(height);
             let (before, after) = rayon::join(
-                || self.read_rows(&self.before, width, row, rows, &layout),
-                || self.read_rows(&self.after, width, row, rows, &layout),
+                || self.read_rows(&self.before, width, top, bottom - top, &layout),
+                || self.read_rows(&self.after, width, top, bottom - top, &layout),
             );
-            Ok((before?, after?))
+            Ok((before?, after?, row - top))
         };
         // Strip s + 1 is read while strip s is computed.
         let mut next = Some(read_pair(0));
         for s in 0..strips {
-            let (before, after) = next.take().expect("read ahead")?;
+            let (before, after, skip) = next.take().expect("read ahead")?;
             let (row, rows) = window(s);
             let range = row * width..(row + rows) * width;
             let (computed, ahead) = rayon::join(
                 || -> Result<()> {
-                    quicklook.add_strip(row, &before, &after);
+                    quicklook.add_strip(row, &before, &after, skip..skip + rows);
                     let [class_before, class_after] = &mut classes;
                     let (class_before, class_after) = (
                         &mut class_before[..range.len()],
                         &mut class_after[..range.len()],
                     );
-                    let planes = ChangePlanes {
-                        class_before,
-                        class_after,
-                        change: &mut raw[range.clone()],
+                    let computed = match (&relation.context, &mut regions) {
+                        (Some(model), Some(regions)) => {
+                            let job = ContextJob::new(
+                                &before,
+                                &after,
+                                (skip, rows),
+                                model,
+                                &self.options.context,
+                                &self.options.classes,
+                            )?;
+                            words.resize(2 * range.len(), 0);
+                            let execution = engine.context_words(&job, &mut words);
+                            let flags = &mut flags[..range.len()];
+                            split_words(
+                                &words,
+                                ContextPlanes {
+                                    class_before,
+                                    class_after,
+                                    precodes: &mut raw[range.clone()],
+                                    flags,
+                                    scores: None,
+                                },
+                            );
+                            regions.add_rows(&raw[range.clone()], flags)?;
+                            let valid = raw[range.clone()]
+                                .iter()
+                                .any(|&c| c != crate::change::CHANGE_NODATA);
+                            valid.then_some(Computed {
+                                output: (),
+                                execution,
+                            })
+                        }
+                        _ => {
+                            let planes = ChangePlanes {
+                                class_before,
+                                class_after,
+                                change: &mut raw[range.clone()],
+                            };
+                            allow_all_nodata(
+                                engine.detect_change_codes_into(&before, &after, &options, planes),
+                            )?
+                            .map(|c| Computed {
+                                output: (),
+                                execution: c.execution,
+                            })
+                        }
                     };
-                    let computed =
-                        engine.detect_change_codes_into(&before, &after, &options, planes);
-                    match allow_all_nodata(computed)? {
+                    match computed {
                         Some(computed) => {
                             class_writers[0].write_rows(class_before)?;
                             class_writers[1].write_rows(class_after)?;
@@ -503,6 +608,7 @@ impl Job {
                                 &raw[range.clone()],
                                 [class_before, class_after],
                                 [&before, &after],
+                                skip * width,
                             )?;
                             execution.get_or_insert(computed.execution);
                         }
@@ -522,6 +628,7 @@ impl Job {
             next = ahead;
             self.report("change", s as u64 + 1, strips as u64);
         }
+        drop((words, flags));
         // Without a single strip with valid pixels there is nothing to compare.
         let Some(execution) = execution else {
             return Err(Error::AllNodata {
@@ -531,6 +638,24 @@ impl Job {
         for w in class_writers {
             w.finish()?;
         }
+        // Clouds, shadows and hysteresis over the whole scene: the pre-codes become codes,
+        // and only the changed pixels' classes and NDVI of what is still changed are kept.
+        let sky = match regions {
+            Some(regions) => {
+                let regions = regions.finish(&region_params(&self.options.context, pixel_m))?;
+                let mut kept = changed.retain();
+                for s in 0..strips {
+                    let (row, rows) = window(s);
+                    let strip = &mut raw[row * width..(row + rows) * width];
+                    let precodes = strip.to_vec();
+                    regions.apply(row, strip)?;
+                    kept.feed(&precodes, strip);
+                }
+                changed = kept.finish();
+                Some(regions.stats())
+            }
+            None => None,
+        };
         timer.lap("change");
         let pixels = PixelResults {
             change: Raster {
@@ -540,6 +665,8 @@ impl Job {
                 nodata: crate::change::CHANGE_NODATA,
                 georef: Some(georef),
             },
+            sky,
+            pixel_m,
             changed: Some(changed),
             quicklook: Some(quicklook),
             execution,
@@ -569,6 +696,8 @@ impl Job {
         let strip_rows = self.strip_rows(change.width, 1);
         let pixels = PixelResults {
             change,
+            sky: None,
+            pixel_m: 0.0,
             changed: None,
             quicklook: None,
             outputs: Vec::new(),
@@ -581,10 +710,7 @@ impl Job {
                 fallback: None,
             },
             threshold: 0,
-            relation: DateRelation {
-                normalization: crate::change::Normalization::IDENTITY,
-                noise: 0.0,
-            },
+            relation: DateRelation::IDENTITY,
         };
         self.finish(engine, out, pixels, Timer::new())
     }
@@ -605,7 +731,7 @@ impl Job {
                 "method": format!("{:?}", self.options.method),
                 "threshold": report.threshold,
                 "min_area_m2": self.min_area_m2,
-                "opening": self.opening,
+                "opening": report.opening,
                 "connectivity": format!("{:?}", self.connectivity),
                 "strip_rows": report.strip_rows,
                 "warning_share": self.warning_share,
@@ -621,11 +747,7 @@ impl Job {
                     "chosen": c.chosen.to_string(),
                 })),
             },
-            "normalization": {
-                "gain_q12": report.relation.normalization.gain_q12,
-                "offset_q12": report.relation.normalization.offset_q12,
-                "noise": report.relation.noise,
-            },
+            "change_detection": self.detection_summary(report),
             "stages_seconds": report
                 .stages
                 .iter()
@@ -635,6 +757,79 @@ impl Job {
             "patch_count": report.patch_count,
             "area_by_type_m2": areas,
             "regions_warned": report.regions.iter().filter(|r| r.warning).map(|r| r.code.clone()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl Job {
+    /// How change was decided: the method, how its threshold was reached (rule, noise level
+    /// and value), and for the contextual detector the calibration, the distances in pixels
+    /// and what clouds and shadows took.
+    fn detection_summary(&self, report: &JobReport) -> Value {
+        let Some(model) = report.relation.context else {
+            let rule = match self.options.threshold {
+                Threshold::Otsu if self.options.method.measure() == 0 => {
+                    "Otsu's threshold, floored at three times the noise level"
+                }
+                Threshold::Otsu => "Otsu's threshold",
+                Threshold::Fixed(_) => "fixed by the caller",
+            };
+            return json!({
+                "method": format!("{:?}", self.options.method),
+                "threshold": {"rule": rule, "value": report.threshold, "noise": report.relation.noise},
+                "normalization": {
+                    "gain_q12": report.relation.normalization.gain_q12,
+                    "offset_q12": report.relation.normalization.offset_q12,
+                },
+            });
+        };
+        let settings = &self.options.context;
+        let roles = ["blue", "green", "red", "nir", "swir1", "swir2"];
+        let sigma: serde_json::Map<String, Value> = (0..model.bands)
+            .map(|j| (roles[j].to_string(), json!(model.noise.sigma[j] / 1e4)))
+            .collect();
+        let kind = |d: usize| match model.calibration[d].kind {
+            crate::change::calibration::CalibrationKind::Radiometry => "the sensor's radiometry",
+            crate::change::calibration::CalibrationKind::Percentiles => {
+                "relative: 2nd and 98th percentiles onto reference reflectance"
+            }
+        };
+        let share = |px: u64| {
+            let valid = report.sky.map_or(0, |s| s.valid_px);
+            if valid == 0 {
+                0.0
+            } else {
+                px as f64 / valid as f64
+            }
+        };
+        let sky = report.sky.unwrap_or_default();
+        json!({
+            "method": "contextual",
+            "threshold": {
+                "rule": "noise model: per-band median and 1.4826 × MAD of the normalized difference; \
+                         hysteresis on the smoothed, misregistration-tolerant score",
+                "noise_sigma_reflectance": sigma,
+                "seed_sigma": settings.seed_sigma,
+                "grow_sigma": settings.grow_sigma,
+                "value": report.threshold,
+                "units": "σ/256",
+            },
+            "calibration": {"before": kind(0), "after": kind(1)},
+            "pixel_m": model.pixel_m,
+            "misregistration_px": settings.radius_px(model.pixel_m),
+            "smoothing_px": 2 * settings.smoothing_px(model.pixel_m) + 1,
+            "normalization": {
+                "gain_q12": model.noise.gain_q12[..model.bands],
+                "offset_q12": model.noise.offset_q12[..model.bands],
+                "median_difference": model.noise.median[..model.bands],
+            },
+            "sky": {
+                "cloud_share": [share(sky.cloud_px[0]), share(sky.cloud_px[1])],
+                "shadow_share": [share(sky.shadow_px[0]), share(sky.shadow_px[1])],
+                "masked_share": share(sky.masked_px),
+                "cloud_regions": sky.cloud_regions,
+                "mostly_cloud": report.mostly_cloud,
+            },
         })
     }
 }

@@ -24,6 +24,8 @@ impl Job {
     ) -> Result<JobReport> {
         let PixelResults {
             change: raw,
+            sky,
+            pixel_m,
             changed,
             mut quicklook,
             execution,
@@ -67,12 +69,13 @@ impl Job {
             })
             .transpose()?;
 
-        // Clean-up: per-type opening on the whole raster.
-        let opened = match self.opening {
+        // Clean-up: an opening of the whole change mask (types never merge or change).
+        let opening = self.opening.side(pixel_m);
+        let opened = match opening {
             Some(size) => {
                 let element = StructuringElement::square(size)?;
                 engine
-                    .morphology(&raw, MorphOp::Open, element, MorphScope::PerType)?
+                    .morphology(&raw, MorphOp::Open, element, MorphScope::WholeMask)?
                     .output
             }
             None => raw.clone(),
@@ -275,6 +278,12 @@ impl Job {
             pixels: n as u64,
             area_by_type_m2,
             strip_rows,
+            opening,
+            pixel_m,
+            mostly_cloud: sky.is_some_and(|s| {
+                s.masked_px as f64 > self.options.context.mostly_cloud_share * s.valid_px as f64
+            }),
+            sky,
             backend_choice,
             outputs,
         };

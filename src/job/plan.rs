@@ -2,6 +2,8 @@
 //! of rows.
 
 use super::*;
+use crate::change::ChangeMethod;
+use crate::change::context::{ContextJob, ContextModel};
 
 impl Job {
     /// Estimates the date relation and the threshold on a fixed sample of rows (see
@@ -13,6 +15,7 @@ impl Job {
         block_rows: usize,
         layout: &(Vec<BandRole>, Sensor),
         engine: &Engine,
+        pixel_m: f64,
     ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
         let windows = sample_windows(width, height, block_rows);
         let sample = |path: &Path| -> Result<BandStack> {
@@ -25,6 +28,9 @@ impl Job {
         let (before, after) = rayon::join(|| sample(&self.before), || sample(&self.after));
         let (before, after) = (before?, after?);
         self.report("plan", 1, 1);
+        if self.options.method == ChangeMethod::Contextual {
+            return self.plan_contextual(width, pixel_m, &before, &after, engine);
+        }
         let sample = engine.detect_change(&before, &after, &self.options)?.output;
         let threshold = match self.options.threshold {
             Threshold::Fixed(t) => t,
@@ -56,6 +62,42 @@ impl Job {
             })?
         };
         Ok((sample.relation, threshold, choice))
+    }
+}
+
+impl Job {
+    /// The plan of the contextual detector: its model of the pair, from the sample, and the
+    /// backend for the strips under `Auto`, timed on part of the sample.
+    fn plan_contextual(
+        &self,
+        width: usize,
+        pixel_m: f64,
+        before: &BandStack,
+        after: &BandStack,
+        engine: &Engine,
+    ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
+        let model = ContextModel::estimate(before, after, pixel_m)?;
+        let settings = &self.options.context;
+        let rows = (STRIP_PIXELS / width.max(1)).clamp(1, before.height());
+        let choice = engine.choose_by_measurement(|e| {
+            let job = ContextJob::new(
+                before,
+                after,
+                (0, rows),
+                &model,
+                settings,
+                &self.options.classes,
+            )?;
+            let mut words = vec![0u32; 2 * rows * width];
+            e.context_words(&job, &mut words);
+            Ok(())
+        })?;
+        let relation = DateRelation {
+            context: Some(model),
+            ..DateRelation::IDENTITY
+        };
+        let seed = (settings.seed_sigma * crate::change::noise::SCORE_UNITS).round() as u32;
+        Ok((relation, seed, choice))
     }
 }
 

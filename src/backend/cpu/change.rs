@@ -11,16 +11,14 @@
 // Lane loops index several arrays in step; an iterator chain would hide the lane.
 #![allow(clippy::needless_range_loop)]
 
-use super::classify::class_code_with;
+use super::classify::{class_code_with, vnir_class_code};
 use super::lanes::{JobSamples, LANES, MAX_BANDS, Samples, slots};
 use super::simd::{SimdLevel, VectorKernel, run_at};
 use crate::change::{
     CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
     OTHER_CHANGE, UNCHANGED,
 };
-use crate::classify::{
-    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as sc,
-};
+use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, WATER, slot_const as sc};
 use crate::pixel::PixelJob;
 use crate::raster::BandData;
 use rayon::prelude::*;
@@ -151,8 +149,18 @@ fn block_classes<const PLAIN: bool>(
     shifts: [f32; 2],
 ) -> [u8; LANES] {
     let mut out = [OTHER; LANES];
-    // Without SWIR1 there are no classes: every valid pixel is "other".
-    if nb >= 5 {
+    // Without SWIR1, the four-band rules.
+    if nb < 5 {
+        for l in 0..LANES {
+            let px = [
+                v[first][l],
+                v[first + 1][l],
+                v[first + 2][l],
+                v[first + 3][l],
+            ];
+            out[l] = vnir_class_code(&c.k, px, shifts[0]);
+        }
+    } else {
         for l in 0..LANES {
             let px = [
                 v[first][l],
@@ -467,32 +475,38 @@ impl VectorKernel for FusedTask<'_, '_> {
     }
 }
 
-/// The transition code of two valid classes, without branches (`transition_code` in
-/// `shaders/change_rules.wgsl`; the table is [`change_code`]).
+/// The change type of a changed pixel from its two valid classes, without branches
+/// (`change_type` in `shaders/change_rules.wgsl`; the table is [`crate::change::change_type`]).
 #[inline(always)]
-fn transition(before: u8, after: u8) -> u8 {
-    let from_vegetation = before == VEGETATION;
-    let from_bare = before == BARE_SOIL;
-    let typed = if (from_vegetation | from_bare) & (after == WATER) {
+pub(crate) fn change_type(before: u8, after: u8) -> u8 {
+    let onto_built = if (before == BARE_SOIL) | (before == BUILT_UP) {
+        EARTH_TO_CONSTRUCTION
+    } else {
+        NEW_CONSTRUCTION
+    };
+    let onto_water = if before == WATER {
+        OTHER_CHANGE
+    } else {
         EXCAVATION
+    };
+    let typed = if after == BUILT_UP {
+        onto_built
     } else {
         OTHER_CHANGE
     };
-    let typed = if from_bare & (after == BUILT_UP) {
-        EARTH_TO_CONSTRUCTION
-    } else {
-        typed
-    };
-    let typed = if from_vegetation & (after == BUILT_UP) {
-        NEW_CONSTRUCTION
-    } else {
-        typed
-    };
-    let typed = if from_vegetation & (after == BARE_SOIL) {
+    let typed = if after == BARE_SOIL {
         EARTH_MOVING
     } else {
         typed
     };
+    if after == WATER { onto_water } else { typed }
+}
+
+/// The transition code of two valid classes: unchanged when they are equal, else the change
+/// type (`transition_code` in `shaders/change_rules.wgsl`; the table is [`change_code`]).
+#[inline(always)]
+fn transition(before: u8, after: u8) -> u8 {
+    let typed = change_type(before, after);
     if before == after { UNCHANGED } else { typed }
 }
 
@@ -500,13 +514,12 @@ fn transition(before: u8, after: u8) -> u8 {
 #[inline(always)]
 fn decide(before: u8, after: u8, above: bool, method: i32) -> u8 {
     let typed = transition(before, after);
-    // Combined: the measure decides, the class transition types.
-    let combined = if typed == UNCHANGED {
-        OTHER_CHANGE
+    // Combined: the measure decides, the classes type.
+    let combined = if above {
+        change_type(before, after)
     } else {
-        typed
+        UNCHANGED
     };
-    let combined = if above { combined } else { UNCHANGED };
     // The measure alone: changed or not, untyped.
     let measure = if above { OTHER_CHANGE } else { UNCHANGED };
     // Post-classification: the class transition decides and types. The method is the same
@@ -616,6 +629,10 @@ mod tests {
         for before in 1..=OTHER {
             for after in 1..=OTHER {
                 assert_eq!(transition(before, after), change_code(before, after));
+                assert_eq!(
+                    change_type(before, after),
+                    crate::change::change_type(before, after)
+                );
             }
         }
     }

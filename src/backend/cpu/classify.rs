@@ -53,10 +53,34 @@ pub(crate) fn class_code_with<const PLAIN: bool>(
     if water { WATER } else { code }
 }
 
-/// Classifies one chunk (slots blue, green, red, NIR, SWIR1); returns the valid count.
+/// The class of one pixel from its blue, green, red and NIR samples alone (the four-band rules
+/// of `vnir_class_of` in `classify_rules.wgsl`), with the date's shift of two-band sums.
+#[inline(always)]
+pub(crate) fn vnir_class_code(k: &[f32; 16], [b, g, r, n]: [f32; 4], shift2: f32) -> u8 {
+    let water = ratio_above(g - n, g + n + shift2, k[c::NDWI]);
+    let vegetation = ratio_above(n - r, n + r + shift2, k[c::NDVI]);
+    let mixed = ratio_above(n - r, n + r + shift2, k[c::BARE_NDVI]);
+    let reddish = ratio_above(r - b, r + b + shift2, k[c::REDNESS]);
+    let code = if reddish { BARE_SOIL } else { BUILT_UP };
+    let code = if mixed { OTHER } else { code };
+    let code = if vegetation { VEGETATION } else { code };
+    if water { WATER } else { code }
+}
+
+/// Classifies one chunk (slots blue, green, red, NIR and, with five slots, SWIR1); returns the
+/// valid count.
 pub(crate) fn classify_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [u8]) -> u64 {
     let k = &p.consts;
     let (shift2, shift4) = (k[c::SHIFT2], k[c::SHIFT4]);
+    if p.n_slots < 5 {
+        let [b, g, r, n] = [0, 1, 2, 3].map(|slot| chunk.slots[slot]);
+        let pixels = out.iter_mut().zip(chunk.valid).zip(b).zip(g).zip(r).zip(n);
+        for (((((o, &ok), &b), &g), &r), &n) in pixels {
+            let code = vnir_class_code(k, [b, g, r, n], shift2);
+            *o = if ok { code } else { CLASS_NODATA };
+        }
+        return chunk.valid.iter().map(|&v| u64::from(v)).sum();
+    }
     let [b, g, r, n, s1] = [0, 1, 2, 3, 4].map(|slot| chunk.slots[slot]);
     let pixels = out
         .iter_mut()

@@ -9,6 +9,7 @@
 //! from the stored samples (`lanes`) and is compiled once per vector extension ([`simd`]).
 
 pub(crate) mod change;
+pub(crate) mod change_context;
 pub(crate) mod classify;
 pub(crate) mod index;
 mod lanes;

@@ -1,5 +1,6 @@
 //! The wgpu backend: context, buffer pool, dispatch, and one entry point per kernel.
 
+pub(crate) mod change_context;
 mod context;
 mod dispatch;
 mod pool;

@@ -1,0 +1,568 @@
+//! The contextual change detector, the default method: spatial context against a noise model.
+//!
+//! 1. **Calibration** ([`super::calibration`]): each date's bands become 10⁻⁴ reflectance
+//!    (raw digital numbers by a per-scene relative calibration).
+//! 2. **Noise model** ([`super::noise`]): the second date is mapped onto the first by median
+//!    and MAD; the per-band difference of unchanged pixels has a median and a robust σ.
+//! 3. **Score** (kernel `context_scores`): a pixel's change magnitude is the RMS over bands of
+//!    its standardized differences, taken against the *best match* among the other date's
+//!    pixels within the misregistration radius, both ways, so that a pixel of shift between
+//!    the dates does not light up edges. The score is then averaged over the smoothing
+//!    window, so that evidence from neighbours counts and isolated noise does not.
+//! 4. **Decision** (kernel `context_decide`): classes of both dates, the change type, and a
+//!    *level*: strong above `seed_sigma`, weak above `grow_sigma`. Vegetation on the second
+//!    date, or water on both, is no land-use change. Per date, cloud and shadow tests.
+//! 5. **Regions** ([`super::regions`]): clouds are bright, white, every-band brightenings
+//!    with a core of at least `cloud_min_core_m2`, grown and dilated; shadows are dark
+//!    near-infrared drops near a cloud of the same date. Masked pixels are nodata (255). The
+//!    weak pixels connected to a strong one are change (hysteresis).
+//!
+//! Distances are set in metres and turned into pixels from the grid, so one set of defaults
+//! serves 0.8 m to 30 m imagery. Every default was chosen over the whole development set at
+//! once (`docs/ACCURACY.md`).
+
+use super::calibration::{Calibration, UNITS};
+use super::noise::{MAX_BANDS, NoiseModel, SCORE_UNITS};
+use crate::classify::ClassThresholds;
+use crate::error::{Error, Result};
+use crate::pixel::PixelJob;
+use crate::raster::{Band, BandStack};
+use crate::sensor::BandRole;
+
+/// Settings of the contextual detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContextSettings {
+    /// A change region needs a pixel whose smoothed score exceeds this many σ. Default 4.5.
+    pub seed_sigma: f64,
+    /// Pixels above this many σ join a change region that touches a seed. Default 2.0.
+    pub grow_sigma: f64,
+    /// Misregistration tolerated between the dates, in metres (rounded to whole pixels, at
+    /// most [`MAX_RADIUS`]). Default 10.
+    pub misregistration_m: f64,
+    /// Side of the square over which scores are averaged, in metres (rounded to an odd
+    /// number of pixels, radius at most [`MAX_RADIUS`]). Default 30.
+    pub smoothing_m: f64,
+    /// Cloud core: blue reflectance above this. Default 0.18.
+    pub cloud_blue: f64,
+    /// Cloud core: every band at least this much brighter than on the other date. Default 0.10.
+    pub cloud_core_rise: f64,
+    /// Cloud growth: every band at least this much brighter. Default 0.02.
+    pub cloud_grow_rise: f64,
+    /// Cloud core: visible whiteness (Σ|band − mean| / mean over blue, green, red) below
+    /// this. Default 0.3.
+    pub cloud_core_whiteness: f64,
+    /// Cloud growth: whiteness below this. Default 0.5.
+    pub cloud_grow_whiteness: f64,
+    /// A cloud needs a connected core of at least this many m². Default 10,000 (1 ha).
+    pub cloud_min_core_m2: f64,
+    /// Clouds are widened by this many metres. Default 30.
+    pub cloud_dilation_m: f64,
+    /// Shadow: NIR reflectance below this (and NIR, SWIR below half the other date's).
+    /// Default 0.12.
+    pub shadow_dark: f64,
+    /// Shadows are looked for within this many metres of a cloud. Default 2,000.
+    pub shadow_distance_m: f64,
+    /// Shadows are widened by this many metres. Default 20.
+    pub shadow_dilation_m: f64,
+    /// A pair with more than this share of its valid pixels under cloud or shadow is
+    /// reported as mostly cloud. Default 0.5.
+    pub mostly_cloud_share: f64,
+}
+
+/// The largest misregistration or smoothing radius, in pixels.
+pub const MAX_RADIUS: usize = 2;
+
+impl Default for ContextSettings {
+    fn default() -> Self {
+        ContextSettings {
+            seed_sigma: 4.5,
+            grow_sigma: 2.0,
+            misregistration_m: 10.0,
+            smoothing_m: 30.0,
+            cloud_blue: 0.18,
+            cloud_core_rise: 0.10,
+            cloud_grow_rise: 0.02,
+            cloud_core_whiteness: 0.3,
+            cloud_grow_whiteness: 0.5,
+            cloud_min_core_m2: 10_000.0,
+            cloud_dilation_m: 30.0,
+            shadow_dark: 0.12,
+            shadow_distance_m: 2_000.0,
+            shadow_dilation_m: 20.0,
+            mostly_cloud_share: 0.5,
+        }
+    }
+}
+
+impl ContextSettings {
+    /// Checks every setting, naming the first that is out of range.
+    pub fn validate(&self) -> Result<()> {
+        let checks = [
+            ("seed_sigma", self.seed_sigma, 0.0, 200.0),
+            ("grow_sigma", self.grow_sigma, 0.0, self.seed_sigma),
+            ("misregistration_m", self.misregistration_m, 0.0, 1e5),
+            ("smoothing_m", self.smoothing_m, 0.0, 1e5),
+            ("cloud_blue", self.cloud_blue, -1.0, 10.0),
+            ("cloud_core_rise", self.cloud_core_rise, -1.0, 10.0),
+            ("cloud_grow_rise", self.cloud_grow_rise, -1.0, 10.0),
+            ("cloud_core_whiteness", self.cloud_core_whiteness, 0.0, 2.0),
+            ("cloud_grow_whiteness", self.cloud_grow_whiteness, 0.0, 2.0),
+            ("cloud_min_core_m2", self.cloud_min_core_m2, 0.0, 1e12),
+            ("cloud_dilation_m", self.cloud_dilation_m, 0.0, 1e5),
+            ("shadow_dark", self.shadow_dark, -1.0, 10.0),
+            ("shadow_distance_m", self.shadow_distance_m, 0.0, 1e6),
+            ("shadow_dilation_m", self.shadow_dilation_m, 0.0, 1e5),
+            ("mostly_cloud_share", self.mostly_cloud_share, 0.0, 1.0),
+        ];
+        for (name, value, low, high) in checks {
+            if !(value.is_finite() && (low..=high).contains(&value)) {
+                return Err(Error::InvalidParameter {
+                    name: name.into(),
+                    value: value.to_string(),
+                    reason: format!("must lie in {low}..={high}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Pixels for `metres` at `pixel_m` metres a pixel, rounded.
+    fn pixels(metres: f64, pixel_m: f64) -> usize {
+        (metres / pixel_m).round().clamp(0.0, 1e9) as usize
+    }
+
+    /// The misregistration radius in pixels.
+    pub fn radius_px(&self, pixel_m: f64) -> usize {
+        Self::pixels(self.misregistration_m, pixel_m).min(MAX_RADIUS)
+    }
+
+    /// The smoothing radius in pixels: half the odd window side nearest `smoothing_m`.
+    pub fn smoothing_px(&self, pixel_m: f64) -> usize {
+        let side = Self::pixels(self.smoothing_m, pixel_m).max(1);
+        let odd = if side % 2 == 1 { side } else { side - 1 };
+        (odd / 2).min(MAX_RADIUS)
+    }
+
+    /// Rows a window needs above and below its output rows.
+    pub fn halo_rows(&self, pixel_m: f64) -> usize {
+        self.radius_px(pixel_m) + self.smoothing_px(pixel_m)
+    }
+}
+
+/// What the contextual detector learned about a pair of scenes: how each date becomes
+/// reflectance, how the dates relate, and the ground size of a pixel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContextModel {
+    /// Bands of the change vector: 4 (blue, green, red, NIR), 5 (and SWIR1) or 6 (and SWIR2).
+    pub bands: usize,
+    /// Each date's calibration.
+    pub calibration: [Calibration; 2],
+    /// The relation of the dates and the noise of their difference.
+    pub noise: NoiseModel,
+    /// The nominal ground size of a pixel, in metres.
+    pub pixel_m: f64,
+}
+
+/// At most this many pixels of a sample are used to estimate a model.
+const MODEL_PIXELS: usize = 200_000;
+
+impl ContextModel {
+    /// Estimates the model on a sample of the scene: `before` and `after` on the same grid
+    /// (for a tiled job, rows sampled over the whole scene), with a pixel of `pixel_m` metres.
+    pub fn estimate(before: &BandStack, after: &BandStack, pixel_m: f64) -> Result<ContextModel> {
+        if !(pixel_m.is_finite() && pixel_m > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "pixel size".into(),
+                value: pixel_m.to_string(),
+                reason: "the ground size of a pixel must be a positive number of metres".into(),
+            });
+        }
+        let roles = super::change_roles(before, after);
+        let nb = roles.len();
+        fn bands<'s>(stack: &'s BandStack, roles: &[BandRole]) -> Result<Vec<&'s Band>> {
+            roles
+                .iter()
+                .map(|&r| stack.require(r, "change detection"))
+                .collect()
+        }
+        let (first, second) = (bands(before, &roles)?, bands(after, &roles)?);
+        if before.len() != after.len() {
+            return Err(Error::GridMismatch {
+                what: format!(
+                    "the first date has {} pixels, the second {}",
+                    before.len(),
+                    after.len()
+                ),
+            });
+        }
+        let valid = |band: &Band, i: usize| {
+            let v = band.data.get_f32(i);
+            (v.is_finite() && band.nodata.is_none_or(|nd| v != nd as f32)).then_some(v)
+        };
+        // Pixels valid on both dates, evenly spread.
+        let step = (before.len() / MODEL_PIXELS).max(1);
+        let picked: Vec<usize> = (0..before.len())
+            .step_by(step)
+            .filter(|&i| {
+                first.iter().all(|b| valid(b, i).is_some())
+                    && second.iter().all(|b| valid(b, i).is_some())
+            })
+            .collect();
+        let raw = |bands: &[&Band]| -> Vec<Vec<f32>> {
+            bands
+                .iter()
+                .map(|b| picked.iter().map(|&i| b.data.get_f32(i)).collect())
+                .collect()
+        };
+        let (raw_first, raw_second) = (raw(&first), raw(&second));
+        let calibration = [
+            Calibration::of(before, &roles, &mut raw_first.clone()),
+            Calibration::of(after, &roles, &mut raw_second.clone()),
+        ];
+        let pairs: Vec<Vec<(i32, i32)>> = (0..nb)
+            .map(|j| {
+                raw_first[j]
+                    .iter()
+                    .zip(&raw_second[j])
+                    .map(|(&b, &a)| {
+                        (
+                            calibration[0].bands[j].apply(b),
+                            calibration[1].bands[j].apply(a),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(ContextModel {
+            bands: nb,
+            calibration,
+            noise: NoiseModel::estimate(nb, &pairs),
+            pixel_m,
+        })
+    }
+}
+
+/// The parameters of the contextual kernels, laid out exactly like `ContextParams` in
+/// `shaders/change_context.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct ContextParams {
+    /// Pixels per row of the window.
+    pub width: u32,
+    /// Rows of the window.
+    pub rows: u32,
+    /// The first output row, in window rows.
+    pub first_row: u32,
+    /// Output rows.
+    pub out_rows: u32,
+    /// Bands of the change vector.
+    pub bands: u32,
+    /// Misregistration radius, pixels.
+    pub radius: u32,
+    /// Smoothing radius, pixels.
+    pub smoothing: u32,
+    /// Seed threshold, σ/256.
+    pub seed: u32,
+    /// Growth threshold, σ/256.
+    pub grow: u32,
+    /// Cloud core: blue above this, 10⁻⁴ reflectance.
+    pub cloud_blue: i32,
+    /// Cloud core: every band risen by more than this.
+    pub cloud_core_rise: i32,
+    /// Cloud growth: every band risen by more than this.
+    pub cloud_grow_rise: i32,
+    /// Cloud core whiteness bound, thousandths.
+    pub cloud_core_white: i32,
+    /// Cloud growth whiteness bound, thousandths.
+    pub cloud_grow_white: i32,
+    /// Shadow: NIR below this.
+    pub shadow_dark: i32,
+    pub _pad: u32,
+    /// Calibration factors: the first date's bands 0..6, the second's 6..12.
+    pub factor: [f32; 12],
+    /// Calibration offsets, likewise.
+    pub offset: [i32; 12],
+    /// Q12 gains of the second date onto the first.
+    pub gain_q12: [i32; 6],
+    /// Q12 offsets of that map.
+    pub offset_q12: [i32; 6],
+    /// Median differences.
+    pub median: [i32; 6],
+    /// Weights of a difference in σ/256.
+    pub weight: [i32; 6],
+    /// Shifts of those weights.
+    pub shift: [u32; 6],
+}
+
+/// One run of the contextual kernels: the bands of both dates over a window of whole rows
+/// (with halo rows), and the parameters.
+pub(crate) struct ContextJob<'a> {
+    /// The bands (first date in slots `0..nb`, second in `nb..2nb`) and the class thresholds.
+    pub pixels: PixelJob<'a>,
+    /// The detector's parameters.
+    pub params: ContextParams,
+}
+
+/// Reflectance (or a reflectance difference) in 10⁻⁴ units, rounded.
+fn units(reflectance: f64) -> i32 {
+    (reflectance * UNITS).round().clamp(-1e9, 1e9) as i32
+}
+
+impl<'a> ContextJob<'a> {
+    /// The job over windows `before` and `after` (same size), whose rows
+    /// `first_row..first_row + out_rows` are the output and the others halo.
+    pub fn new(
+        before: &'a BandStack,
+        after: &'a BandStack,
+        rows: (usize, usize),
+        model: &ContextModel,
+        settings: &ContextSettings,
+        classes: &ClassThresholds,
+    ) -> Result<ContextJob<'a>> {
+        settings.validate()?;
+        let (first_row, out_rows) = rows;
+        if first_row + out_rows > before.height() || after.len() != before.len() {
+            return Err(Error::GridMismatch {
+                what: format!(
+                    "output rows {first_row}..{} of windows of {} and {} pixels",
+                    first_row + out_rows,
+                    before.len(),
+                    after.len()
+                ),
+            });
+        }
+        let roles = super::change_roles(before, after);
+        if roles.len() != model.bands {
+            return Err(Error::InvalidParameter {
+                name: "bands".into(),
+                value: roles.len().to_string(),
+                reason: format!("the model was estimated on {} bands", model.bands),
+            });
+        }
+        let mut pixels = PixelJob::new(before, 0, &roles, "change detection (first date)")?;
+        pixels.push_bands(after, &roles, "change detection (second date)")?;
+        classes.set_consts(&mut pixels, before)?;
+        let (weight, shift) = model.noise.weights();
+        let mut factor = [1.0f32; 12];
+        let mut offset = [0i32; 12];
+        for d in 0..2 {
+            for j in 0..MAX_BANDS {
+                let map = model.calibration[d].bands[j];
+                factor[6 * d + j] = map.factor;
+                offset[6 * d + j] = map.offset;
+            }
+        }
+        let threshold = |sigma: f64| (sigma * SCORE_UNITS).round() as u32;
+        let params = ContextParams {
+            width: before.width() as u32,
+            rows: before.height() as u32,
+            first_row: first_row as u32,
+            out_rows: out_rows as u32,
+            bands: model.bands as u32,
+            radius: settings.radius_px(model.pixel_m) as u32,
+            smoothing: settings.smoothing_px(model.pixel_m) as u32,
+            seed: threshold(settings.seed_sigma),
+            grow: threshold(settings.grow_sigma),
+            cloud_blue: units(settings.cloud_blue),
+            cloud_core_rise: units(settings.cloud_core_rise),
+            cloud_grow_rise: units(settings.cloud_grow_rise),
+            cloud_core_white: (settings.cloud_core_whiteness * 1000.0).round() as i32,
+            cloud_grow_white: (settings.cloud_grow_whiteness * 1000.0).round() as i32,
+            shadow_dark: units(settings.shadow_dark),
+            _pad: 0,
+            factor,
+            offset,
+            gain_q12: model.noise.gain_q12,
+            offset_q12: model.noise.offset_q12,
+            median: model.noise.median,
+            weight,
+            shift,
+        };
+        Ok(ContextJob { pixels, params })
+    }
+}
+
+/// The parameters of the region stage for a model's pixel size.
+pub(crate) fn region_params(
+    settings: &ContextSettings,
+    pixel_m: f64,
+) -> super::regions::RegionParams {
+    let px = |m: f64| (m / pixel_m).round().clamp(0.0, 1e9) as usize;
+    super::regions::RegionParams {
+        cloud_min_core_px: (settings.cloud_min_core_m2 / (pixel_m * pixel_m))
+            .ceil()
+            .clamp(1.0, 1e15) as u64,
+        cloud_dilation_px: px(settings.cloud_dilation_m),
+        shadow_distance_px: px(settings.shadow_distance_m),
+        shadow_dilation_px: px(settings.shadow_dilation_m),
+    }
+}
+
+/// The planes of context words: classes of both dates, pre-codes and flags, and optionally
+/// the smoothed score and the direction.
+pub(crate) struct ContextPlanes<'a> {
+    /// Classes of the first date.
+    pub class_before: &'a mut [u8],
+    /// Classes of the second date.
+    pub class_after: &'a mut [u8],
+    /// Pre-codes (see `decide_pixel` in the kernel).
+    pub precodes: &'a mut [u8],
+    /// Cloud and shadow flags.
+    pub flags: &'a mut [u8],
+    /// Smoothed scores in σ/256 and directions, when wanted.
+    pub scores: Option<(&'a mut [u16], &'a mut [u8])>,
+}
+
+/// Splits context words (two per pixel) into planes.
+pub(crate) fn split_words(words: &[u32], out: ContextPlanes<'_>) {
+    use rayon::prelude::*;
+    const PART: usize = 1 << 14;
+    let ContextPlanes {
+        class_before,
+        class_after,
+        precodes,
+        flags,
+        scores,
+    } = out;
+    let parts = (words.par_chunks(2 * PART))
+        .zip(class_before.par_chunks_mut(PART))
+        .zip(class_after.par_chunks_mut(PART))
+        .zip(precodes.par_chunks_mut(PART))
+        .zip(flags.par_chunks_mut(PART));
+    parts.for_each(|((((w, b), a), p), f)| {
+        for (i, pair) in w.chunks_exact(2).enumerate() {
+            let [cb, ca, pc, fl] = pair[0].to_le_bytes();
+            (b[i], a[i], p[i], f[i]) = (cb, ca, pc, fl);
+        }
+    });
+    if let Some((score, direction)) = scores {
+        (words.par_chunks(2 * PART))
+            .zip(score.par_chunks_mut(PART))
+            .zip(direction.par_chunks_mut(PART))
+            .for_each(|((w, s), d)| {
+                for (i, pair) in w.chunks_exact(2).enumerate() {
+                    let valid = pair[0] & 0xff != 0xff;
+                    s[i] = (pair[1] & 0xffff) as u16;
+                    d[i] = if valid {
+                        (pair[1] >> 16 & 0x3f) as u8
+                    } else {
+                        255
+                    };
+                }
+            });
+    }
+}
+
+/// The pixel size assumed for stacks without a georeference, in metres.
+pub const DEFAULT_PIXEL_M: f64 = 10.0;
+
+/// The contextual detector over two whole stacks (see the module documentation), with an
+/// optional caller's mask (nonzero = masked: nodata in every output).
+pub(crate) fn detect(
+    engine: &crate::Engine,
+    before: &BandStack,
+    after: &BandStack,
+    options: &super::ChangeOptions,
+    mask: Option<&crate::raster::Raster<u8>>,
+) -> Result<crate::Computed<super::ChangeMaps>> {
+    use crate::classify::CLASS_NODATA;
+    super::check_same_grid(before, after)?;
+    let (w, h) = (before.width(), before.height());
+    let n = before.len();
+    if let Some(m) = mask
+        && m.data.len() != n
+    {
+        return Err(Error::GridMismatch {
+            what: format!(
+                "a mask of {}×{} pixels against images of {w}×{h}",
+                m.width, m.height
+            ),
+        });
+    }
+    let model = match options.relation.and_then(|r| r.context) {
+        Some(model) => model,
+        None => {
+            let pixel_m =
+                crate::geo::nominal_pixel_m(before.georef.as_ref(), h).unwrap_or(DEFAULT_PIXEL_M);
+            ContextModel::estimate(before, after, pixel_m)?
+        }
+    };
+    let job = ContextJob::new(
+        before,
+        after,
+        (0, h),
+        &model,
+        &options.context,
+        &options.classes,
+    )?;
+    let mut words = vec![0u32; 2 * n];
+    let execution = engine.context_words(&job, &mut words);
+    let [
+        mut class_before,
+        mut class_after,
+        mut change,
+        mut flags,
+        mut direction,
+    ] = [0; 5].map(|_| vec![0u8; n]);
+    let mut magnitude = vec![0u16; n];
+    split_words(
+        &words,
+        ContextPlanes {
+            class_before: &mut class_before,
+            class_after: &mut class_after,
+            precodes: &mut change,
+            flags: &mut flags,
+            scores: Some((&mut magnitude, &mut direction)),
+        },
+    );
+    drop(words);
+    if let Some(m) = mask {
+        for (i, _) in m.data.iter().enumerate().filter(|(_, v)| **v != 0) {
+            (class_before[i], class_after[i]) = (CLASS_NODATA, CLASS_NODATA);
+            (change[i], flags[i], direction[i], magnitude[i]) = (super::CHANGE_NODATA, 0, 255, 0);
+        }
+    }
+    if change.iter().all(|&c| c == super::CHANGE_NODATA) {
+        return Err(Error::AllNodata {
+            what: "change detection".into(),
+        });
+    }
+    let mut regions = super::regions::RegionBuilder::new(w, h)?;
+    regions.add_rows(&change, &flags)?;
+    let regions = regions.finish(&region_params(&options.context, model.pixel_m))?;
+    regions.apply(0, &mut change)?;
+    let mut histogram = vec![0u32; 65536];
+    for (&m, &c) in magnitude.iter().zip(&change) {
+        if c != super::CHANGE_NODATA {
+            histogram[m as usize] += 1;
+        }
+    }
+    let raster = |data, nodata| crate::raster::Raster {
+        width: w,
+        height: h,
+        data,
+        nodata,
+        georef: before.georef,
+    };
+    let output = super::ChangeMaps {
+        class_before: raster(class_before, CLASS_NODATA),
+        class_after: raster(class_after, CLASS_NODATA),
+        magnitude: crate::raster::Raster {
+            width: w,
+            height: h,
+            data: magnitude,
+            nodata: 0,
+            georef: before.georef,
+        },
+        direction: raster(direction, 255),
+        change: raster(change, super::CHANGE_NODATA),
+        threshold: (options.context.seed_sigma * SCORE_UNITS).round() as u32,
+        relation: super::DateRelation {
+            context: Some(model),
+            ..super::DateRelation::IDENTITY
+        },
+        histogram,
+        sky: Some(regions.stats()),
+    };
+    Ok(crate::Computed { output, execution })
+}

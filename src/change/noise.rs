@@ -1,0 +1,165 @@
+//! The noise model of the contextual detector: how the two dates relate when nothing
+//! changed, estimated with medians only, so that neither heavy tails, clouds nor a large
+//! changed area can pull it.
+//!
+//! On calibrated values (see [`super::calibration`]) of pixels valid on both dates:
+//! 1. each band of the second date is mapped onto the first by matching median and median
+//!    absolute deviation (MAD): `gain = MAD₁ / MAD₂` (clamped to 0.25–4), `offset = median₁ −
+//!    gain × median₂`, in Q12 fixed point, so both backends apply the same integers;
+//! 2. the per-band difference `mapped second date − first date` then has a median (kept, so
+//!    that a residual bias is not taken for change) and a robust spread
+//!    `σ = 1.4826 × MAD`: the standard deviation of an unchanged pixel's difference if
+//!    unchanged pixels are the majority and their differences are normal.
+//!
+//! A difference is measured in units of σ/256 through an integer weight and shift
+//! ([`NoiseModel::weights`]), so the change score of a pixel is the same on every backend.
+
+use super::calibration::MAX_UNITS;
+
+/// The most bands of a change vector.
+pub const MAX_BANDS: usize = 6;
+/// Score units per σ: scores and thresholds are in σ/256.
+pub const SCORE_UNITS: f64 = 256.0;
+/// A standardized difference is clamped to ±this many σ/256 units, so that six squares fit a
+/// u32.
+pub const MAX_Z: i32 = 26_000;
+
+/// The relation of the two dates and the noise of their difference, per band.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoiseModel {
+    /// Bands in use.
+    pub bands: usize,
+    /// Q12 gain of the map of the second date onto the first.
+    pub gain_q12: [i32; MAX_BANDS],
+    /// Q12 offset of that map, in 10⁻⁴ reflectance.
+    pub offset_q12: [i32; MAX_BANDS],
+    /// Median difference (mapped second date − first date), in 10⁻⁴ reflectance.
+    pub median: [i32; MAX_BANDS],
+    /// Robust standard deviation of the difference, in 10⁻⁴ reflectance (at least 1).
+    pub sigma: [f64; MAX_BANDS],
+    /// Pixels the model was estimated on.
+    pub samples: usize,
+}
+
+/// The median of `v` (sorted in place): the lower middle value for an even count.
+fn median(v: &mut [i64]) -> i64 {
+    if v.is_empty() {
+        return 0;
+    }
+    let mid = (v.len() - 1) / 2;
+    *v.select_nth_unstable(mid).1
+}
+
+/// Median and MAD of `v` (reordered in place).
+fn median_mad(v: &mut [i64]) -> (i64, i64) {
+    let m = median(v);
+    let mut dev: Vec<i64> = v.iter().map(|&x| (x - m).abs()).collect();
+    (m, median(&mut dev))
+}
+
+/// `(gain · after + offset) >> 12` in the kernels' i32 arithmetic (the Q12 map of a
+/// calibrated second-date value onto the first date).
+#[inline(always)]
+pub fn map_q12(gain_q12: i32, offset_q12: i32, after: i32) -> i32 {
+    gain_q12.wrapping_mul(after).wrapping_add(offset_q12) >> 12
+}
+
+impl NoiseModel {
+    /// The model of `bands` bands from calibrated pairs: `pairs[j]` holds, for band `j`, the
+    /// (first date, second date) values of the same pixels in the same order.
+    pub fn estimate(bands: usize, pairs: &[Vec<(i32, i32)>]) -> NoiseModel {
+        let mut model = NoiseModel {
+            bands,
+            gain_q12: [4096; MAX_BANDS],
+            offset_q12: [0; MAX_BANDS],
+            median: [0; MAX_BANDS],
+            sigma: [1.0; MAX_BANDS],
+            samples: pairs.first().map_or(0, Vec::len),
+        };
+        for (j, p) in pairs.iter().enumerate().take(bands) {
+            if p.is_empty() {
+                continue;
+            }
+            let mut first: Vec<i64> = p.iter().map(|&(b, _)| i64::from(b)).collect();
+            let mut second: Vec<i64> = p.iter().map(|&(_, a)| i64::from(a)).collect();
+            let (m1, d1) = median_mad(&mut first);
+            let (m2, d2) = median_mad(&mut second);
+            let gain = if d1 > 0 && d2 > 0 {
+                (d1 as f64 / d2 as f64).clamp(0.25, 4.0)
+            } else {
+                1.0
+            };
+            let gain_q12 = (gain * 4096.0).round() as i32;
+            let offset = (m1 as f64 - gain_q12 as f64 / 4096.0 * m2 as f64) * 4096.0;
+            let limit = f64::from(MAX_UNITS) * 4096.0;
+            let offset_q12 = offset.round().clamp(-limit, limit) as i32;
+            model.gain_q12[j] = gain_q12;
+            model.offset_q12[j] = offset_q12;
+            let mut differences: Vec<i64> = p
+                .iter()
+                .map(|&(b, a)| i64::from(map_q12(gain_q12, offset_q12, a)) - i64::from(b))
+                .collect();
+            let (m, mad) = median_mad(&mut differences);
+            model.median[j] = m.clamp(-i64::from(MAX_UNITS), i64::from(MAX_UNITS)) as i32;
+            model.sigma[j] = (1.4826 * mad as f64).max(1.0);
+        }
+        model
+    }
+
+    /// Per band, the integer weight and right shift that turn a difference `e` (in 10⁻⁴
+    /// reflectance, |e| ≤ 2¹⁸) into σ/256 units: `z = (e · weight) >> shift`. The weight is
+    /// below 2¹² so that the product fits an i32.
+    pub fn weights(&self) -> ([i32; MAX_BANDS], [u32; MAX_BANDS]) {
+        let mut weight = [0; MAX_BANDS];
+        let mut shift = [0; MAX_BANDS];
+        for j in 0..self.bands {
+            let per_unit = SCORE_UNITS / self.sigma[j];
+            // The largest shift that keeps the weight below 2¹².
+            let mut s = 0u32;
+            while s < 30 && per_unit * f64::from(1u32 << (s + 1)) < 4096.0 {
+                s += 1;
+            }
+            weight[j] = (per_unit * f64::from(1u32 << s)).round().max(1.0) as i32;
+            shift[j] = s;
+        }
+        (weight, shift)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gain_and_bias_are_undone_and_the_noise_is_measured() {
+        // Second date = 2 × first date + 300, plus ±10 of noise on alternate pixels.
+        let pairs: Vec<(i32, i32)> = (0..2001)
+            .map(|i| {
+                let b = 1000 + (i * 37) % 2000;
+                let noise = if i % 2 == 0 { 10 } else { -10 };
+                (b, 2 * b + 300 + noise)
+            })
+            .collect();
+        let model = NoiseModel::estimate(1, &[pairs.clone()]);
+        assert!((model.gain_q12[0] - 2048).abs() <= 16, "{model:?}");
+        // Differences of ±5 (half the ±10 after the gain of one half): MAD 5, σ ≈ 7.4.
+        assert!((model.sigma[0] - 7.413).abs() < 1.5, "{model:?}");
+        assert!(model.median[0].abs() <= 5, "{model:?}");
+        let (w, s) = model.weights();
+        let z = (i64::from(7) * i64::from(w[0])) >> s[0];
+        assert!((z - 242).abs() < 40, "7 units ≈ 1σ ≈ 256: {z}");
+    }
+
+    #[test]
+    fn weights_stay_below_the_overflow_bound() {
+        for sigma in [1.0, 3.3, 100.0, 1e4, 1e6] {
+            let mut model = NoiseModel::estimate(1, &[vec![(0, 0)]]);
+            model.sigma[0] = sigma;
+            let (w, s) = model.weights();
+            assert!(w[0] < 4096 && w[0] >= 1, "{sigma}: {w:?}");
+            let z = (f64::from(1000) * f64::from(w[0])) / f64::from(1u32 << s[0]);
+            let want = 1000.0 * SCORE_UNITS / sigma;
+            assert!((z - want).abs() <= want * 0.02 + 1.0, "{sigma}: {z} {want}");
+        }
+    }
+}
