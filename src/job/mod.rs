@@ -20,8 +20,10 @@
 //!   compared on the chosen backend, and the class maps are written strip by strip. The
 //!   change codes are kept (one byte a pixel), and the classes and NDVI only where the raw
 //!   change says changed. The radiometric relation between the dates and the change
-//!   threshold are estimated once, from a fixed sample of rows that does not depend on the
-//!   strip size, so a tiled run gives exactly the same result as an untiled one;
+//!   threshold are estimated once, from a sample of rows fixed by the scene's size alone (not
+//!   by the strip size, nor by how the files are stored: strips, tiles, overviews), so a
+//!   tiled run gives exactly the same result as an untiled one, and so do the same pixels
+//!   stored differently;
 //! - with the contextual detector (the default), clouds, shadows and hysteresis are resolved
 //!   over the whole scene from run-length rows (see [`crate::change::regions`]); each strip
 //!   is read with the few rows around it that its neighbourhood kernels need;
@@ -72,10 +74,15 @@ mod plan;
 
 use changed::{ChangedPixels, is_changed};
 
-/// Rows per window of the sample that the date relation and the threshold are estimated on.
+/// The windows of the sample that the date relation and the threshold are estimated on
+/// are a multiple of this many rows tall.
 const SAMPLE_ROWS: usize = 64;
 /// At most this many sample windows, spread evenly over the scene.
 const SAMPLE_WINDOWS: usize = 32;
+/// Sample windows start on multiples of this many rows (a power of two, so on a block
+/// boundary of any file stored in strips or tiles of up to this many rows), and are at most
+/// this tall.
+const SAMPLE_ALIGN: usize = 512;
 /// Pixels per strip of the streamed stages when the caller does not choose.
 pub const STRIP_PIXELS: usize = 4 << 20;
 /// Every GeoTIFF the job writes: tiled, deflate at its fastest level (a fifth of the time of
@@ -86,8 +93,7 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
     deflate_level: 1,
     bigtiff: BigTiff::Auto,
 };
-/// The sample holds about this many pixels at most (more windows than that on narrow scenes
-/// only when [`SAMPLE_WINDOWS`] allows).
+/// The plan sample holds at most this many pixels (a scene this small is sampled whole).
 const SAMPLE_PIXELS: usize = 16 << 20;
 
 /// The clean-up opening of the change mask before labelling.
@@ -478,13 +484,14 @@ impl Job {
         })?;
         let layout = self.stack_layout(info_b.band_count)?;
 
-        // Plan: the date relation and the threshold, from a fixed sample of rows.
-        // Reads decode whole blocks (strips or tiles) of either file.
-        let block_rows = info_b.block_rows.max(info_a.block_rows);
+        // Plan: the date relation and the threshold, from a sample of rows fixed by the
+        // scene's size alone (never by how the files are stored).
         let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), height)
             .unwrap_or(crate::change::context::DEFAULT_PIXEL_M);
-        let (relation, threshold, choice) =
-            self.plan(width, height, block_rows, &layout, engine, pixel_m)?;
+        let (relation, threshold, choice) = self.plan(width, height, &layout, engine, pixel_m)?;
+        // Strips end on block boundaries of either file (for speed only: results do not
+        // depend on the strip height).
+        let block_rows = info_b.block_rows.max(info_a.block_rows);
         timer.lap("plan");
 
         // Per-pixel stage, in strips: the class maps are written as they come, the change

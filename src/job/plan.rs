@@ -12,12 +12,11 @@ impl Job {
         &self,
         width: usize,
         height: usize,
-        block_rows: usize,
         layout: &(Vec<BandRole>, Sensor),
         engine: &Engine,
         pixel_m: f64,
     ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
-        let windows = sample_windows(width, height, block_rows);
+        let windows = sample_windows(width, height);
         let sample = |path: &Path| -> Result<BandStack> {
             let parts = windows
                 .iter()
@@ -101,19 +100,30 @@ impl Job {
     }
 }
 
-/// The sample windows `(row, rows)` of a scene `width × height` whose files store blocks of
-/// `block_rows` rows: at most [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows (fewer for
-/// wide scenes, so that the sample stays near [`SAMPLE_PIXELS`]), spread evenly. Windows
-/// start on block boundaries, so that a read inflates only the window's rows of each block
-/// (deflate streams stop early), whatever the block height.
-fn sample_windows(width: usize, height: usize, block_rows: usize) -> Vec<(usize, usize)> {
-    let stride = block_rows.max(SAMPLE_ROWS);
-    let starts = height.div_ceil(stride);
-    let most = (SAMPLE_PIXELS / (SAMPLE_ROWS * width.max(1))).clamp(1, SAMPLE_WINDOWS);
-    let step = starts.div_ceil(most).max(1);
-    (0..starts)
-        .step_by(step)
-        .map(|k| (k * stride, SAMPLE_ROWS.min(height - k * stride)))
+/// The sample windows `(row, rows)` of a scene `width × height`, from its size alone (never
+/// from how its files are stored, so that the same pixels give the same plan): the whole
+/// scene when it holds at most [`SAMPLE_PIXELS`]; else at most [`SAMPLE_WINDOWS`] windows,
+/// spread evenly, each starting on a multiple of [`SAMPLE_ALIGN`] rows and as tall as the
+/// [`SAMPLE_PIXELS`] budget allows (a multiple of [`SAMPLE_ROWS`], at most [`SAMPLE_ALIGN`]).
+/// Strips and tiles of up to [`SAMPLE_ALIGN`] rows (a power of two) then start where a window
+/// starts, so a read inflates only the window's rows of each block.
+fn sample_windows(width: usize, height: usize) -> Vec<(usize, usize)> {
+    let width = width.max(1);
+    if width.saturating_mul(height) <= SAMPLE_PIXELS {
+        return vec![(0, height)];
+    }
+    let bands = height.div_ceil(SAMPLE_ALIGN);
+    let count = bands.min(SAMPLE_WINDOWS).min(SAMPLE_PIXELS / width).max(1);
+    let budget = SAMPLE_PIXELS / width / count;
+    let rows = match budget / SAMPLE_ROWS * SAMPLE_ROWS {
+        0 => budget.max(1),
+        rows => rows.min(SAMPLE_ALIGN),
+    };
+    (0..count)
+        .map(|k| {
+            let start = (2 * k + 1) * bands / (2 * count) * SAMPLE_ALIGN;
+            (start, rows.min(height - start))
+        })
         .collect()
 }
 
@@ -147,4 +157,46 @@ fn concat<'a>(mut parts: impl Iterator<Item = &'a BandData>) -> BandData {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_windows_cover_small_scenes_and_stay_bounded_on_large_ones() {
+        assert_eq!(sample_windows(400, 400), [(0, 400)]);
+        assert_eq!(sample_windows(4096, 4096), [(0, 4096)]);
+        let scenes = [
+            (4097, 4096),
+            (10980, 10980),
+            (8000, 60000),
+            (5000, 3400),
+            (300_000, 100),
+            (600_000, 20_000),
+        ];
+        for (w, h) in scenes {
+            let windows = sample_windows(w, h);
+            let pixels: usize = windows.iter().map(|&(_, rows)| rows * w).sum();
+            assert!(windows.len() <= SAMPLE_WINDOWS, "{w}×{h}");
+            assert!(pixels <= SAMPLE_PIXELS, "{w}×{h}: {pixels}");
+            assert!(pixels > SAMPLE_PIXELS / 2, "{w}×{h}: {pixels}");
+            for pair in windows.windows(2) {
+                assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{w}×{h}: {windows:?}");
+            }
+            for &(row, rows) in &windows {
+                assert!(rows > 0 && row + rows <= h, "{w}×{h}: {windows:?}");
+                assert_eq!(row % SAMPLE_ALIGN, 0, "{w}×{h}: {windows:?}");
+            }
+        }
+        // A Sentinel-2 tile: 22 windows of 64 rows, one in every 512-row band.
+        let s2 = sample_windows(10980, 10980);
+        assert_eq!(s2.len(), 22);
+        assert!(s2.iter().all(|&(_, rows)| rows == 64), "{s2:?}");
+        // Fewer, taller windows where the scene has fewer bands; the last one is cut short.
+        assert_eq!(
+            sample_windows(5000, 3400),
+            [0, 512, 1024, 1536, 2048, 2560, 3072].map(|row| (row, 448.min(3400 - row)))
+        );
+    }
 }
