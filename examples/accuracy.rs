@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `--write DIR` also writes each method's change codes as `DIR/change_<method>.tif`, for
-//! scoring with the peer pipeline's post-processing (`scripts/accuracy.sh`).
+//! scoring with other tools (for example the peer's `score.py mask`). The accuracy on every
+//! shared scene, next to the peer pipeline, comes from `scripts/accuracy.sh`.
 //!
 //! The bundled Taizhou reference is sparse (0 unlabelled, 1 unchanged, 2 changed); `--dense`
 //! scores every pixel of a 0/1 reference such as OSCD's.
