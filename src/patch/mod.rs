@@ -43,7 +43,7 @@ pub mod output;
 pub mod polygon;
 pub mod sieve;
 pub mod tiled;
-mod unionfind;
+pub(crate) mod unionfind;
 
 pub use area::AreaSum;
 pub use attributes::{PatchAttributes, PatchLayers, PixelBox, attributes};

@@ -1,0 +1,843 @@
+//! The region stage of change detection: cloud and shadow masks and hysteresis, over the
+//! per-pixel pre-codes and flags of a whole scene.
+//!
+//! Rows arrive top to bottom, in strips of any height; the stage keeps only run-length rows
+//! of each layer (module `runs`) and resolves every region with a union-find over runs, so its
+//! memory scales with the number of runs, not of pixels. All connectivity is 8-connected,
+//! and the result does not depend on how the rows were split.
+//!
+//! Input, per pixel:
+//! - pre-code: 255 = nodata; otherwise bits 0-2 the change type and bits 3-4 the level
+//!   (0 below the low threshold, 1 weak, 2 strong; 3 counts as strong);
+//! - flags: bit 0 cloud core and bit 1 cloud growth candidate of date 1, bits 2 and 3 the
+//!   same for date 2, bits 4 and 5 shadow candidate of dates 1 and 2. A core pixel counts as
+//!   a growth pixel whether or not its growth bit is set.
+//!
+//! Per date: core components of at least `cloud_min_core_px` pixels are kept; a growth
+//! component holding a pixel of a kept core is a cloud region; the cloud mask is the union
+//! of the regions dilated by a `(2·cloud_dilation_px+1)²` square. A shadow candidate within
+//! Chebyshev distance `shadow_distance_px` of a region's bounding box is kept, and the
+//! shadow mask is the kept shadows dilated by a `(2·shadow_dilation_px+1)²` square. Pixels in
+//! any mask of either date are masked. Unmasked valid pixels of level ≥ 1 are candidates,
+//! and their components holding a strong pixel are kept (hysteresis).
+//!
+//! Final code: 255 for nodata or masked pixels, the type for kept candidates, 0 otherwise.
+
+mod runs;
+
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use runs::{RowRuns, encode_row};
+
+/// The nodata pre-code and final code.
+const NODATA: u8 = 255;
+
+/// Pre-code layers: nodata, candidate (level ≥ 1), strong (level ≥ 2).
+const PRE_LAYERS: usize = 3;
+/// Flag layers, in the flags' bit order: core, growth (date 1), core, growth (date 2),
+/// shadow (date 1), shadow (date 2).
+const FLAG_LAYERS: usize = 6;
+
+/// Pixels of input a parallel task encodes at least.
+const TASK_PX: usize = 1 << 18;
+
+/// The layers a pre-code belongs to (bit i: layer i of [`PRE_LAYERS`]).
+fn pre_class(p: u8) -> u8 {
+    if p == NODATA {
+        return 1;
+    }
+    let level = (p >> 3) & 3;
+    (u8::from(level >= 1) << 1) | (u8::from(level >= 2) << 2)
+}
+
+/// The layers a flags byte belongs to: its own bits 0-5, with core bits copied to growth.
+fn flag_class(f: u8) -> u8 {
+    let f = f & 0x3f;
+    f | ((f & 0b0101) << 1)
+}
+
+/// The parameters of the region stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionParams {
+    /// Pixels a cloud core component needs to be kept.
+    pub cloud_min_core_px: u64,
+    /// Radius of the square that dilates the cloud regions.
+    pub cloud_dilation_px: usize,
+    /// How far from a cloud region's bounding box a shadow candidate is kept.
+    pub shadow_distance_px: usize,
+    /// Radius of the square that dilates the kept shadows.
+    pub shadow_dilation_px: usize,
+}
+
+/// Pixel counts of a resolved scene; index 0 is date 1, index 1 date 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RegionStats {
+    /// Valid pixels in each date's cloud mask.
+    pub cloud_px: [u64; 2],
+    /// Valid pixels in each date's shadow mask.
+    pub shadow_px: [u64; 2],
+    /// Valid pixels in any mask.
+    pub masked_px: u64,
+    /// Valid (not nodata) pixels.
+    pub valid_px: u64,
+    /// Cloud regions of each date.
+    pub cloud_regions: [u64; 2],
+}
+
+/// Collects the run-length layers of a scene, strip by strip.
+#[derive(Debug, Clone)]
+pub struct RegionBuilder {
+    width: usize,
+    height: usize,
+    pre: [RowRuns; PRE_LAYERS],
+    flags: [RowRuns; FLAG_LAYERS],
+}
+
+impl RegionBuilder {
+    /// A builder for a `width × height` scene.
+    pub fn new(width: usize, height: usize) -> Result<RegionBuilder> {
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
+        let w = u32::try_from(width)
+            .ok()
+            .filter(|_| u64::try_from(height).is_ok_and(|h| h.checked_mul(width as u64).is_some()))
+            .ok_or_else(|| Error::TooLarge {
+                what: format!(
+                    "{width}×{height} pixels: the region stage takes at most 2³² − 1 columns \
+                     and 2⁶⁴ − 1 pixels"
+                ),
+            })?;
+        Ok(RegionBuilder {
+            width,
+            height,
+            pre: std::array::from_fn(|_| RowRuns::new(w)),
+            flags: std::array::from_fn(|_| RowRuns::new(w)),
+        })
+    }
+
+    /// Rows added so far.
+    fn rows(&self) -> usize {
+        self.pre[0].height()
+    }
+
+    /// The next whole rows, top to bottom: pre-codes and flags, `rows × width` each.
+    pub fn add_rows(&mut self, precodes: &[u8], flags: &[u8]) -> Result<()> {
+        let w = self.width;
+        let rows = precodes.len() / w;
+        if precodes.len() != flags.len() || !precodes.len().is_multiple_of(w) {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: format!("{} pre-codes and {} flags", precodes.len(), flags.len()),
+                reason: format!("both must hold the same whole rows of {w} pixels"),
+            });
+        }
+        if rows > self.height - self.rows() {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: rows.to_string(),
+                reason: format!("{} of {} rows were added already", self.rows(), self.height),
+            });
+        }
+        let chunk = TASK_PX.div_ceil(w) * w;
+        let width = self.pre[0].width();
+        let parts: Vec<_> = precodes
+            .par_chunks(chunk)
+            .zip(flags.par_chunks(chunk))
+            .map(|(p, f)| {
+                let mut pre: [_; PRE_LAYERS] = std::array::from_fn(|_| RowRuns::new(width));
+                let mut fl: [_; FLAG_LAYERS] = std::array::from_fn(|_| RowRuns::new(width));
+                for (pr, fr) in p.chunks_exact(w).zip(f.chunks_exact(w)) {
+                    encode_row(pr, 0x18, pre_class, &mut pre);
+                    encode_row(fr, 0x3f, flag_class, &mut fl);
+                }
+                (pre, fl)
+            })
+            .collect();
+        for (pre, fl) in parts {
+            for (layer, part) in self.pre.iter_mut().zip(&pre) {
+                layer.append(part);
+            }
+            for (layer, part) in self.flags.iter_mut().zip(&fl) {
+                layer.append(part);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs held, all layers together.
+    #[cfg(test)]
+    fn run_count(&self) -> usize {
+        self.pre.iter().chain(&self.flags).map(RowRuns::len).sum()
+    }
+
+    /// Heap bytes held, all layers together.
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
+        self.pre
+            .iter()
+            .chain(&self.flags)
+            .map(RowRuns::heap_bytes)
+            .sum()
+    }
+
+    /// Resolves clouds, shadows and hysteresis once every row was added.
+    pub fn finish(self, params: &RegionParams) -> Result<Regions> {
+        if self.rows() != self.height {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: self.rows().to_string(),
+                reason: format!("the scene has {} rows", self.height),
+            });
+        }
+        let [nodata, candidate, strong] = self.pre;
+        let [core1, growth1, core2, growth2, shadow1, shadow2] = self.flags;
+        let date1 = DateMasks::resolve(&core1, &growth1, &shadow1, params)?;
+        let date2 = DateMasks::resolve(&core2, &growth2, &shadow2, params)?;
+        let masked = date1
+            .cloud
+            .union(&date1.shadow)
+            .union(&date2.cloud)
+            .union(&date2.shadow);
+        // A strong run meets an unmasked candidate only at unmasked pixels.
+        let kept = hysteresis(&candidate.subtract(&masked), &strong)?;
+        let valid_in = |m: &RowRuns| m.pixels() - m.intersect(&nodata).pixels();
+        let stats = RegionStats {
+            cloud_px: [valid_in(&date1.cloud), valid_in(&date2.cloud)],
+            shadow_px: [valid_in(&date1.shadow), valid_in(&date2.shadow)],
+            masked_px: valid_in(&masked),
+            valid_px: (self.width as u64) * (self.height as u64) - nodata.pixels(),
+            cloud_regions: [date1.regions, date2.regions],
+        };
+        Ok(Regions {
+            width: self.width,
+            height: self.height,
+            masked,
+            kept,
+            stats,
+        })
+    }
+}
+
+/// The cloud and shadow masks of one date.
+struct DateMasks {
+    cloud: RowRuns,
+    shadow: RowRuns,
+    regions: u64,
+}
+
+impl DateMasks {
+    /// The masks from the date's core, growth and shadow candidate layers.
+    fn resolve(
+        core: &RowRuns,
+        growth: &RowRuns,
+        shadow: &RowRuns,
+        params: &RegionParams,
+    ) -> Result<DateMasks> {
+        let core_root = core.components()?;
+        let mut core_px = vec![0u64; core.len()];
+        for (i, &r) in core_root.iter().enumerate() {
+            let (s, e) = core.run(i);
+            core_px[r as usize] += u64::from(e - s);
+        }
+        let root = growth.components()?;
+        let mut cloud = vec![false; growth.len()];
+        core.overlaps(growth, |i, j| {
+            if core_px[core_root[i] as usize] >= params.cloud_min_core_px {
+                cloud[root[j] as usize] = true;
+            }
+        });
+        drop(core_px);
+        let in_cloud = |j: usize| cloud[root[j] as usize];
+        // Column extent of each region, kept at its root run.
+        let mut extent = vec![(u32::MAX, 0u32); growth.len()];
+        for j in (0..growth.len()).filter(|&j| in_cloud(j)) {
+            let (s, e) = growth.run(j);
+            let x = &mut extent[root[j] as usize];
+            *x = (x.0.min(s), x.1.max(e));
+        }
+        // A region has runs on every row of its box, so drawing its extent on the rows of
+        // its runs fills the box.
+        let boxes = RowRuns::build(growth.width(), growth.height(), |y, buf| {
+            buf.extend(
+                growth
+                    .range(y)
+                    .filter(|&j| in_cloud(j))
+                    .map(|j| extent[root[j] as usize]),
+            )
+        });
+        let near = boxes.dilate(params.shadow_distance_px);
+        Ok(DateMasks {
+            cloud: growth.filter(in_cloud).dilate(params.cloud_dilation_px),
+            shadow: shadow.intersect(&near).dilate(params.shadow_dilation_px),
+            regions: (0..growth.len())
+                .filter(|&j| root[j] as usize == j && cloud[j])
+                .count() as u64,
+        })
+    }
+}
+
+/// The candidate runs whose component holds a strong pixel.
+fn hysteresis(candidate: &RowRuns, strong: &RowRuns) -> Result<RowRuns> {
+    let root = candidate.components()?;
+    let mut hot = vec![false; candidate.len()];
+    strong.overlaps(candidate, |_, j| hot[root[j] as usize] = true);
+    Ok(candidate.filter(|j| hot[root[j] as usize]))
+}
+
+/// The resolved regions of a scene: which pixels are masked, which candidates are kept.
+#[derive(Debug, Clone)]
+pub struct Regions {
+    width: usize,
+    height: usize,
+    masked: RowRuns,
+    kept: RowRuns,
+    stats: RegionStats,
+}
+
+impl Regions {
+    /// Turns the pre-codes of rows `row..row + rows` into final codes, in place. Any row
+    /// range, in any order; disjoint ranges may run in parallel.
+    pub fn apply(&self, row: usize, precodes: &mut [u8]) -> Result<()> {
+        let w = self.width;
+        let rows = precodes.len() / w;
+        if !precodes.len().is_multiple_of(w) || row > self.height || rows > self.height - row {
+            return Err(Error::InvalidParameter {
+                name: "rows".into(),
+                value: format!("{} pre-codes from row {row}", precodes.len()),
+                reason: format!(
+                    "must be whole rows of {w} pixels within {} rows",
+                    self.height
+                ),
+            });
+        }
+        precodes
+            .par_chunks_mut(w)
+            .with_min_len(TASK_PX.div_ceil(w))
+            .enumerate()
+            .for_each(|(i, px)| self.apply_row(row + i, px));
+        Ok(())
+    }
+
+    /// Final codes of row `y`.
+    fn apply_row(&self, y: usize, px: &mut [u8]) {
+        fn clear(px: &mut [u8]) {
+            for p in px {
+                *p = if *p == NODATA { NODATA } else { 0 };
+            }
+        }
+        let (mut masked, mut kept) = (self.masked.row(y as isize), self.kept.row(y as isize));
+        let mut x = 0;
+        loop {
+            // The two sets are disjoint: take the run that starts first.
+            let take_masked = match (masked.first(), kept.first()) {
+                (Some(m), Some(k)) => m.0 < k.0,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let list = if take_masked { &mut masked } else { &mut kept };
+            let (s, e) = (list[0].0 as usize, list[0].1 as usize);
+            *list = &list[1..];
+            clear(&mut px[x..s]);
+            if take_masked {
+                px[s..e].fill(NODATA);
+            } else {
+                px[s..e].iter_mut().for_each(|p| *p &= 7);
+            }
+            x = e;
+        }
+        clear(&mut px[x..]);
+    }
+
+    /// Pixel counts of the scene.
+    pub fn stats(&self) -> RegionStats {
+        self.stats
+    }
+
+    /// Runs held, both layers together.
+    #[cfg(test)]
+    fn run_count(&self) -> usize {
+        self.masked.len() + self.kept.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64*, seeded per case.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn chance(&mut self, p: f64) -> bool {
+            ((self.next() >> 11) as f64) < p * (1u64 << 53) as f64
+        }
+        fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// 8-connected components by flood fill: an id per pixel (`usize::MAX` outside `set`)
+    /// and the number of components.
+    fn flood(w: usize, h: usize, set: &[bool]) -> (Vec<usize>, usize) {
+        let mut id = vec![usize::MAX; w * h];
+        let mut n = 0;
+        for seed in 0..w * h {
+            if !set[seed] || id[seed] != usize::MAX {
+                continue;
+            }
+            id[seed] = n;
+            let mut stack = vec![seed];
+            while let Some(i) = stack.pop() {
+                let (x, y) = (i % w, i / w);
+                for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                    for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                        let j = ny * w + nx;
+                        if set[j] && id[j] == usize::MAX {
+                            id[j] = n;
+                            stack.push(j);
+                        }
+                    }
+                }
+            }
+            n += 1;
+        }
+        (id, n)
+    }
+
+    /// `set` dilated by a `(2r+1)²` square: every pixel looks at its whole clipped window.
+    fn dilate(w: usize, h: usize, set: &[bool], r: usize) -> Vec<bool> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                (y.saturating_sub(r)..=y.saturating_add(r).min(h - 1)).any(|ny| {
+                    (x.saturating_sub(r)..=x.saturating_add(r).min(w - 1))
+                        .any(|nx| set[ny * w + nx])
+                })
+            })
+            .collect()
+    }
+
+    /// The whole-raster reference: final codes and statistics.
+    fn reference(
+        w: usize,
+        h: usize,
+        pre: &[u8],
+        flags: &[u8],
+        p: &RegionParams,
+    ) -> (Vec<u8>, RegionStats) {
+        let n = w * h;
+        let valid: Vec<bool> = pre.iter().map(|&c| c != 255).collect();
+        let count = |m: &[bool]| m.iter().zip(&valid).filter(|&(&m, &v)| m && v).count() as u64;
+        let mut stats = RegionStats::default();
+        let mut masked = vec![false; n];
+        for d in 0..2 {
+            let core: Vec<bool> = flags.iter().map(|f| f & (1 << (2 * d)) != 0).collect();
+            let growth: Vec<bool> = flags.iter().map(|f| f & (3 << (2 * d)) != 0).collect();
+            let (core_id, core_n) = flood(w, h, &core);
+            let mut size = vec![0u64; core_n];
+            core_id
+                .iter()
+                .filter(|&&c| c != usize::MAX)
+                .for_each(|&c| size[c] += 1);
+            let (gid, gn) = flood(w, h, &growth);
+            let mut region = vec![false; gn];
+            for i in (0..n).filter(|&i| core[i] && size[core_id[i]] >= p.cloud_min_core_px) {
+                region[gid[i]] = true;
+            }
+            let cloud: Vec<bool> = gid.iter().map(|&g| g != usize::MAX && region[g]).collect();
+            // Boxes as (x0, y0, x1, y1), inclusive.
+            let mut boxes = vec![(usize::MAX, usize::MAX, 0, 0); gn];
+            for i in (0..n).filter(|&i| cloud[i]) {
+                let b = &mut boxes[gid[i]];
+                *b = (
+                    b.0.min(i % w),
+                    b.1.min(i / w),
+                    b.2.max(i % w),
+                    b.3.max(i / w),
+                );
+            }
+            let s = p.shadow_distance_px;
+            let kept: Vec<bool> = (0..n)
+                .map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    flags[i] & (16 << d) != 0
+                        && (0..gn).filter(|&g| region[g]).any(|g| {
+                            let (x0, y0, x1, y1) = boxes[g];
+                            x0.saturating_sub(s) <= x
+                                && x <= x1.saturating_add(s)
+                                && y0.saturating_sub(s) <= y
+                                && y <= y1.saturating_add(s)
+                        })
+                })
+                .collect();
+            let cloud_mask = dilate(w, h, &cloud, p.cloud_dilation_px);
+            let shadow_mask = dilate(w, h, &kept, p.shadow_dilation_px);
+            stats.cloud_px[d] = count(&cloud_mask);
+            stats.shadow_px[d] = count(&shadow_mask);
+            stats.cloud_regions[d] = region.iter().filter(|&&r| r).count() as u64;
+            for (m, (&c, &s)) in masked.iter_mut().zip(cloud_mask.iter().zip(&shadow_mask)) {
+                *m |= c || s;
+            }
+        }
+        let level = |c: u8| (c >> 3) & 3;
+        let candidate: Vec<bool> = (0..n)
+            .map(|i| valid[i] && level(pre[i]) >= 1 && !masked[i])
+            .collect();
+        let (cid, cn) = flood(w, h, &candidate);
+        let mut hot = vec![false; cn];
+        for i in (0..n).filter(|&i| candidate[i] && level(pre[i]) >= 2) {
+            hot[cid[i]] = true;
+        }
+        let codes = (0..n)
+            .map(|i| match () {
+                _ if !valid[i] || masked[i] => 255,
+                _ if candidate[i] && hot[cid[i]] => pre[i] & 7,
+                _ => 0,
+            })
+            .collect();
+        stats.masked_px = count(&masked);
+        stats.valid_px = count(&vec![true; n]);
+        (codes, stats)
+    }
+
+    /// The stage fed in strips of the given heights (the rest in one last strip).
+    fn resolve(
+        w: usize,
+        pre: &[u8],
+        flags: &[u8],
+        strips: &[usize],
+        p: &RegionParams,
+    ) -> Result<Regions> {
+        let h = pre.len() / w;
+        let mut builder = RegionBuilder::new(w, h)?;
+        let mut y = 0;
+        for &rows in strips.iter().chain(&[h]) {
+            let rows = rows.min(h - y);
+            let span = y * w..(y + rows) * w;
+            builder.add_rows(&pre[span.clone()], &flags[span])?;
+            y += rows;
+        }
+        builder.finish(p)
+    }
+
+    /// Final codes of a scene resolved in one strip and applied in one call.
+    fn codes(w: usize, pre: &[u8], flags: &[u8], p: &RegionParams) -> (Vec<u8>, RegionStats) {
+        let regions = resolve(w, pre, flags, &[], p).unwrap();
+        let mut codes = pre.to_vec();
+        regions.apply(0, &mut codes).unwrap();
+        (codes, regions.stats())
+    }
+
+    /// A random scene: pre-codes with nodata, flags as noise and rectangles, core ⇒ growth,
+    /// no flags on nodata.
+    fn random_scene(rng: &mut Rng, w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
+        let nodata = rng.pick(&[0.0, 0.05, 0.3]);
+        let (weak, strong) = (rng.pick(&[0.0, 0.1, 0.4]), rng.pick(&[0.0, 0.02, 0.1]));
+        let pre: Vec<u8> = (0..w * h)
+            .map(|_| {
+                if rng.chance(nodata) {
+                    return 255;
+                }
+                let level = if rng.chance(strong) {
+                    2
+                } else {
+                    u8::from(rng.chance(weak))
+                };
+                let kind = if level > 0 {
+                    1 + rng.below(5)
+                } else {
+                    rng.below(6)
+                } as u8;
+                kind | (level << 3)
+            })
+            .collect();
+        let mut flags = vec![0u8; w * h];
+        for bit in 0..6 {
+            let noise = rng.pick(&[0.0, 0.03, 0.15, 0.5]);
+            for f in &mut flags {
+                *f |= u8::from(rng.chance(noise)) << bit;
+            }
+            for _ in 0..rng.below(4) {
+                let (x0, y0) = (rng.below(w), rng.below(h));
+                let (x1, y1) = ((x0 + rng.below(w)).min(w), (y0 + rng.below(h)).min(h));
+                for y in y0..y1 {
+                    flags[y * w + x0..y * w + x1]
+                        .iter_mut()
+                        .for_each(|f| *f |= 1 << bit);
+                }
+            }
+        }
+        for (f, &p) in flags.iter_mut().zip(&pre) {
+            *f = if p == 255 {
+                0
+            } else {
+                *f | ((*f & 0b0101) << 1)
+            };
+        }
+        (pre, flags)
+    }
+
+    #[test]
+    fn matches_the_whole_raster_reference_on_random_scenes() {
+        // Cases with clouds, kept shadows, a partial mask, kept changes, dropped candidates.
+        let mut seen = [0; 5];
+        for case in 0..400u64 {
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(case + 1));
+            let (w, h) = (1 + rng.below(40), 1 + rng.below(40));
+            let (pre, flags) = random_scene(&mut rng, w, h);
+            let mut pick = |max: usize, huge: usize| {
+                let any = 1 + rng.below(max);
+                rng.pick(&[0, 0, 1, 2, 3, any, huge])
+            };
+            let p = RegionParams {
+                cloud_min_core_px: pick(40, 1 << 40) as u64,
+                cloud_dilation_px: pick(50, usize::MAX),
+                shadow_distance_px: pick(50, usize::MAX),
+                shadow_dilation_px: pick(50, usize::MAX),
+            };
+            let mut strips = Vec::new();
+            let mut left = h;
+            while left > 0 {
+                let rows = if rng.chance(0.1) {
+                    0
+                } else {
+                    1 + rng.below(left)
+                };
+                strips.push(rows);
+                left -= rows;
+            }
+            let regions = resolve(w, &pre, &flags, &strips, &p).unwrap();
+            // Apply on random row ranges, in random order.
+            let mut cuts: Vec<usize> = (0..rng.below(4)).map(|_| rng.below(h + 1)).collect();
+            cuts.extend([0, h]);
+            cuts.sort_unstable();
+            let mut ranges: Vec<_> = cuts.windows(2).map(|c| c[0]..c[1]).collect();
+            for i in (1..ranges.len()).rev() {
+                ranges.swap(i, rng.below(i + 1));
+            }
+            let mut got = pre.clone();
+            for r in ranges {
+                let rows = &mut got[r.start * w..r.end * w];
+                regions.apply(r.start, rows).unwrap();
+            }
+            let (want, stats) = reference(w, h, &pre, &flags, &p);
+            let what = format!("case {case}: {w}×{h}, {p:?}, strips {strips:?}");
+            assert_eq!(regions.stats(), stats, "{what}");
+            assert_eq!(got, want, "{what}");
+            let dropped = pre.iter().zip(&got).any(|(&p, &c)| p & 0x18 != 0 && c == 0);
+            let seen_here = [
+                stats.cloud_regions != [0, 0],
+                stats.shadow_px != [0, 0],
+                (1..stats.valid_px).contains(&stats.masked_px),
+                got.iter().any(|&c| (1..=5).contains(&c)),
+                dropped,
+            ];
+            for (n, s) in seen.iter_mut().zip(seen_here) {
+                *n += usize::from(s);
+            }
+        }
+        assert!(
+            seen.iter().all(|&n| n >= 60),
+            "too few interesting cases: {seen:?}"
+        );
+    }
+
+    /// A `w`-wide scene drawn as text: `.` nothing, `w` weak, `s` strong, `n` nodata, `c` cloud
+    /// core + growth (date 1), `g` growth only (date 1), `C` core + growth (date 2), `S`
+    /// shadow (date 2), `T` shadow (date 1). Pre-codes are of change type 3.
+    fn scene(rows: &[&str]) -> (usize, Vec<u8>, Vec<u8>) {
+        let (pre, flags) = rows
+            .iter()
+            .flat_map(|r| r.bytes())
+            .map(|b| match b {
+                b'w' => (3 | 1 << 3, 0),
+                b's' => (3 | 2 << 3, 0),
+                b'n' => (255, 0),
+                b'c' => (3, 0b11),
+                b'g' => (3, 0b10),
+                b'C' => (3, 0b1100),
+                b'S' => (3, 0b10_0000),
+                b'T' => (3, 0b1_0000),
+                _ => (3, 0),
+            })
+            .unzip();
+        (rows[0].len(), pre, flags)
+    }
+
+    /// Final codes drawn as text: `.` 0, `#` 255, the type's digit otherwise.
+    fn drawn(w: usize, codes: &[u8]) -> Vec<String> {
+        codes
+            .chunks(w)
+            .map(|r| {
+                r.iter()
+                    .map(|&c| match c {
+                        0 => '.',
+                        255 => '#',
+                        t => char::from(b'0' + t),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    const NO_DILATION: RegionParams = RegionParams {
+        cloud_min_core_px: 1,
+        cloud_dilation_px: 0,
+        shadow_distance_px: 0,
+        shadow_dilation_px: 0,
+    };
+
+    #[test]
+    fn a_core_one_pixel_short_of_the_minimum_makes_no_cloud() {
+        let (w, pre, flags) = scene(&["......", ".ggg..", ".gcc..", ".gcc..", "......"]);
+        let short = RegionParams {
+            cloud_min_core_px: 5,
+            ..NO_DILATION
+        };
+        let (codes, stats) = codes(w, &pre, &flags, &short);
+        assert_eq!(stats.cloud_regions, [0, 0]);
+        assert!(codes.iter().all(|&c| c == 0));
+        let enough = RegionParams {
+            cloud_min_core_px: 4,
+            cloud_dilation_px: 1,
+            ..NO_DILATION
+        };
+        let (codes, stats) = super::tests::codes(w, &pre, &flags, &enough);
+        assert_eq!(stats.cloud_regions, [1, 0]);
+        assert_eq!(stats.cloud_px, [25, 0]);
+        assert_eq!(
+            drawn(w, &codes),
+            ["#####.", "#####.", "#####.", "#####.", "#####."]
+        );
+    }
+
+    #[test]
+    fn a_shadow_is_kept_within_the_distance_of_a_cloud_box_of_its_own_date() {
+        // The box of the date-2 cloud is columns 1-2, rows 1-2. Its shadows lie 3 columns
+        // (row 1), 4 columns (row 3), 3 rows (row 5) and 4 rows (row 6) from it. The T, a
+        // date-1 shadow, is near, but its date has no cloud.
+        let (w, pre, flags) = scene(&[
+            "........", ".CC..S..", "..C.T...", "......S.", "........", "..S.....", "S.......",
+        ]);
+        let p = RegionParams {
+            shadow_distance_px: 3,
+            ..NO_DILATION
+        };
+        let (codes, stats) = codes(w, &pre, &flags, &p);
+        assert_eq!(stats.cloud_regions, [0, 1]);
+        assert_eq!(stats.shadow_px, [0, 2]);
+        assert_eq!(
+            drawn(w, &codes),
+            [
+                "........", ".##..#..", "..#.....", "........", "........", "..#.....", "........",
+            ]
+        );
+        let p = RegionParams {
+            shadow_distance_px: 4,
+            ..p
+        };
+        let (codes, stats) = super::tests::codes(w, &pre, &flags, &p);
+        assert_eq!(stats.shadow_px, [0, 4]);
+        assert_eq!(drawn(w, &codes)[3], "......#.");
+        assert_eq!(drawn(w, &codes)[6], "#.......");
+        assert_eq!(drawn(w, &codes)[2], "..#.....");
+    }
+
+    #[test]
+    fn a_weak_component_touching_a_strong_pixel_diagonally_is_kept() {
+        let (w, pre, flags) = scene(&["s.....", ".www..", "....w.", "......", "..w.ww"]);
+        let (codes, _) = codes(w, &pre, &flags, &NO_DILATION);
+        assert_eq!(
+            drawn(w, &codes),
+            ["3.....", ".333..", "....3.", "......", "......"]
+        );
+    }
+
+    #[test]
+    fn a_mask_cuts_a_weak_component_in_two() {
+        let (w, pre, flags) = scene(&["..........", "swwwwcwwww", "....n....."]);
+        let (codes, stats) = codes(w, &pre, &flags, &NO_DILATION);
+        assert_eq!(drawn(w, &codes), ["..........", "33333#....", "....#....."]);
+        assert_eq!(stats.masked_px, 1);
+        assert_eq!(stats.valid_px, 29);
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        assert!(RegionBuilder::new(0, 3).is_err());
+        let mut b = RegionBuilder::new(4, 2).unwrap();
+        assert!(b.add_rows(&[0; 4], &[0; 3]).is_err());
+        assert!(b.add_rows(&[0; 6], &[0; 6]).is_err());
+        assert!(b.add_rows(&[0; 12], &[0; 12]).is_err());
+        b.add_rows(&[0; 4], &[0; 4]).unwrap();
+        assert!(b.clone().finish(&NO_DILATION).is_err());
+        b.add_rows(&[0; 4], &[0; 4]).unwrap();
+        assert!(b.add_rows(&[0; 4], &[0; 4]).is_err());
+        let regions = b.finish(&NO_DILATION).unwrap();
+        assert!(regions.apply(1, &mut [0; 8]).is_err());
+        assert!(regions.apply(3, &mut []).is_err());
+        assert!(regions.apply(0, &mut [0; 5]).is_err());
+        regions.apply(2, &mut []).unwrap();
+    }
+
+    #[test]
+    fn memory_follows_the_runs_not_the_pixels() {
+        let (w, h, strip) = (20_000, 2_000, 100);
+        let mut b = RegionBuilder::new(w, h).unwrap();
+        let (mut pre, mut flags) = (vec![0u8; strip * w], vec![0u8; strip * w]);
+        for y0 in (0..h).step_by(strip) {
+            pre.fill(0);
+            flags.fill(0);
+            for y in y0..y0 + strip {
+                let (p, f) = (&mut pre[(y - y0) * w..], &mut flags[(y - y0) * w..]);
+                for x in (0..5).map(|k| 4_000 * k) {
+                    match y % 10 {
+                        // Weak runs; the first one of the row starts with a strong pixel.
+                        0 => p[x + 3..x + 10].fill(2 | 1 << 3),
+                        // Growth runs (date 1); every tenth holds a 2-pixel core.
+                        5 => f[x + 100..x + 105].fill(0b10),
+                        _ => {}
+                    }
+                }
+                if y % 10 == 0 {
+                    p[3] = 2 | 2 << 3;
+                }
+                if y % 100 == 5 {
+                    f[100..102].fill(0b11);
+                }
+            }
+            b.add_rows(&pre, &flags).unwrap();
+        }
+        // 200 rows of 5 weak runs and 1 strong, 200 of 5 growth runs, 20 cores.
+        assert_eq!(b.run_count(), 200 * 6 + 200 * 5 + 20);
+        assert!(b.heap_bytes() < 1 << 20, "{} bytes", b.heap_bytes());
+        let p = RegionParams {
+            cloud_min_core_px: 2,
+            cloud_dilation_px: 1,
+            ..NO_DILATION
+        };
+        let regions = b.finish(&p).unwrap();
+        let stats = regions.stats();
+        assert_eq!(stats.cloud_regions, [20, 0]);
+        assert_eq!(stats.cloud_px, [20 * 7 * 3, 0]);
+        assert_eq!(stats.valid_px, (w * h) as u64);
+        // 20 dilated clouds of 3 rows, and the 200 runs of the strong pixels' components.
+        assert_eq!(regions.run_count(), 20 * 3 + 200);
+        let mut rows = vec![2 | 1 << 3; 10 * w];
+        regions.apply(100, &mut rows).unwrap();
+        assert_eq!(rows[2..11], [0, 2, 2, 2, 2, 2, 2, 2, 0]);
+        assert!(rows[11..w].iter().all(|&c| c == 0));
+        assert!(rows[5 * w + 99..5 * w + 106].iter().all(|&c| c == 255));
+    }
+}
