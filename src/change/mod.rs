@@ -42,8 +42,6 @@ use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, DataType, Raster};
 use crate::sensor::BandRole::{self, *};
 
-pub mod regions;
-
 /// Change code: unchanged.
 pub const UNCHANGED: u8 = 0;
 /// Change code: vegetation → bare soil (earth-moving, 推填土).
