@@ -61,12 +61,15 @@ fn main() -> landwatch::Result<()> {
         std::process::exit(2);
     };
     let engine = Engine::new(backend);
-    println!("combined is the default; thresholds by Otsu (floored at 3x the noise level)");
+    println!(
+        "contextual is the default (thresholds in noise σ); the others threshold by Otsu (floored at 3x the noise level)"
+    );
     println!(
         "{:<22} {:>9} {:>7} {:>7} {:>7} {:>7}",
         "method", "threshold", "P", "R", "F1", "IoU"
     );
     for (name, method) in [
+        ("contextual", ChangeMethod::Contextual),
         ("combined", ChangeMethod::Combined),
         ("cva", ChangeMethod::ChangeVector),
         ("postclass", ChangeMethod::PostClassification),

@@ -212,6 +212,7 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
         ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
         ChangeMethod::IndexDifference(DifferencedIndex::Bsi),
         ChangeMethod::IndexDifference(DifferencedIndex::Ndbi),
+        ChangeMethod::Contextual,
     ];
     for &(w, h) in sizes {
         for dtype in TYPES {
@@ -294,8 +295,9 @@ fn change_detection_is_bit_identical_on_random_inputs() {
     }
 }
 
-/// GF-1, GF-2 and ZY-3 carry no SWIR: the change vector and NDVI differencing still run (and
-/// agree bit for bit), typed "other change"; methods that need SWIR1 name it.
+/// GF-1, GF-2 and ZY-3 carry no SWIR: the contextual detector, the change vector and NDVI
+/// differencing still run (and agree bit for bit), classified by the four-band rules; methods
+/// that need SWIR1 name it.
 #[test]
 fn four_band_change_detection_is_bit_identical() {
     let Some(gpu) = gpu_engine(GpuOptions::default()) else {
@@ -313,6 +315,7 @@ fn four_band_change_detection_is_bit_identical() {
             let before = four(random_stack(&mut rng, w, h, dtype));
             let after = four(random_stack(&mut rng, w, h, dtype));
             for method in [
+                ChangeMethod::Contextual,
                 ChangeMethod::Combined,
                 ChangeMethod::ChangeVector,
                 ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
@@ -329,12 +332,14 @@ fn four_band_change_detection_is_bit_identical() {
                 let what = format!("4-band {w}x{h} {dtype:?} {method:?}");
                 assert_same(&g.output.change.data, &c.output.change.data, &what);
                 assert_same(&g.output.magnitude.data, &c.output.magnitude.data, &what);
+                assert_same(
+                    &g.output.class_after.data,
+                    &c.output.class_after.data,
+                    &what,
+                );
+                // The four-band rules classify every valid pixel.
                 assert!(
-                    c.output
-                        .change
-                        .data
-                        .iter()
-                        .all(|&x| [0, 5, 255].contains(&x))
+                    (c.output.class_before.data.iter()).all(|&x| (1..=5).contains(&x) || x == 255)
                 );
             }
             for method in [

@@ -132,22 +132,27 @@ mod tests {
 
     #[test]
     fn a_gain_and_bias_are_undone_and_the_noise_is_measured() {
-        // Second date = 2 × first date + 300, plus ±10 of noise on alternate pixels.
-        let pairs: Vec<(i32, i32)> = (0..2001)
+        // Second date = 2 × first date + 300, plus noise spread evenly over −20..=20.
+        let pairs: Vec<(i32, i32)> = (0..4001)
             .map(|i| {
                 let b = 1000 + (i * 37) % 2000;
-                let noise = if i % 2 == 0 { 10 } else { -10 };
+                let noise = (i * 7919) % 41 - 20;
                 (b, 2 * b + 300 + noise)
             })
             .collect();
-        let model = NoiseModel::estimate(1, &[pairs.clone()]);
+        let model = NoiseModel::estimate(1, &[pairs]);
         assert!((model.gain_q12[0] - 2048).abs() <= 16, "{model:?}");
-        // Differences of ±5 (half the ±10 after the gain of one half): MAD 5, σ ≈ 7.4.
-        assert!((model.sigma[0] - 7.413).abs() < 1.5, "{model:?}");
-        assert!(model.median[0].abs() <= 5, "{model:?}");
+        // After the gain of one half the differences spread evenly over −10..=10: MAD 5,
+        // σ ≈ 7.4.
+        assert!((model.sigma[0] - 7.41).abs() < 1.6, "{model:?}");
+        assert!(model.median[0].abs() <= 2, "{model:?}");
         let (w, s) = model.weights();
         let z = (i64::from(7) * i64::from(w[0])) >> s[0];
-        assert!((z - 242).abs() < 40, "7 units ≈ 1σ ≈ 256: {z}");
+        let want = 7.0 * SCORE_UNITS / model.sigma[0];
+        assert!(
+            (z as f64 - want).abs() < 3.0,
+            "7 units in σ/256: {z}, want {want}"
+        );
     }
 
     #[test]

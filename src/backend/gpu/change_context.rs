@@ -25,21 +25,16 @@ fn kernel(entry: &'static str) -> Kernel {
 /// Threads per workgroup, as declared in the kernel.
 const WORKGROUP: u64 = 256;
 
-/// Runs both kernels over `job`'s window; `out` receives two words per output pixel.
+/// Runs both kernels over `job`'s window; `out` receives two words per output pixel. Windows
+/// larger than one storage binding or one dispatch are run in blocks of output rows, each with
+/// the halo rows it needs, so the words are those of one run.
 pub(crate) fn context_words(
     ctx: &GpuContext,
     job: &ContextJob<'_>,
     out: &mut [u32],
 ) -> Result<(), GpuFailure> {
     let p: &ContextParams = &job.params;
-    let (w, rows) = (u64::from(p.width), u64::from(p.rows));
-    let n = w * rows;
-    if n >= 1 << 31 {
-        return Err(GpuFailure::new(
-            GpuFailureKind::LimitExceeded,
-            format!("a window of {n} pixels: the kernel indexes at most 2^31 - 1"),
-        ));
-    }
+    let w = u64::from(p.width);
     let out_pixels = w * u64::from(p.out_rows);
     if out.len() as u64 != 2 * out_pixels {
         return Err(GpuFailure::new(
@@ -50,13 +45,69 @@ pub(crate) fn context_words(
     if out_pixels == 0 {
         return Ok(());
     }
-    // The slots, packed one after the other from word boundaries.
+    // Rows a block may hold, output and halo together: every buffer within one binding, the
+    // pixels within one 2-D dispatch and 2³¹ indices.
+    let halo = u64::from(p.radius + p.smoothing);
+    let sample_bytes: u64 = job
+        .pixels
+        .slots
+        .iter()
+        .map(|d| d.data_type().size() as u64)
+        .sum();
+    let per_row = w * sample_bytes.max(8);
+    let dim = u64::from(ctx.limits.max_workgroups_per_dim).max(1);
+    let fit = (ctx.limits.max_binding_bytes / per_row.max(1))
+        .min(dim * dim * WORKGROUP / w.max(1))
+        .min(((1u64 << 31) - 1) / w.max(1));
+    let block = fit.saturating_sub(2 * halo);
+    if block == 0 {
+        return Err(GpuFailure::new(
+            GpuFailureKind::LimitExceeded,
+            format!(
+                "rows of {w} pixels with {halo} halo rows each way do not fit a storage binding of {} bytes",
+                ctx.limits.max_binding_bytes
+            ),
+        ));
+    }
+    let (first, rows) = (u64::from(p.first_row), u64::from(p.rows));
+    let mut done = 0u64;
+    while done < u64::from(p.out_rows) {
+        let count = block.min(u64::from(p.out_rows) - done);
+        let a = first + done;
+        let top = a.saturating_sub(halo);
+        let bottom = (a + count + halo).min(rows);
+        let words = &mut out[(2 * done * w) as usize..(2 * (done + count) * w) as usize];
+        run_block(ctx, job, [top, bottom], [a - top, count], words)?;
+        done += count;
+    }
+    Ok(())
+}
+
+/// Both kernels over window rows `top..bottom` of `job`, whose rows `first..first + count`
+/// (counted from `top`) are the output.
+fn run_block(
+    ctx: &GpuContext,
+    job: &ContextJob<'_>,
+    [top, bottom]: [u64; 2],
+    [first, count]: [u64; 2],
+    out: &mut [u32],
+) -> Result<(), GpuFailure> {
+    let mut p: ContextParams = job.params;
+    let w = u64::from(p.width);
+    (p.rows, p.first_row, p.out_rows) = ((bottom - top) as u32, first as u32, count as u32);
+    let n = w * (bottom - top);
+    let out_pixels = w * count;
+    // The slots' rows, packed one after the other from word boundaries.
     let mut params: PixelParams = job.pixels.params;
     params.count = n as u32;
+    fn rows_of(data: &crate::raster::BandData, w: u64, [top, bottom]: [u64; 2]) -> &[u8] {
+        let size = data.data_type().size() as u64;
+        &data.as_bytes()[(top * w * size) as usize..(bottom * w * size) as usize]
+    }
     let mut word = 0u64;
     for (s, data) in job.pixels.slots.iter().enumerate() {
         params.slot_offset[s] = word as u32;
-        word += (data.as_bytes().len() as u64).div_ceil(4);
+        word += (rows_of(data, w, [top, bottom]).len() as u64).div_ceil(4);
     }
     let mut program = Program::new(ctx)?;
     let params_buf = program.storage(size_of::<PixelParams>() as u64, "pixel parameters")?;
@@ -65,21 +116,18 @@ pub(crate) fn context_words(
     let scores = program.storage(n * 4, "change scores")?;
     let words = program.storage(out_pixels * 8, "context words")?;
     program.upload(params_buf, 0, bytemuck::bytes_of(&params));
-    program.upload(context_buf, 0, bytemuck::bytes_of(p));
+    program.upload(context_buf, 0, bytemuck::bytes_of(&p));
     for (s, data) in job.pixels.slots.iter().enumerate() {
-        program.upload(
-            samples,
-            u64::from(params.slot_offset[s]) * 4,
-            data.as_bytes(),
-        );
+        let bytes = rows_of(data, w, [top, bottom]);
+        program.upload(samples, u64::from(params.slot_offset[s]) * 4, bytes);
     }
     let smoothing = u64::from(p.smoothing);
-    let top = u64::from(p.first_row).saturating_sub(smoothing);
-    let bottom = (u64::from(p.first_row) + u64::from(p.out_rows) + smoothing).min(rows);
+    let score_top = first.saturating_sub(smoothing);
+    let score_bottom = (first + count + smoothing).min(bottom - top);
     program.dispatch(
         &kernel("context_scores"),
         &[(0, params_buf), (1, samples), (2, scores), (5, context_buf)],
-        ((bottom - top) * w).div_ceil(WORKGROUP),
+        ((score_bottom - score_top) * w).div_ceil(WORKGROUP),
     )?;
     program.dispatch(
         &kernel("context_decide"),
