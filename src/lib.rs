@@ -37,7 +37,7 @@ pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};
 pub use backend::{Backend, BackendChoice, Computed, Device, Engine, Execution};
 pub use change::{
     ChangeCodes, ChangeMaps, ChangeMethod, ChangeOptions, ChangePlanes, ChangeSettings,
-    DateRelation, DifferencedIndex, Threshold, TransitionMatrix,
+    ContextModel, ContextSettings, DateRelation, DifferencedIndex, Threshold, TransitionMatrix,
 };
 pub use classify::ClassThresholds;
 pub use error::{Error, GpuFailure, GpuFailureKind, Result};
