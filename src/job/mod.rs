@@ -93,8 +93,10 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
     deflate_level: 1,
     bigtiff: BigTiff::Auto,
 };
-/// The plan sample holds at most this many pixels (a scene this small is sampled whole).
-const SAMPLE_PIXELS: usize = 16 << 20;
+/// The plan sample holds at most this many pixels (a scene this small is sampled whole): the
+/// noise model uses 200,000 of them, so 1 Mpx spread over the scene is plenty, and reading
+/// more costs decoding time.
+const SAMPLE_PIXELS: usize = 1 << 20;
 
 /// The clean-up opening of the change mask before labelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -529,15 +531,28 @@ impl Job {
         let mut quicklook = Quicklook::new(width, height);
         let strip_rows = self.strip_rows(width, block_rows);
         // The class planes of a strip, reused (fresh pages are slow to fault in).
-        let mut classes = [0; 2].map(|_| vec![0u8; strip_rows * width]);
-        let mut flags = vec![0u8; strip_rows * width];
+        let mut classes = [0; 2].map(|_| vec![0u8; (strip_rows + halo) * width]);
+        let mut flags = vec![0u8; (strip_rows + halo) * width];
         let mut words = Vec::new();
-        let strips = height.div_ceil(strip_rows);
-        let window = |s: usize| (s * strip_rows, strip_rows.min(height - s * strip_rows));
-        // A strip's rows and `halo` rows around it: the stacks and the strip's first row in them.
+        // Strips are read from a block boundary of the files down to `2 · halo` rows into the
+        // next block (reads decode whole blocks from their top, so a read that began above a
+        // boundary would inflate the block above again); the rows a strip outputs are those
+        // `halo` rows below its top and above its bottom, and the first strip starts at row 0.
+        let strips = height.saturating_sub(halo).div_ceil(strip_rows).max(1);
+        let window = |s: usize| {
+            let start = if s == 0 { 0 } else { s * strip_rows + halo };
+            let end = if s + 1 == strips {
+                height
+            } else {
+                (s + 1) * strip_rows + halo
+            };
+            (start, end - start)
+        };
+        // A strip's rows and the rows around it that it reads: the stacks and the strip's
+        // first row in them.
         let read_pair = |s: usize| -> Result<(BandStack, BandStack, usize)> {
             let (row, rows) = window(s);
-            let top = row.saturating_sub(halo);
+            let top = s * strip_rows;
             let bottom = (row + rows + halo).min(height);
             let (before, after) = rayon::join(
                 || self.read_rows(&self.before, width, top, bottom - top, &layout),
