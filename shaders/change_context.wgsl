@@ -78,10 +78,21 @@ fn second_date(j: u32, i: u32) -> i32 {
     return (ctx.gain_q12[j] * a + ctx.offset_q12[j]) >> 12u;
 }
 
-// The squared standardized difference of band j: `second − first − median` in σ/256.
-fn z2(j: u32, second: i32, first: i32) -> u32 {
-    let e = clamp(second - first - ctx.median[j], -MAX_DIFFERENCE, MAX_DIFFERENCE);
-    let z = clamp((e * ctx.weight[j]) >> ctx.shift[j], -MAX_Z, MAX_Z);
+// A value in σ/256 of band j: the second date's less the median difference, or the first
+// date's. Values are clamped to ±2¹⁸ first, so the products fit an i32.
+fn z_second(j: u32, v: i32) -> i32 {
+    let e = clamp(v - ctx.median[j], -MAX_DIFFERENCE, MAX_DIFFERENCE);
+    return (e * ctx.weight[j]) >> ctx.shift[j];
+}
+
+fn z_first(j: u32, v: i32) -> i32 {
+    let e = clamp(v, -MAX_DIFFERENCE, MAX_DIFFERENCE);
+    return (e * ctx.weight[j]) >> ctx.shift[j];
+}
+
+// The squared standardized difference of two values in σ/256, clamped.
+fn z2(second: i32, first: i32) -> u32 {
+    let z = clamp(second - first, -MAX_Z, MAX_Z);
     return u32(z * z);
 }
 
@@ -120,8 +131,8 @@ fn context_scores(
     var first: array<i32, 6>;
     var second: array<i32, 6>;
     for (var j = 0u; j < nb; j++) {
-        first[j] = first_date(j, i);
-        second[j] = second_date(j, i);
+        first[j] = z_first(j, first_date(j, i));
+        second[j] = z_second(j, second_date(j, i));
     }
     // The best match of the second date here among the first date's neighbours, and of the
     // first date here among the second date's neighbours.
@@ -142,8 +153,8 @@ fn context_scores(
             var m_second = 0u;
             var m_first = 0u;
             for (var j = 0u; j < nb; j++) {
-                m_second += z2(j, second[j], first_date(j, q));
-                m_first += z2(j, second_date(j, q), first[j]);
+                m_second += z2(second[j], z_first(j, first_date(j, q)));
+                m_first += z2(z_second(j, second_date(j, q)), first[j]);
             }
             best_second = min(best_second, m_second);
             best_first = min(best_first, m_first);

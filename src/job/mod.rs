@@ -93,10 +93,13 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
     deflate_level: 1,
     bigtiff: BigTiff::Auto,
 };
-/// The plan sample holds at most this many pixels (a scene this small is sampled whole): the
-/// noise model uses 200,000 of them, so 1 Mpx spread over the scene is plenty, and reading
-/// more costs decoding time.
+/// The plan sample of a larger scene holds at most this many pixels: the noise model uses
+/// 200,000 of them, so 1 Mpx spread over the scene is plenty, and reading more costs
+/// decoding time.
 const SAMPLE_PIXELS: usize = 1 << 20;
+/// A scene of at most this many pixels is sampled whole (a window or two of a scene this
+/// size would stand for it less well than reading it costs).
+const WHOLE_SCENE_PIXELS: usize = 4 << 20;
 
 /// The clean-up opening of the change mask before labelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,7 +102,7 @@ impl Job {
 
 /// The sample windows `(row, rows)` of a scene `width × height`, from its size alone (never
 /// from how its files are stored, so that the same pixels give the same plan): the whole
-/// scene when it holds at most [`SAMPLE_PIXELS`]; else at most [`SAMPLE_WINDOWS`] windows,
+/// scene when it holds at most [`WHOLE_SCENE_PIXELS`]; else at most [`SAMPLE_WINDOWS`] windows,
 /// spread evenly, each starting on a multiple of [`SAMPLE_ALIGN`] rows and as tall as the
 /// [`SAMPLE_PIXELS`] budget allows (a multiple of [`SAMPLE_ROWS`] when the budget holds one,
 /// at most [`SAMPLE_ALIGN`]).
@@ -110,7 +110,7 @@ impl Job {
 /// starts, so a read inflates only the window's rows of each block.
 fn sample_windows(width: usize, height: usize) -> Vec<(usize, usize)> {
     let width = width.max(1);
-    if width.saturating_mul(height) <= SAMPLE_PIXELS {
+    if width.saturating_mul(height) <= WHOLE_SCENE_PIXELS {
         return vec![(0, height)];
     }
     let bands = height.div_ceil(SAMPLE_ALIGN);
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn sample_windows_cover_small_scenes_and_stay_bounded_on_large_ones() {
         assert_eq!(sample_windows(400, 400), [(0, 400)]);
-        assert_eq!(sample_windows(1024, 1024), [(0, 1024)]);
+        assert_eq!(sample_windows(2048, 2048), [(0, 2048)]);
         let scenes = [
             (4097, 4096),
             (10980, 10980),
