@@ -173,6 +173,41 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// How change was decided, in a line: the contextual detector's noise model, or the
+/// per-pixel threshold.
+fn threshold_text(report: &JobReport) -> String {
+    match &report.relation.context {
+        Some(model) => {
+            let sigma: Vec<String> = (model.noise.sigma[..model.bands].iter())
+                .map(|s| format!("{:.4}", s / 1e4))
+                .collect();
+            format!(
+                "change seeds above {:.1} σ of the noise of unchanged pixels (σ per band, reflectance: {}), on {:.0} m pixels",
+                f64::from(report.threshold) / crate::change::noise::SCORE_UNITS,
+                sigma.join(", "),
+                model.pixel_m
+            )
+        }
+        None => format!("threshold {}", report.threshold),
+    }
+}
+
+/// The card of what clouds and cloud shadows masked, when the detector looked for them.
+fn sky_card(report: &JobReport) -> String {
+    let Some(sky) = &report.sky else {
+        return String::new();
+    };
+    let share = |px: u64| 100.0 * px as f64 / sky.valid_px.max(1) as f64;
+    format!(
+        r#"<div class="card">masked as cloud or shadow<b>{:.1}%</b>cloud {:.1}% / {:.1}%, shadow {:.1}% / {:.1}% (before / after)</div>"#,
+        share(sky.masked_px),
+        share(sky.cloud_px[0]),
+        share(sky.cloud_px[1]),
+        share(sky.shadow_px[0]),
+        share(sky.shadow_px[1]),
+    )
+}
+
 fn hectares(m2: f64) -> String {
     format!("{:.2}", m2 / 10_000.0)
 }
@@ -204,29 +239,36 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
 .legend i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}}
 .cards{{display:flex;gap:16px;flex-wrap:wrap}} .card{{border:1px solid #ddd;padding:8px 14px;border-radius:6px}}
 .card b{{display:block;font-size:20px}}
+.alarm{{background:#fde0dc;border:1px solid #e0a0a0;padding:8px 12px;font-weight:600}}
 </style></head><body>
 <h1>{t}</h1>
-<div class="meta">computed on {device} · threshold {thr} · {px} pixels, {valid} valid</div>
+<div class="meta">computed on {device} · {thr} · {px} pixels, {valid} valid</div>
 "#,
         t = escape(title),
         device = escape(&report.execution.device.to_string()),
-        thr = report.threshold,
+        thr = escape(&threshold_text(report)),
         px = report.pixels,
         valid = report.valid_pixels,
     );
+    if report.mostly_cloud {
+        h.push_str(
+            r#"<p class="alarm">This pair is mostly cloud or cloud shadow: changes are reported for the clear part only. Compare a clearer pair.</p>"#,
+        );
+    }
     let changed: f64 = report.area_by_type_m2[1..].iter().sum();
     let warned = report.regions.iter().filter(|r| r.warning).count();
     let _ = write!(
         h,
         r#"<h2>Totals</h2><div class="cards">
 <div class="card">patches<b>{}</b></div><div class="card">changed area (ha)<b>{}</b></div>
-<div class="card">regions warned<b>{} / {}</b></div></div>
+<div class="card">regions warned<b>{} / {}</b></div>{}</div>
 <h2>Before | after | change</h2>
 <div class="legend">"#,
         report.patch_count,
         hectares(changed),
         warned,
         report.regions.len(),
+        sky_card(report),
     );
     for &(code, c) in &CHANGE_PALETTE {
         let _ = write!(
