@@ -21,10 +21,12 @@ use crate::raster::{BandStack, DataType};
 use crate::sensor::BandRole;
 
 /// Reference top-of-atmosphere reflectance at the 2nd percentile of a scene, per role
-/// (blue, green, red, NIR, SWIR1, SWIR2).
-pub const REFERENCE_LOW: [f64; 6] = [0.094, 0.077, 0.053, 0.050, 0.022, 0.014];
-/// Reference top-of-atmosphere reflectance at the 98th percentile of a scene, per role.
-pub const REFERENCE_HIGH: [f64; 6] = [0.205, 0.216, 0.274, 0.351, 0.385, 0.286];
+/// (blue, green, red, NIR, SWIR1, SWIR2): the median over the 18 dates of the nine OSCD
+/// development cities.
+pub const REFERENCE_LOW: [f64; 6] = [0.0981, 0.0765, 0.0532, 0.0600, 0.0334, 0.0201];
+/// Reference top-of-atmosphere reflectance at the 98th percentile of a scene, per role (the
+/// same median).
+pub const REFERENCE_HIGH: [f64; 6] = [0.1941, 0.1884, 0.2075, 0.3156, 0.2948, 0.2236];
 /// Integer units per unit of reflectance.
 pub const UNITS: f64 = 1e4;
 /// Calibrated values are clamped to ±this many units (±13 reflectance), so that the Q12
