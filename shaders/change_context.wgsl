@@ -32,6 +32,8 @@ struct ContextParams {
     cloud_core_white: i32,
     cloud_grow_white: i32,
     shadow_dark: i32,
+    haze_rise: i32,
+    haze_swir: i32,
     pad: u32,
     factor: array<f32, 12>,
     offset: array<i32, 12>,
@@ -174,8 +176,8 @@ fn white(v: array<i32, 6>, t: i32) -> bool {
     return s > 0 && dev * 1000 < t * s;
 }
 
-// The cloud and shadow flags of date `x` against the other date `o`: bit 0 cloud core, bit 1
-// cloud growth (set with the core), bit 2 shadow candidate.
+// The cloud, shadow and haze flags of date `x` against the other date `o`: bit 0 cloud core,
+// bit 1 cloud growth (set with the core), bit 2 shadow candidate, bit 3 haze candidate.
 fn sky_flags(x: array<i32, 6>, o: array<i32, 6>) -> u32 {
     let nb = ctx.bands;
     var rise = 2147483647;
@@ -190,7 +192,18 @@ fn sky_flags(x: array<i32, 6>, o: array<i32, 6>) -> u32 {
     for (var j = 3u; j < nb; j++) {
         shadow = shadow && 2 * x[j] < o[j];
     }
-    return select(0u, 1u, core) | select(0u, 2u, grow) | select(0u, 4u, shadow);
+    // Haze: blue risen most, then red, then NIR; SWIR (or, without it, NIR) nearly still.
+    let d = array<i32, 4>(x[0] - o[0], x[2] - o[2], x[3] - o[3], 0);
+    var haze = d[0] > ctx.haze_rise && d[0] >= d[1] && d[1] >= d[2];
+    if nb >= 5u {
+        for (var j = 4u; j < nb; j++) {
+            haze = haze && abs(x[j] - o[j]) < ctx.haze_swir;
+        }
+    } else {
+        haze = haze && 2 * d[2] < d[0];
+    }
+    return select(0u, 1u, core) | select(0u, 2u, grow) | select(0u, 4u, shadow)
+        | select(0u, 8u, haze);
 }
 
 // The two words of output pixel i (window index):
@@ -198,7 +211,8 @@ fn sky_flags(x: array<i32, 6>, o: array<i32, 6>) -> u32 {
 //         (255 nodata; else bits 0-2 the change type, 0 where the classes rule change out,
 //         and bits 3-4 the level: 1 above the grow threshold, 2 above the seed), byte 3 the
 //         flags: bit 0 cloud core and bit 1 cloud growth of the first date, bits 2 and 3 of
-//         the second, bit 4 shadow candidate of the first date, bit 5 of the second;
+//         the second, bit 4 shadow candidate of the first date, bit 5 of the second, bit 6
+//         haze candidate of the first date, bit 7 of the second;
 // word 1: bits 0-15 the smoothed score in σ/256 (capped), bits 16-21 the direction (bit j
 //         when band j rose).
 fn decide_pixel(i: u32) -> vec2<u32> {
@@ -259,11 +273,11 @@ fn decide_pixel(i: u32) -> vec2<u32> {
     if after == 2u || (before == 1u && after == 1u) {
         kind = 0u;
     }
-    let precode = select(kind | (level << 3u), 0u, kind == 0u);
+    let precode = select(kind | (level << 3u), 0u, kind == 0u || level == 0u);
     let sky_first = sky_flags(first, second);
     let sky_second = sky_flags(second, first);
-    let flags = (sky_first & 3u) | ((sky_second & 3u) << 2u) | ((sky_first >> 2u) << 4u)
-        | ((sky_second >> 2u) << 5u);
+    let flags = (sky_first & 3u) | ((sky_second & 3u) << 2u) | (((sky_first >> 2u) & 1u) << 4u)
+        | (((sky_second >> 2u) & 1u) << 5u) | ((sky_first >> 3u) << 6u) | ((sky_second >> 3u) << 7u);
     let score = min(sum / count, 65535u);
     return vec2(before | (after << 8u) | (precode << 16u) | (flags << 24u),
         score | (direction << 16u));

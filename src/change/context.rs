@@ -11,10 +11,11 @@
 //!    window, so that evidence from neighbours counts and isolated noise does not.
 //! 4. **Decision** (kernel `context_decide`): classes of both dates, the change type, and a
 //!    *level*: strong above `seed_sigma`, weak above `grow_sigma`. Vegetation on the second
-//!    date, or water on both, is no land-use change. Per date, cloud and shadow tests.
+//!    date, or water on both, is no land-use change. Per date, cloud, shadow and haze tests.
 //! 5. **Regions** ([`super::regions`]): clouds are bright, white, every-band brightenings
 //!    with a core of at least `cloud_min_core_m2`, grown and dilated; shadows are dark
-//!    near-infrared drops near a cloud of the same date. Masked pixels are nodata (255). The
+//!    near-infrared drops near a cloud of the same date; haze is an extensive brightening
+//!    that falls with wavelength and leaves SWIR alone. Masked pixels are nodata (255). The
 //!    weak pixels connected to a strong one are change (hysteresis).
 //!
 //! Distances are set in metres and turned into pixels from the grid, so one set of defaults
@@ -64,6 +65,15 @@ pub struct ContextSettings {
     pub shadow_distance_m: f64,
     /// Shadows are widened by this many metres. Default 20.
     pub shadow_dilation_m: f64,
+    /// Haze: blue at least this much brighter than on the other date, red no more than blue
+    /// and NIR no more than red (scattering falls with wavelength). Default 0.03.
+    pub haze_rise: f64,
+    /// Haze: SWIR within this of the other date's (haze barely reaches it; without SWIR, NIR
+    /// must rise less than half as much as blue). Default 0.02.
+    pub haze_swir: f64,
+    /// Haze is masked where its candidates form a connected area of at least this many m²
+    /// (haze is extensive; a changed roof is not). Default 250,000 (25 ha).
+    pub haze_min_area_m2: f64,
     /// A pair with more than this share of its valid pixels under cloud or shadow is
     /// reported as mostly cloud. Default 0.5.
     pub mostly_cloud_share: f64,
@@ -89,6 +99,9 @@ impl Default for ContextSettings {
             shadow_dark: 0.12,
             shadow_distance_m: 2_000.0,
             shadow_dilation_m: 20.0,
+            haze_rise: 0.03,
+            haze_swir: 0.02,
+            haze_min_area_m2: 250_000.0,
             mostly_cloud_share: 0.5,
         }
     }
@@ -112,6 +125,9 @@ impl ContextSettings {
             ("shadow_dark", self.shadow_dark, -1.0, 10.0),
             ("shadow_distance_m", self.shadow_distance_m, 0.0, 1e6),
             ("shadow_dilation_m", self.shadow_dilation_m, 0.0, 1e5),
+            ("haze_rise", self.haze_rise, 0.0, 10.0),
+            ("haze_swir", self.haze_swir, 0.0, 10.0),
+            ("haze_min_area_m2", self.haze_min_area_m2, 0.0, 1e12),
             ("mostly_cloud_share", self.mostly_cloud_share, 0.0, 1.0),
         ];
         for (name, value, low, high) in checks {
@@ -277,6 +293,10 @@ pub(crate) struct ContextParams {
     pub cloud_grow_white: i32,
     /// Shadow: NIR below this.
     pub shadow_dark: i32,
+    /// Haze: blue risen by more than this.
+    pub haze_rise: i32,
+    /// Haze: SWIR within this.
+    pub haze_swir: i32,
     pub _pad: u32,
     /// Calibration factors: the first date's bands 0..6, the second's 6..12.
     pub factor: [f32; 12],
@@ -369,6 +389,8 @@ impl<'a> ContextJob<'a> {
             cloud_core_white: (settings.cloud_core_whiteness * 1000.0).round() as i32,
             cloud_grow_white: (settings.cloud_grow_whiteness * 1000.0).round() as i32,
             shadow_dark: units(settings.shadow_dark),
+            haze_rise: units(settings.haze_rise),
+            haze_swir: units(settings.haze_swir),
             _pad: 0,
             factor,
             offset,
@@ -388,10 +410,10 @@ pub(crate) fn region_params(
     pixel_m: f64,
 ) -> super::regions::RegionParams {
     let px = |m: f64| (m / pixel_m).round().clamp(0.0, 1e9) as usize;
+    let area_px = |m2: f64| (m2 / (pixel_m * pixel_m)).ceil().clamp(1.0, 1e15) as u64;
     super::regions::RegionParams {
-        cloud_min_core_px: (settings.cloud_min_core_m2 / (pixel_m * pixel_m))
-            .ceil()
-            .clamp(1.0, 1e15) as u64,
+        cloud_min_core_px: area_px(settings.cloud_min_core_m2),
+        haze_min_px: area_px(settings.haze_min_area_m2),
         cloud_dilation_px: px(settings.cloud_dilation_m),
         shadow_distance_px: px(settings.shadow_distance_m),
         shadow_dilation_px: px(settings.shadow_dilation_m),

@@ -10,14 +10,17 @@
 //! - pre-code: 255 = nodata; otherwise bits 0-2 the change type and bits 3-4 the level
 //!   (0 below the low threshold, 1 weak, 2 strong; 3 counts as strong);
 //! - flags: bit 0 cloud core and bit 1 cloud growth candidate of date 1, bits 2 and 3 the
-//!   same for date 2, bits 4 and 5 shadow candidate of dates 1 and 2. A core pixel counts as
-//!   a growth pixel whether or not its growth bit is set.
+//!   same for date 2, bits 4 and 5 shadow candidate of dates 1 and 2, bits 6 and 7 haze
+//!   candidate of dates 1 and 2. A core pixel counts as a growth pixel whether or not its
+//!   growth bit is set.
 //!
 //! Per date: core components of at least `cloud_min_core_px` pixels are kept; a growth
 //! component holding a pixel of a kept core is a cloud region; the cloud mask is the union
 //! of the regions dilated by a `(2·cloud_dilation_px+1)²` square. A shadow candidate within
 //! Chebyshev distance `shadow_distance_px` of a region's bounding box is kept, and the
-//! shadow mask is the kept shadows dilated by a `(2·shadow_dilation_px+1)²` square. Pixels in
+//! shadow mask is the kept shadows dilated by a `(2·shadow_dilation_px+1)²` square. Haze
+//! candidate components of at least `haze_min_px` pixels, dilated as clouds are, are the
+//! haze mask. Pixels in
 //! any mask of either date are masked. Unmasked valid pixels of level ≥ 1 are candidates,
 //! and their components holding a strong pixel are kept (hysteresis).
 //!
@@ -35,8 +38,8 @@ const NODATA: u8 = 255;
 /// Pre-code layers: nodata, candidate (level ≥ 1), strong (level ≥ 2).
 const PRE_LAYERS: usize = 3;
 /// Flag layers, in the flags' bit order: core, growth (date 1), core, growth (date 2),
-/// shadow (date 1), shadow (date 2).
-const FLAG_LAYERS: usize = 6;
+/// shadow (date 1), shadow (date 2), haze (date 1), haze (date 2).
+const FLAG_LAYERS: usize = 8;
 
 /// Pixels of input a parallel task encodes at least.
 const TASK_PX: usize = 1 << 18;
@@ -52,7 +55,6 @@ fn pre_class(p: u8) -> u8 {
 
 /// The layers a flags byte belongs to: its own bits 0-5, with core bits copied to growth.
 fn flag_class(f: u8) -> u8 {
-    let f = f & 0x3f;
     f | ((f & 0b0101) << 1)
 }
 
@@ -67,6 +69,9 @@ pub struct RegionParams {
     pub shadow_distance_px: usize,
     /// Radius of the square that dilates the kept shadows.
     pub shadow_dilation_px: usize,
+    /// Pixels a component of haze candidates needs to be masked (it is then dilated as a
+    /// cloud is).
+    pub haze_min_px: u64,
 }
 
 /// Pixel counts of a resolved scene; index 0 is date 1, index 1 date 2.
@@ -76,6 +81,8 @@ pub struct RegionStats {
     pub cloud_px: [u64; 2],
     /// Valid pixels in each date's shadow mask.
     pub shadow_px: [u64; 2],
+    /// Valid pixels in each date's haze mask.
+    pub haze_px: [u64; 2],
     /// Valid pixels in any mask.
     pub masked_px: u64,
     /// Valid (not nodata) pixels.
@@ -149,7 +156,7 @@ impl RegionBuilder {
                 let mut fl: [_; FLAG_LAYERS] = std::array::from_fn(|_| RowRuns::new(width));
                 for (pr, fr) in p.chunks_exact(w).zip(f.chunks_exact(w)) {
                     encode_row(pr, 0x18, pre_class, &mut pre);
-                    encode_row(fr, 0x3f, flag_class, &mut fl);
+                    encode_row(fr, 0xff, flag_class, &mut fl);
                 }
                 (pre, fl)
             })
@@ -191,20 +198,27 @@ impl RegionBuilder {
             });
         }
         let [nodata, candidate, strong] = self.pre;
-        let [core1, growth1, core2, growth2, shadow1, shadow2] = self.flags;
-        let date1 = DateMasks::resolve(&core1, &growth1, &shadow1, params)?;
-        let date2 = DateMasks::resolve(&core2, &growth2, &shadow2, params)?;
-        let masked = date1
-            .cloud
-            .union(&date1.shadow)
-            .union(&date2.cloud)
-            .union(&date2.shadow);
+        let [
+            core1,
+            growth1,
+            core2,
+            growth2,
+            shadow1,
+            shadow2,
+            haze1,
+            haze2,
+        ] = self.flags;
+        let date1 = DateMasks::resolve([&core1, &growth1, &shadow1, &haze1], params)?;
+        let date2 = DateMasks::resolve([&core2, &growth2, &shadow2, &haze2], params)?;
+        let masked = (date1.cloud.union(&date1.shadow).union(&date1.haze))
+            .union(&date2.cloud.union(&date2.shadow).union(&date2.haze));
         // A strong run meets an unmasked candidate only at unmasked pixels.
         let kept = hysteresis(&candidate.subtract(&masked), &strong)?;
         let valid_in = |m: &RowRuns| m.pixels() - m.intersect(&nodata).pixels();
         let stats = RegionStats {
             cloud_px: [valid_in(&date1.cloud), valid_in(&date2.cloud)],
             shadow_px: [valid_in(&date1.shadow), valid_in(&date2.shadow)],
+            haze_px: [valid_in(&date1.haze), valid_in(&date2.haze)],
             masked_px: valid_in(&masked),
             valid_px: (self.width as u64) * (self.height as u64) - nodata.pixels(),
             cloud_regions: [date1.regions, date2.regions],
@@ -219,19 +233,29 @@ impl RegionBuilder {
     }
 }
 
-/// The cloud and shadow masks of one date.
+/// The cloud, shadow and haze masks of one date.
 struct DateMasks {
     cloud: RowRuns,
     shadow: RowRuns,
+    haze: RowRuns,
     regions: u64,
 }
 
+/// The runs of the components of `layer` with at least `min_px` pixels.
+fn large_components(layer: &RowRuns, min_px: u64) -> Result<RowRuns> {
+    let root = layer.components()?;
+    let mut px = vec![0u64; layer.len()];
+    for (i, &r) in root.iter().enumerate() {
+        let (s, e) = layer.run(i);
+        px[r as usize] += u64::from(e - s);
+    }
+    Ok(layer.filter(|i| px[root[i] as usize] >= min_px))
+}
+
 impl DateMasks {
-    /// The masks from the date's core, growth and shadow candidate layers.
+    /// The masks from the date's core, growth, shadow and haze candidate layers.
     fn resolve(
-        core: &RowRuns,
-        growth: &RowRuns,
-        shadow: &RowRuns,
+        [core, growth, shadow, haze]: [&RowRuns; 4],
         params: &RegionParams,
     ) -> Result<DateMasks> {
         let core_root = core.components()?;
@@ -270,6 +294,7 @@ impl DateMasks {
         Ok(DateMasks {
             cloud: growth.filter(in_cloud).dilate(params.cloud_dilation_px),
             shadow: shadow.intersect(&near).dilate(params.shadow_dilation_px),
+            haze: large_components(haze, params.haze_min_px)?.dilate(params.cloud_dilation_px),
             regions: (0..growth.len())
                 .filter(|&j| root[j] as usize == j && cloud[j])
                 .count() as u64,
@@ -483,11 +508,22 @@ mod tests {
                 .collect();
             let cloud_mask = dilate(w, h, &cloud, p.cloud_dilation_px);
             let shadow_mask = dilate(w, h, &kept, p.shadow_dilation_px);
+            let haze: Vec<bool> = flags.iter().map(|f| f & (64 << d) != 0).collect();
+            let (hid, hn) = flood(w, h, &haze);
+            let mut haze_size = vec![0u64; hn];
+            hid.iter()
+                .filter(|&&c| c != usize::MAX)
+                .for_each(|&c| haze_size[c] += 1);
+            let large: Vec<bool> = (hid.iter())
+                .map(|&c| c != usize::MAX && haze_size[c] >= p.haze_min_px)
+                .collect();
+            let haze_mask = dilate(w, h, &large, p.cloud_dilation_px);
             stats.cloud_px[d] = count(&cloud_mask);
             stats.shadow_px[d] = count(&shadow_mask);
+            stats.haze_px[d] = count(&haze_mask);
             stats.cloud_regions[d] = region.iter().filter(|&&r| r).count() as u64;
-            for (m, (&c, &s)) in masked.iter_mut().zip(cloud_mask.iter().zip(&shadow_mask)) {
-                *m |= c || s;
+            for (i, m) in masked.iter_mut().enumerate() {
+                *m |= cloud_mask[i] || shadow_mask[i] || haze_mask[i];
             }
         }
         let level = |c: u8| (c >> 3) & 3;
@@ -563,7 +599,7 @@ mod tests {
             })
             .collect();
         let mut flags = vec![0u8; w * h];
-        for bit in 0..6 {
+        for bit in 0..8 {
             let noise = rng.pick(&[0.0, 0.03, 0.15, 0.5]);
             for f in &mut flags {
                 *f |= u8::from(rng.chance(noise)) << bit;
@@ -605,6 +641,7 @@ mod tests {
                 cloud_dilation_px: pick(50, usize::MAX),
                 shadow_distance_px: pick(50, usize::MAX),
                 shadow_dilation_px: pick(50, usize::MAX),
+                haze_min_px: pick(60, 1 << 40) as u64,
             };
             let mut strips = Vec::new();
             let mut left = h;
@@ -696,6 +733,7 @@ mod tests {
         cloud_dilation_px: 0,
         shadow_distance_px: 0,
         shadow_dilation_px: 0,
+        haze_min_px: u64::MAX,
     };
 
     #[test]

@@ -851,6 +851,7 @@ impl Job {
             "sky": {
                 "cloud_share": [share(sky.cloud_px[0]), share(sky.cloud_px[1])],
                 "shadow_share": [share(sky.shadow_px[0]), share(sky.shadow_px[1])],
+                "haze_share": [share(sky.haze_px[0]), share(sky.haze_px[1])],
                 "masked_share": share(sky.masked_px),
                 "cloud_regions": sky.cloud_regions,
                 "mostly_cloud": report.mostly_cloud,

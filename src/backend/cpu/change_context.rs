@@ -141,6 +141,8 @@ struct SkyTests {
     core_white: i32,
     grow_white: i32,
     dark: i32,
+    haze_rise: i32,
+    haze_swir: i32,
 }
 
 impl SkyTests {
@@ -152,6 +154,42 @@ impl SkyTests {
             core_white: p.cloud_core_white,
             grow_white: p.cloud_grow_white,
             dark: p.shadow_dark,
+            haze_rise: p.haze_rise,
+            haze_swir: p.haze_swir,
+        }
+    }
+
+    /// The haze candidates of both dates over a row, or'ed into bits 6 (first date) and 7
+    /// (second) of the flags byte of `pixel`: blue risen by more than `haze_rise`, red by no
+    /// more than blue and NIR by no more than red; every SWIR band within `haze_swir` of the
+    /// other date's, or without SWIR, NIR risen by less than half as much as blue.
+    #[inline(always)]
+    fn haze_row(self, [blue, red, nir]: [[&[i32]; 2]; 3], swir: &[[&[i32]; 2]], pixel: &mut [u32]) {
+        let m = pixel.len();
+        let [b1, b2, r1, r2, n1, n2] = [blue, red, nir].concat()[..] else {
+            unreachable!("three pairs of rows")
+        };
+        let (b1, b2, r1, r2, n1, n2) = (&b1[..m], &b2[..m], &r1[..m], &r2[..m], &n1[..m], &n2[..m]);
+        let has_swir = !swir.is_empty();
+        for x in 0..m {
+            // The second date's rises; the first date's are their opposites.
+            let (db, dr, dn) = (b2[x] - b1[x], r2[x] - r1[x], n2[x] - n1[x]);
+            let second = (db > self.haze_rise) & (db >= dr) & (dr >= dn);
+            let first = (-db > self.haze_rise) & (-db >= -dr) & (-dr >= -dn);
+            let (second, first) = if has_swir {
+                (second, first)
+            } else {
+                (second & (2 * dn < db), first & (-2 * dn < -db))
+            };
+            pixel[x] |= (u32::from(first) << 6 | u32::from(second) << 7) << 24;
+        }
+        for [s1, s2] in swir {
+            let (s1, s2) = (&s1[..m], &s2[..m]);
+            for x in 0..m {
+                let still = (s2[x] - s1[x]).abs() < self.haze_swir;
+                // Clears both haze bits where this SWIR band moved.
+                pixel[x] &= if still { u32::MAX } else { !(0xc0 << 24) };
+            }
         }
     }
 
@@ -201,7 +239,7 @@ impl SkyTests {
                 rise[x],
                 shadow[x],
             );
-            pixel[x] |= ((sky & 3) << shift[0] | (sky >> 2) << shift[1]) << 24;
+            pixel[x] |= ((sky & 3) << shift[0] | (sky >> 2 & 1) << shift[1]) << 24;
         }
     }
 
@@ -431,13 +469,18 @@ impl Block<'_, '_> {
             };
             *px = u32::from(before) | u32::from(after) << 8 | kind << 16;
         }
+        // Haze candidates of each date, into the flags' bits 6 and 7.
+        let tests = SkyTests::of(p);
+        let (first, second) = (&sc.first, &sc.second);
+        let pair = |j: usize| [&first[j][here.clone()], &second[j][here.clone()]];
+        let swir: Vec<[&[i32]; 2]> = (4..nb).map(pair).collect();
+        tests.haze_row([0, 2, 3].map(pair), &swir, &mut sc.pixel[..m]);
         // The sky flags of each date: bits 0 and 1 (cloud core and growth) go to bits 0-1 of
         // the flags for the first date and 2-3 for the second, bit 2 (shadow) to bit 4 or 5.
         for (d, planes) in [&sc.first, &sc.second].into_iter().enumerate() {
             let [b, g, r, nir] = [0, 1, 2, 3].map(|j| &planes[j][here.clone()][..m]);
             let (rise, shadow) = (&sc.rise[d][..m], &sc.shadow[d][..m]);
             let pixel = &mut sc.pixel[..m];
-            let tests = SkyTests::of(p);
             // Whiteness first, in a loop of its own (so that it vectorises).
             let [white_core, white_grow] = &mut sc.white;
             tests.whiteness_row([b, g, r], [&mut white_core[..m], &mut white_grow[..m]]);

@@ -146,3 +146,99 @@ fn run_block(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::backend::{Backend, Device, Engine};
+    use crate::change::context::{ContextJob, ContextModel, ContextSettings};
+    use crate::classify::ClassThresholds;
+    use crate::raster::{Band, BandData, BandStack};
+    use crate::sensor::{BandRole, Sensor};
+
+    /// A GPU engine (software adapters included), or `None` with the reason printed; with
+    /// `LANDWATCH_REQUIRE_GPU=1` a missing adapter fails instead.
+    fn gpu() -> Option<Engine> {
+        let engine = Engine::new(Backend::Gpu);
+        if engine.gpu_adapter().is_some() {
+            return Some(engine);
+        }
+        let why = engine.gpu_unavailable().map(ToString::to_string);
+        assert!(
+            std::env::var("LANDWATCH_REQUIRE_GPU").as_deref() != Ok("1"),
+            "LANDWATCH_REQUIRE_GPU=1 but no GPU adapter is usable: {why:?}"
+        );
+        eprintln!("SKIPPED GPU test: no GPU adapter ({why:?})");
+        None
+    }
+
+    /// Every word of the kernels, flags included, is the CPU twin's: on a pair whose second
+    /// date carries a white cloud, a dark shadow and a blue-heavy haze over parts of a noisy
+    /// scene, for four, five and six bands, in one window and in windows with halo rows.
+    #[test]
+    fn words_match_the_cpu_twin_bit_for_bit() {
+        let Some(engine) = gpu() else { return };
+        let (w, h) = (97, 61);
+        let mut state = 11u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for bands in [4, 5, 6] {
+            let mut base: Vec<Vec<u16>> = (0..bands)
+                .map(|_| (0..w * h).map(|_| 600 + (next() % 2500) as u16).collect())
+                .collect();
+            base[0][5] = 0; // nodata
+            let mut after = base.clone();
+            for i in 0..w * h {
+                let (x, y) = (i % w, i / w);
+                for (j, band) in after.iter_mut().enumerate() {
+                    let v = &mut band[i];
+                    *v = match (x, y) {
+                        // Cloud: every band up by 0.3, white.
+                        (0..30, 0..25) => 3200 + (next() % 200) as u16,
+                        // Shadow: infrared halved.
+                        (30..50, 0..25) if j >= 3 => *v / 3,
+                        // Haze: blue +0.06, green +0.045, red +0.03, NIR +0.01, SWIR still.
+                        (_, 35..) => *v + [600, 450, 300, 100, 0, 0][j],
+                        _ => v.saturating_add((next() % 300) as u16),
+                    };
+                }
+            }
+            let stack = |data: Vec<Vec<u16>>| {
+                let bands = (BandRole::ALL.iter().zip(data))
+                    .map(|(&r, d)| Band::new(r, BandData::U16(d)).with_nodata(0.0))
+                    .collect();
+                let mut s = BandStack::new(w, h, bands).unwrap();
+                s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
+                    .unwrap();
+                s
+            };
+            let (before, after) = (stack(base), stack(after));
+            let model = ContextModel::estimate(&before, &after, 10.0).unwrap();
+            let (settings, classes) = (ContextSettings::default(), ClassThresholds::default());
+            for (first, rows) in [(0, h), (3, 40), (7, 1)] {
+                let job =
+                    ContextJob::new(&before, &after, (first, rows), &model, &settings, &classes)
+                        .unwrap();
+                let mut on_gpu = vec![0u32; 2 * w * rows];
+                let execution = engine.context_words(&job, &mut on_gpu);
+                assert!(matches!(execution.device, Device::Gpu(_)), "{execution:?}");
+                let mut on_cpu = vec![0u32; 2 * w * rows];
+                crate::backend::cpu::change_context::context_words(&job, &mut on_cpu);
+                if let Some(i) = (0..on_cpu.len()).find(|&i| on_gpu[i] != on_cpu[i]) {
+                    panic!(
+                        "{bands} bands, rows {first}+{rows}: word {i}: gpu {:#010x}, cpu {:#010x}",
+                        on_gpu[i], on_cpu[i]
+                    );
+                }
+                let flags = |bit: u32| on_cpu.iter().step_by(2).any(|&w| w >> 24 & bit != 0);
+                if rows == h {
+                    // Every test fired somewhere: cloud core, shadow, haze (second date).
+                    assert!(flags(4) && flags(32) && flags(128), "{bands} bands");
+                }
+            }
+        }
+    }
+}
