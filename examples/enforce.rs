@@ -18,7 +18,8 @@ usage:
   enforce --before T1.tif --after T2.tif --out DIR
           [--sensor NAME] [--bands ROLE,ROLE,...] [--scale S --offset O]
           [--zones NAME=FILE ...] [--regions FILE --region-field FIELD]
-          [--min-area-m2 N] [--method NAME] [--backend auto|cpu|gpu] [--tile-size N]
+          [--min-area-m2 N] [--method NAME] [--seed-sigma S] [--grow-sigma S]
+          [--backend auto|cpu|gpu] [--tile-size N]
           [--warning-share F] [--raw-change]
 
 With no arguments: the bundled Taizhou pair (Landsat 7 DN) with illustrative zones and
@@ -35,6 +36,10 @@ counties, written to out/enforce.
   --min-area-m2 minimum mapping unit (default 0: keep every patch after the opening of
                 about 30 m).
   --method      contextual (default), combined, cva, postclass, dndvi, dbsi, dndbi.
+  --seed-sigma  contextual: a change region needs a pixel this many noise σ above no
+                change (default 4.5).
+  --grow-sigma  contextual: pixels this many σ above no change join a region that has
+                such a seed (default 2.0).
   --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
   --warning-share  farmland share of new construction that triggers a warning (default 0.15).
   --raw-change  also write change_raw.tif, the codes before clean-up.
@@ -65,6 +70,7 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
     let (mut scale, mut offset) = (None, None);
     let mut settings: Vec<Box<dyn FnOnce(Job) -> Job>> = Vec::new();
     let mut backend = Backend::Auto;
+    let mut options = landwatch::ChangeOptions::new();
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -108,14 +114,9 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
                 let a = number(&value)?;
                 settings.push(Box::new(move |j| j.min_area_m2(a)));
             }
-            "--method" => {
-                let m = value.parse().map_err(text)?;
-                let options = landwatch::ChangeOptions {
-                    method: m,
-                    ..landwatch::ChangeOptions::new()
-                };
-                settings.push(Box::new(move |j| j.change_options(options)));
-            }
+            "--method" => options.method = value.parse().map_err(text)?,
+            "--seed-sigma" => options.context.seed_sigma = number(&value)?,
+            "--grow-sigma" => options.context.grow_sigma = number(&value)?,
             "--backend" => backend = value.parse().map_err(text)?,
             "--tile-size" => {
                 let rows: usize = value
@@ -133,7 +134,7 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
     let (Some(before), Some(after), Some(out)) = (before, after, out) else {
         return Err("--before, --after and --out are required (see --help)".into());
     };
-    let mut job = Job::new(before, after);
+    let mut job = Job::new(before, after).change_options(options);
     for s in settings {
         job = s(job);
     }
