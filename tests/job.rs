@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::data;
+use common::{assert_same_results, data, taizhou_job, temp_dir};
 use landwatch::change::{EARTH_MOVING, NEW_CONSTRUCTION};
 use landwatch::job::Job;
-use landwatch::{Engine, GeoReference, GeoTransform, Raster, Sensor};
+use landwatch::{Engine, GeoReference, GeoTransform, Raster};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const X0: f64 = 500_000.0;
 const Y0: f64 = 3_600_000.0;
@@ -39,13 +39,6 @@ fn polygon(ring: String) -> String {
     format!(r#"{{"type":"Polygon","coordinates":[{ring}]}}"#)
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("landwatch_job_{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// CSV rows as maps from column name to text.
 fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -64,7 +57,7 @@ fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
 
 #[test]
 fn regions_and_zone_flags_equal_hand_computed_values() {
-    let dir = temp_dir("regions");
+    let dir = temp_dir("job_regions");
     // 20×10 pixels of 10 m (100 m² each). Patches:
     //  P1 new construction, rows 1..3, cols 0..10: 20 px = 2000 m², all in region A;
     //     farmland covers cols 0..3 of row 1: 3 px = 300 m², exactly 15% of A's new construction.
@@ -224,20 +217,15 @@ fn regions_and_zone_flags_equal_hand_computed_values() {
 #[test]
 fn a_tiled_run_equals_the_untiled_run() {
     let taizhou = data("landsat_taizhou");
-    let zones = taizhou.join("illustrative");
     let job = |rows: usize| {
-        Job::new(
+        taizhou_job(
             taizhou.join("Taizhou_t1.tif"),
             taizhou.join("Taizhou_t2.tif"),
         )
-        .sensor(Sensor::landsat_dn())
-        .zone_geojson("basic_farmland", zones.join("basic_farmland.geojson"))
-        .zone_geojson("urban_boundary", zones.join("urban_boundary.geojson"))
-        .regions(zones.join("counties.geojson"), "code")
         .min_area_m2(1800.0)
         .tile_rows(rows)
     };
-    let (whole, tiled) = (temp_dir("whole"), temp_dir("tiled"));
+    let (whole, tiled) = (temp_dir("job_whole"), temp_dir("job_tiled"));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, u64, u64)>::new()));
     let log = seen.clone();
     let a = job(4096)
@@ -288,24 +276,7 @@ fn a_tiled_run_equals_the_untiled_run() {
     assert!(a.patch_count > 20, "only {} patches", a.patch_count);
     assert_eq!(a.patch_count, b.patch_count);
     assert_eq!(a.threshold, b.threshold);
-    for file in [
-        "change.tif",
-        "class_before.tif",
-        "class_after.tif",
-        "patches.tif",
-        "patches.csv",
-        "patches.geojson",
-        "regions.csv",
-    ] {
-        let (x, y) = (
-            std::fs::read(whole.join(file)).unwrap(),
-            std::fs::read(tiled.join(file)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{file} differs between the tiled and the untiled run"
-        );
-    }
+    assert_same_results(&whole, &tiled, "tiled (37 rows) vs untiled");
     // The sieve left nothing under 1,800 m² (two 30 m pixels).
     assert!(a.patches.iter().all(|p| p.attributes.area_m2 >= 1800.0));
     let _ = std::fs::remove_dir_all(&whole);
@@ -316,7 +287,7 @@ fn a_tiled_run_equals_the_untiled_run() {
 fn dates_on_different_grids_are_refused() {
     let taizhou = data("landsat_taizhou");
     let err = Job::new(taizhou.join("Taizhou_t1.tif"), data("rgbn_5m/rgbn.tif"))
-        .run(&Engine::cpu(), temp_dir("grids"))
+        .run(&Engine::cpu(), temp_dir("job_grids"))
         .unwrap_err();
     assert!(
         matches!(err, landwatch::Error::GridMismatch { .. }),

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::data;
+use common::{assert_same_results, data, summary_results, taizhou_job, temp_dir, test_data};
+use landwatch::Engine;
 use landwatch::io::{ReadLimits, read_geotiff, read_info, read_window};
-use landwatch::job::Job;
-use landwatch::{Engine, Sensor};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The storage variants: file suffix, tiled, rows per block.
 const VARIANTS: [(&str, bool, usize); 4] = [
@@ -18,23 +17,9 @@ const VARIANTS: [(&str, bool, usize); 4] = [
     ("cog", true, 128),
 ];
 
-/// A file of `tests/data/storage` (relative to the working directory when the source tree
-/// the test was built from is gone).
+/// A file of `tests/data/storage`.
 fn storage(name: &str) -> PathBuf {
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/storage");
-    let root = if built.is_dir() {
-        built
-    } else {
-        PathBuf::from("tests/data/storage")
-    };
-    root.join(name)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("landwatch_storage_{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_data(&format!("storage/{name}"))
 }
 
 #[test]
@@ -81,34 +66,14 @@ fn every_variant_reads_as_the_bundled_pixels() {
     }
 }
 
-/// The `summary.json` fields that are results, not timings or settings of the run.
-fn summary_results(dir: &Path) -> serde_json::Value {
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    serde_json::json!({
-        "threshold": summary["settings"]["threshold"],
-        "normalization": summary["normalization"],
-        "patch_count": summary["patch_count"],
-        "area_by_type_m2": summary["area_by_type_m2"],
-        "pixels": summary["pixels"],
-        "regions_warned": summary["regions_warned"],
-    })
-}
-
 #[test]
 fn the_job_gives_the_same_outputs_whatever_the_storage() {
-    let zones = data("landsat_taizhou/illustrative");
     let run = |variant: &str| {
-        let out = temp_dir(variant);
-        let report = Job::new(
+        let out = temp_dir(&format!("storage_{variant}"));
+        let report = taizhou_job(
             storage(&format!("Taizhou_t1_{variant}.tif")),
             storage(&format!("Taizhou_t2_{variant}.tif")),
         )
-        .sensor(Sensor::landsat_dn())
-        .zone_geojson("basic_farmland", zones.join("basic_farmland.geojson"))
-        .zone_geojson("eco_redline", zones.join("eco_redline.geojson"))
-        .zone_geojson("urban_boundary", zones.join("urban_boundary.geojson"))
-        .regions(zones.join("counties.geojson"), "code")
         .run(&Engine::cpu(), &out)
         .unwrap();
         (out, report)
@@ -131,25 +96,7 @@ fn the_job_gives_the_same_outputs_whatever_the_storage() {
             VARIANTS[0].0
         );
         assert_eq!(summary_results(&out), expected, "{variant}: summary.json");
-        for file in [
-            "class_before.tif",
-            "class_after.tif",
-            "change.tif",
-            "patches.tif",
-            "patches.geojson",
-            "patches.csv",
-            "regions.csv",
-        ] {
-            let (x, y) = (
-                std::fs::read(first.join(file)).unwrap(),
-                std::fs::read(out.join(file)).unwrap(),
-            );
-            assert!(
-                x == y,
-                "{file} differs between {} and {variant}",
-                VARIANTS[0].0
-            );
-        }
+        assert_same_results(&first, &out, &format!("{} vs {variant}", VARIANTS[0].0));
         dirs.push(out);
     }
     for dir in dirs {

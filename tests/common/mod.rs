@@ -100,16 +100,25 @@ pub fn data(path: &str) -> std::path::PathBuf {
     root.join(path)
 }
 
-/// One date of the bundled Taizhou pair (Landsat 7 DN), with its roles and radiometry.
-pub fn taizhou(name: &str) -> landwatch::BandStack {
-    let sensor = landwatch::Sensor::landsat_dn();
-    let path = data(&format!("landsat_taizhou/{name}"));
+/// A GeoTIFF read as a stack with `sensor`'s band roles and radiometry.
+pub fn stack(
+    path: impl AsRef<std::path::Path>,
+    sensor: &landwatch::Sensor,
+) -> landwatch::BandStack {
     let mut stack = landwatch::io::read_geotiff(path, &landwatch::io::ReadLimits::default())
         .unwrap()
         .into_stack(&sensor.bands)
         .unwrap();
     stack.set_radiometry(sensor.radiometry).unwrap();
     stack
+}
+
+/// One date of the bundled Taizhou pair (Landsat 7 DN), with its roles and radiometry.
+pub fn taizhou(name: &str) -> landwatch::BandStack {
+    stack(
+        data(&format!("landsat_taizhou/{name}")),
+        &landwatch::Sensor::landsat_dn(),
+    )
 }
 
 /// The 120 real Landsat-8 surface-reflectance samples of the catalogue reference
@@ -167,4 +176,83 @@ impl ReferenceSamples {
         let c = self.header.iter().position(|h| h == name).unwrap();
         self.rows.iter().map(|r| r[c]).collect()
     }
+}
+
+/// Path of a file under the repository's `tests/data/` folder (relative to the working
+/// directory when the source tree the test was built from is gone, as for [`data`]).
+pub fn test_data(path: &str) -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let root = if built.is_dir() {
+        built
+    } else {
+        PathBuf::from("tests/data")
+    };
+    root.join(path)
+}
+
+/// An empty folder `landwatch_{name}_{pid}` under the system's temporary directory.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("landwatch_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The demo enforcement job of `examples/enforce.rs` on two Landsat 7 DN files: the
+/// illustrative Taizhou zones (farmland, ecological red line, urban boundary) and counties.
+pub fn taizhou_job(
+    before: impl Into<std::path::PathBuf>,
+    after: impl Into<std::path::PathBuf>,
+) -> landwatch::job::Job {
+    let zones = data("landsat_taizhou/illustrative");
+    landwatch::job::Job::new(before, after)
+        .sensor(landwatch::Sensor::landsat_dn())
+        .zone_geojson("basic_farmland", zones.join("basic_farmland.geojson"))
+        .zone_geojson("eco_redline", zones.join("eco_redline.geojson"))
+        .zone_geojson("urban_boundary", zones.join("urban_boundary.geojson"))
+        .regions(zones.join("counties.geojson"), "code")
+}
+
+/// The job's result files that must not depend on how it ran (`regions.csv` is skipped
+/// where a run has no regions).
+pub const JOB_RESULTS: [&str; 7] = [
+    "class_before.tif",
+    "class_after.tif",
+    "change.tif",
+    "patches.tif",
+    "patches.geojson",
+    "patches.csv",
+    "regions.csv",
+];
+
+/// Panics unless every file of [`JOB_RESULTS`] present in `a` is byte-identical in `b`, and
+/// at least the change map was compared; `what` names the two runs.
+pub fn assert_same_results(a: &std::path::Path, b: &std::path::Path, what: &str) {
+    let mut compared = 0;
+    for file in JOB_RESULTS {
+        let Ok(x) = std::fs::read(a.join(file)) else {
+            assert!(file == "regions.csv", "{what}: {file} is missing");
+            continue;
+        };
+        let y = std::fs::read(b.join(file)).unwrap();
+        assert!(x == y, "{file} differs: {what}");
+        compared += 1;
+    }
+    assert!(compared >= 6, "{what}: only {compared} files compared");
+}
+
+/// The `summary.json` fields that are results, not timings or settings of the run: the
+/// threshold, how change was decided (noise model, normalization, clouds), counts and areas.
+pub fn summary_results(dir: &std::path::Path) -> serde_json::Value {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    serde_json::json!({
+        "threshold": summary["settings"]["threshold"],
+        "change_detection": summary["change_detection"],
+        "patch_count": summary["patch_count"],
+        "area_by_type_m2": summary["area_by_type_m2"],
+        "pixels": summary["pixels"],
+        "regions_warned": summary["regions_warned"],
+    })
 }
