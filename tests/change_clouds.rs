@@ -153,12 +153,10 @@ fn the_real_pair_is_not_mostly_cloud() {
 }
 
 #[test]
-#[ignore = "the noise model maps date 2 onto date 1 by median and MAD over every pixel, so a \
-            cloud over more than half the scene is normalized away (gain 0.29) and no core forms"]
 fn a_pair_under_a_thick_cloud_is_reported_as_mostly_cloud() {
-    // Today the job reports no cloud, no shadow and 12 changed pixels on this pair: the map
-    // of date 2 onto date 1 (gains about 0.29) shrinks the +0.3 cloud to below the 0.10 rise
-    // of a core, and the bimodal difference inflates σ so that nothing stands out either.
+    // The noise model is fitted on pixels that are not bright and white on either date: fitted
+    // on every pixel, the map of date 2 onto date 1 (gains about 0.29) shrank this cloud below
+    // the 0.10 rise of a core, and the job reported no cloud and 12 changed pixels.
     let dir = temp_dir("clouds_mostly");
     // Date 2 under a synthetic cloud: every band + 0.3 reflectance in an ellipse over 64% of
     // the crop, whiter and brighter than the real cumulus (blue about 0.26).

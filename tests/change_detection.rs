@@ -61,19 +61,15 @@ fn changed_share(change: &[u8]) -> f64 {
 fn default_settings_keep_their_measured_f1_on_taizhou() {
     let (score, change) =
         score_on_reference(&taizhou("Taizhou_t1.tif"), &taizhou("Taizhou_t2.tif"));
-    // A small cumulus and its shadow north of the town on the first date (rows 51-91,
-    // columns 269-371) are masked, and their labelled pixels go unscored.
+    // Pixels masked as cloud, shadow or haze go unscored. (A small cumulus north of the town
+    // on the first date, rows 51-62, columns 335-354, has less than a hectare of interior
+    // at 30 m, and is not masked: a cloud needs one.)
     let reference = reference();
     let masked = |label: u8| {
         (change.iter().zip(&reference))
             .filter(|&(&c, &r)| c == CHANGE_NODATA && r == label)
             .count() as u64
     };
-    assert!(
-        (50..250).contains(&masked(2)),
-        "{} changed pixels masked",
-        masked(2)
-    );
     assert_eq!(
         score.true_positive + score.false_negative + masked(2),
         4227,
@@ -171,8 +167,8 @@ fn masked_pixels_are_nodata_and_count_nowhere() {
             .detect_change_masked(&before, &after, &ChangeOptions::new(), Some(&mask))
             .unwrap();
         let out = run.output;
-        // Outside the caller's mask, nodata marks only what the detector masked as cloud or
-        // shadow (the first date's small cumulus lies in the right half).
+        // Outside the caller's mask, nodata marks only what the detector masked as cloud,
+        // shadow or haze (nothing, on this scene).
         let sky = out
             .sky
             .expect("the contextual detector reports its sky mask");
@@ -185,7 +181,6 @@ fn masked_pixels_are_nodata_and_count_nowhere() {
                 detector_masked += 1;
             }
         }
-        assert!(detector_masked > 0);
         assert_eq!(detector_masked, sky.masked_px);
         assert_eq!(sky.valid_px, (w * h - w / 2 * h) as u64);
         let counted: u64 = out.histogram.iter().map(|&c| u64::from(c)).sum();

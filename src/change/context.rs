@@ -27,7 +27,7 @@ use super::noise::{MAX_BANDS, NoiseModel, SCORE_UNITS};
 use crate::classify::ClassThresholds;
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
-use crate::raster::{Band, BandStack};
+use crate::raster::{Band, BandStack, DataType};
 use crate::sensor::BandRole;
 
 /// Settings of the contextual detector.
@@ -181,11 +181,31 @@ pub struct ContextModel {
 
 /// At most this many pixels of a sample are used to estimate a model.
 const MODEL_PIXELS: usize = 200_000;
+/// Clear pixels the model needs before cloud-like ones are left out of it.
+const MIN_MODEL_PIXELS: usize = 1_000;
+/// Cloud-like pixels are left out of the model when more than one in this many of the sample
+/// are: the median and MAD bear a few, and bright white roofs and dry ground make up to a
+/// tenth of a city (Cupertino 10%, Beirut 10%), which the model needs.
+const CLOUDY_MODEL_SHARE: usize = 4;
+
+/// Whether blue, green and red values (10⁻⁴ reflectance) are whiter than `whiteness`:
+/// Σ|band − mean| / mean below it (the kernel's `white`, in floating point here).
+fn whiteness_below(visible: [i32; 3], whiteness: f64) -> bool {
+    let v = visible.map(|x| f64::from(x.clamp(0, 65535)));
+    let sum = v[0] + v[1] + v[2];
+    let dev: f64 = v.iter().map(|&x| (3.0 * x - sum).abs()).sum();
+    sum > 0.0 && dev < whiteness * sum
+}
 
 impl ContextModel {
     /// Estimates the model on a sample of the scene: `before` and `after` on the same grid
     /// (for a tiled job, rows sampled over the whole scene), with a pixel of `pixel_m` metres.
-    pub fn estimate(before: &BandStack, after: &BandStack, pixel_m: f64) -> Result<ContextModel> {
+    pub fn estimate(
+        before: &BandStack,
+        after: &BandStack,
+        pixel_m: f64,
+        settings: &ContextSettings,
+    ) -> Result<ContextModel> {
         if !(pixel_m.is_finite() && pixel_m > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "pixel size".into(),
@@ -235,7 +255,7 @@ impl ContextModel {
             Calibration::of(before, &roles, &mut raw_first.clone()),
             Calibration::of(after, &roles, &mut raw_second.clone()),
         ];
-        let pairs: Vec<Vec<(i32, i32)>> = (0..nb)
+        let mut pairs: Vec<Vec<(i32, i32)>> = (0..nb)
             .map(|j| {
                 raw_first[j]
                     .iter()
@@ -249,10 +269,57 @@ impl ContextModel {
                     .collect()
             })
             .collect();
+        // When pixels bright and white on either date (cloud, mostly) are many, they stay out
+        // of the model, so that a pair under much cloud is still related through its clear
+        // pixels (unless that leaves too few); a few white roofs stay in.
+        let cloud_like = |k: usize, date: usize| {
+            let v = |j: usize| {
+                if date == 0 {
+                    pairs[j][k].0
+                } else {
+                    pairs[j][k].1
+                }
+            };
+            let visible = [v(0), v(1), v(2)];
+            visible[0] > units(settings.cloud_blue)
+                && whiteness_below(visible, settings.cloud_core_whiteness)
+        };
+        let clear: Vec<bool> = (0..picked.len())
+            .map(|k| !cloud_like(k, 0) && !cloud_like(k, 1))
+            .collect();
+        let kept = clear.iter().filter(|&&c| c).count();
+        let cloudy = clear.len() - kept;
+        if cloudy * CLOUDY_MODEL_SHARE > clear.len() && kept >= MIN_MODEL_PIXELS {
+            for band in &mut pairs {
+                let mut k = 0;
+                band.retain(|_| {
+                    k += 1;
+                    clear[k - 1]
+                });
+            }
+        }
+        let steps: Vec<(f64, f64)> = (0..nb)
+            .map(|j| {
+                let step = |d: usize, stack: &BandStack| {
+                    let factor = f64::from(calibration[d].bands[j].factor).abs();
+                    // Float samples have no step of their own: one unit.
+                    if stack
+                        .bands()
+                        .iter()
+                        .any(|b| b.data.data_type() == DataType::F32)
+                    {
+                        1.0
+                    } else {
+                        factor
+                    }
+                };
+                (step(0, before), step(1, after))
+            })
+            .collect();
         Ok(ContextModel {
             bands: nb,
             calibration,
-            noise: NoiseModel::estimate(nb, &pairs),
+            noise: NoiseModel::estimate(nb, &pairs, &steps),
             pixel_m,
         })
     }
@@ -506,7 +573,7 @@ pub(crate) fn detect(
         None => {
             let pixel_m =
                 crate::geo::nominal_pixel_m(before.georef.as_ref(), h).unwrap_or(DEFAULT_PIXEL_M);
-            ContextModel::estimate(before, after, pixel_m)?
+            ContextModel::estimate(before, after, pixel_m, &options.context)?
         }
     };
     let job = ContextJob::new(

@@ -5,11 +5,16 @@
 //! On calibrated values (see [`super::calibration`]) of pixels valid on both dates:
 //! 1. each band of the second date is mapped onto the first by matching median and median
 //!    absolute deviation (MAD): `gain = MAD₁ / MAD₂` (clamped to 0.25–4), `offset = median₁ −
-//!    gain × median₂`, in Q12 fixed point, so both backends apply the same integers;
+//!    gain × median₂`, in Q12 fixed point, so both backends apply the same integers. Values
+//!    quantized in coarse steps (8-bit digital numbers) have their ties spread over their
+//!    step first, so that the medians and MADs are not whole steps;
 //! 2. the per-band difference `mapped second date − first date` then has a median (kept, so
 //!    that a residual bias is not taken for change) and a robust spread
 //!    `σ = 1.4826 × MAD`: the standard deviation of an unchanged pixel's difference if
-//!    unchanged pixels are the majority and their differences are normal.
+//!    unchanged pixels are the majority and their differences are normal. σ is never below
+//!    the quantization noise of the difference (`√(q₁² + q₂²)/√12` for sample steps `q₁`
+//!    and `q₂`): on coarse digital numbers most unchanged differences are exactly 0, and their
+//!    MAD says nothing about the noise.
 //!
 //! A difference is measured in units of σ/256 through an integer weight and shift
 //! ([`NoiseModel::weights`]), so the change score of a pixel is the same on every backend.
@@ -57,6 +62,32 @@ fn median_mad(v: &mut [i64]) -> (i64, i64) {
     (m, median(&mut dev))
 }
 
+/// Median and MAD of values quantized in steps of `step`, each tie spread evenly over its
+/// step (the continuity correction): on coarse digital numbers the plain MAD is a whole
+/// number of steps, off by up to half a step, and a gain from it by as much.
+fn continuous_median_mad(v: &mut [i64], step: f64) -> (f64, f64) {
+    if v.is_empty() {
+        return (0.0, 0.0);
+    }
+    v.sort_unstable();
+    let mut spread = Vec::with_capacity(v.len());
+    let mut start = 0;
+    while start < v.len() {
+        let end = start + v[start..].partition_point(|&x| x == v[start]);
+        let ties = (end - start) as f64;
+        spread.extend(
+            (0..end - start).map(|k| v[start] as f64 + step * ((k as f64 + 0.5) / ties - 0.5)),
+        );
+        start = end;
+    }
+    spread.sort_unstable_by(f64::total_cmp);
+    let middle = |s: &[f64]| s[(s.len() - 1) / 2];
+    let m = middle(&spread);
+    let mut dev: Vec<f64> = spread.iter().map(|&x| (x - m).abs()).collect();
+    dev.sort_unstable_by(f64::total_cmp);
+    (m, middle(&dev))
+}
+
 /// `(gain · after + offset) >> 12` in the kernels' i32 arithmetic (the Q12 map of a
 /// calibrated second-date value onto the first date).
 #[inline(always)]
@@ -66,8 +97,9 @@ pub fn map_q12(gain_q12: i32, offset_q12: i32, after: i32) -> i32 {
 
 impl NoiseModel {
     /// The model of `bands` bands from calibrated pairs: `pairs[j]` holds, for band `j`, the
-    /// (first date, second date) values of the same pixels in the same order.
-    pub fn estimate(bands: usize, pairs: &[Vec<(i32, i32)>]) -> NoiseModel {
+    /// (first date, second date) values of the same pixels in the same order, and `steps[j]`
+    /// the value of one step of each date's samples (10⁻⁴ reflectance per digital number).
+    pub fn estimate(bands: usize, pairs: &[Vec<(i32, i32)>], steps: &[(f64, f64)]) -> NoiseModel {
         let mut model = NoiseModel {
             bands,
             gain_q12: [4096; MAX_BANDS],
@@ -82,15 +114,16 @@ impl NoiseModel {
             }
             let mut first: Vec<i64> = p.iter().map(|&(b, _)| i64::from(b)).collect();
             let mut second: Vec<i64> = p.iter().map(|&(_, a)| i64::from(a)).collect();
-            let (m1, d1) = median_mad(&mut first);
-            let (m2, d2) = median_mad(&mut second);
-            let gain = if d1 > 0 && d2 > 0 {
-                (d1 as f64 / d2 as f64).clamp(0.25, 4.0)
+            let (q1, q2) = steps.get(j).copied().unwrap_or((1.0, 1.0));
+            let (m1, d1) = continuous_median_mad(&mut first, q1.max(1.0));
+            let (m2, d2) = continuous_median_mad(&mut second, q2.max(1.0));
+            let gain = if d1 > 0.0 && d2 > 0.0 {
+                (d1 / d2).clamp(0.25, 4.0)
             } else {
                 1.0
             };
             let gain_q12 = (gain * 4096.0).round() as i32;
-            let offset = (m1 as f64 - gain_q12 as f64 / 4096.0 * m2 as f64) * 4096.0;
+            let offset = (m1 - gain_q12 as f64 / 4096.0 * m2) * 4096.0;
             let limit = f64::from(MAX_UNITS) * 4096.0;
             let offset_q12 = offset.round().clamp(-limit, limit) as i32;
             model.gain_q12[j] = gain_q12;
@@ -101,7 +134,9 @@ impl NoiseModel {
                 .collect();
             let (m, mad) = median_mad(&mut differences);
             model.median[j] = m.clamp(-i64::from(MAX_UNITS), i64::from(MAX_UNITS)) as i32;
-            model.sigma[j] = (1.4826 * mad as f64).max(1.0);
+            let q2 = q2 * f64::from(gain_q12) / 4096.0;
+            let quantization = (q1 * q1 + q2 * q2).sqrt() / 12f64.sqrt();
+            model.sigma[j] = (1.4826 * mad as f64).max(quantization).max(1.0);
         }
         model
     }
@@ -140,7 +175,7 @@ mod tests {
                 (b, 2 * b + 300 + noise)
             })
             .collect();
-        let model = NoiseModel::estimate(1, &[pairs]);
+        let model = NoiseModel::estimate(1, &[pairs], &[(1.0, 1.0)]);
         assert!((model.gain_q12[0] - 2048).abs() <= 16, "{model:?}");
         // After the gain of one half the differences spread evenly over −10..=10: MAD 5,
         // σ ≈ 7.4.
@@ -156,9 +191,25 @@ mod tests {
     }
 
     #[test]
+    fn coarse_digital_numbers_set_the_noise_floor() {
+        // Steps of 40 units (8-bit digital numbers): most differences are exactly 0.
+        let pairs: Vec<(i32, i32)> = (0..1000)
+            .map(|i| {
+                (
+                    40 * (i % 50),
+                    40 * (i % 50) + if i % 7 == 0 { 40 } else { 0 },
+                )
+            })
+            .collect();
+        let model = NoiseModel::estimate(1, &[pairs], &[(40.0, 40.0)]);
+        let floor = (2.0f64 * 1600.0).sqrt() / 12f64.sqrt();
+        assert!((model.sigma[0] - floor).abs() < 1.0, "{model:?}");
+    }
+
+    #[test]
     fn weights_stay_below_the_overflow_bound() {
         for sigma in [1.0, 3.3, 100.0, 1e4, 1e6] {
-            let mut model = NoiseModel::estimate(1, &[vec![(0, 0)]]);
+            let mut model = NoiseModel::estimate(1, &[vec![(0, 0)]], &[(1.0, 1.0)]);
             model.sigma[0] = sigma;
             let (w, s) = model.weights();
             assert!(w[0] < 4096 && w[0] >= 1, "{sigma}: {w:?}");

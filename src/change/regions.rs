@@ -14,7 +14,8 @@
 //!   candidate of dates 1 and 2. A core pixel counts as a growth pixel whether or not its
 //!   growth bit is set.
 //!
-//! Per date: core components of at least `cloud_min_core_px` pixels are kept; a growth
+//! Per date: the core is eroded by a 3×3 square (a cloud's solid interior stays, roads and
+//! roofs go), its components of at least `cloud_min_core_px` pixels are kept; a growth
 //! component holding a pixel of a kept core is a cloud region; the cloud mask is the union
 //! of the regions dilated by a `(2·cloud_dilation_px+1)²` square. A shadow candidate within
 //! Chebyshev distance `shadow_distance_px` of a region's bounding box is kept, and the
@@ -258,6 +259,8 @@ impl DateMasks {
         [core, growth, shadow, haze]: [&RowRuns; 4],
         params: &RegionParams,
     ) -> Result<DateMasks> {
+        // Only a core's solid interior counts: a road grid or a block of white roofs is thin.
+        let core = &core.erode();
         let core_root = core.components()?;
         let mut core_px = vec![0u64; core.len()];
         for (i, &r) in core_root.iter().enumerate() {
@@ -467,7 +470,18 @@ mod tests {
         let mut stats = RegionStats::default();
         let mut masked = vec![false; n];
         for d in 0..2 {
-            let core: Vec<bool> = flags.iter().map(|f| f & (1 << (2 * d)) != 0).collect();
+            let raw_core: Vec<bool> = flags.iter().map(|f| f & (1 << (2 * d)) != 0).collect();
+            // Eroded by a 3×3 square, outside the grid counting as outside.
+            let core: Vec<bool> = (0..n)
+                .map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    x >= 1
+                        && y >= 1
+                        && x + 1 < w
+                        && y + 1 < h
+                        && (y - 1..=y + 1).all(|ny| (x - 1..=x + 1).all(|nx| raw_core[ny * w + nx]))
+                })
+                .collect();
             let growth: Vec<bool> = flags.iter().map(|f| f & (3 << (2 * d)) != 0).collect();
             let (core_id, core_n) = flood(w, h, &core);
             let mut size = vec![0u64; core_n];
@@ -738,7 +752,10 @@ mod tests {
 
     #[test]
     fn a_core_one_pixel_short_of_the_minimum_makes_no_cloud() {
-        let (w, pre, flags) = scene(&["......", ".ggg..", ".gcc..", ".gcc..", "......"]);
+        // A 4×4 core: its interior (a 3×3 erosion) is the 2×2 square at rows and columns 3-4.
+        let (w, pre, flags) = scene(&[
+            ".......", ".ggggg.", ".gcccc.", ".gcccc.", ".gcccc.", ".gcccc.", ".......",
+        ]);
         let short = RegionParams {
             cloud_min_core_px: 5,
             ..NO_DILATION
@@ -753,20 +770,35 @@ mod tests {
         };
         let (codes, stats) = super::tests::codes(w, &pre, &flags, &enough);
         assert_eq!(stats.cloud_regions, [1, 0]);
-        assert_eq!(stats.cloud_px, [25, 0]);
-        assert_eq!(
-            drawn(w, &codes),
-            ["#####.", "#####.", "#####.", "#####.", "#####."]
-        );
+        assert_eq!(stats.cloud_px, [49, 0]);
+        assert!(drawn(w, &codes).iter().all(|r| r == "#######"));
+    }
+
+    #[test]
+    fn a_thin_core_makes_no_cloud() {
+        // Two pixels wide, however long: no interior (a road, a row of white roofs).
+        let (w, pre, flags) = scene(&["..........", ".cccccccc.", ".cccccccc.", ".........."]);
+        let (codes, stats) = codes(w, &pre, &flags, &NO_DILATION);
+        assert_eq!(stats.cloud_regions, [0, 0]);
+        assert!(codes.iter().all(|&c| c == 0));
     }
 
     #[test]
     fn a_shadow_is_kept_within_the_distance_of_a_cloud_box_of_its_own_date() {
-        // The box of the date-2 cloud is columns 1-2, rows 1-2. Its shadows lie 3 columns
-        // (row 1), 4 columns (row 3), 3 rows (row 5) and 4 rows (row 6) from it. The T, a
-        // date-1 shadow, is near, but its date has no cloud.
+        // The date-2 cloud is the 3×3 block at rows and columns 1-3 (its interior, one pixel,
+        // is its core). Its shadows lie 3 columns (row 2), 4 columns (row 3), 3 rows (row 6)
+        // and 4 rows (row 7) from its box. The T, a date-1 shadow, is near, but its date has
+        // no cloud.
         let (w, pre, flags) = scene(&[
-            "........", ".CC..S..", "..C.T...", "......S.", "........", "..S.....", "S.......",
+            "..........",
+            ".CCC......",
+            ".CCC..S...",
+            ".CCC.T.S..",
+            "..........",
+            "..........",
+            "..S.......",
+            "S.........",
+            "..........",
         ]);
         let p = RegionParams {
             shadow_distance_px: 3,
@@ -778,7 +810,15 @@ mod tests {
         assert_eq!(
             drawn(w, &codes),
             [
-                "........", ".##..#..", "..#.....", "........", "........", "..#.....", "........",
+                "..........",
+                ".###......",
+                ".###..#...",
+                ".###......",
+                "..........",
+                "..........",
+                "..#.......",
+                "..........",
+                "..........",
             ]
         );
         let p = RegionParams {
@@ -787,9 +827,9 @@ mod tests {
         };
         let (codes, stats) = super::tests::codes(w, &pre, &flags, &p);
         assert_eq!(stats.shadow_px, [0, 4]);
-        assert_eq!(drawn(w, &codes)[3], "......#.");
-        assert_eq!(drawn(w, &codes)[6], "#.......");
-        assert_eq!(drawn(w, &codes)[2], "..#.....");
+        assert_eq!(drawn(w, &codes)[3], ".###...#..");
+        assert_eq!(drawn(w, &codes)[7], "#.........");
+        assert_eq!(drawn(w, &codes)[6], "..#.......");
     }
 
     #[test]
@@ -804,11 +844,16 @@ mod tests {
 
     #[test]
     fn a_mask_cuts_a_weak_component_in_two() {
-        let (w, pre, flags) = scene(&["..........", "swwwwcwwww", "....n....."]);
+        // A cloud across a weak line (its 3×3 block has a one-pixel interior) masks the line
+        // where it crosses, and the part beyond no longer reaches the strong pixel.
+        let (w, pre, flags) = scene(&[".....ccc..", "swwwwcccww", ".....ccc..", "....n....."]);
         let (codes, stats) = codes(w, &pre, &flags, &NO_DILATION);
-        assert_eq!(drawn(w, &codes), ["..........", "33333#....", "....#....."]);
-        assert_eq!(stats.masked_px, 1);
-        assert_eq!(stats.valid_px, 29);
+        assert_eq!(
+            drawn(w, &codes),
+            [".....###..", "33333###..", ".....###..", "....#....."]
+        );
+        assert_eq!(stats.masked_px, 9);
+        assert_eq!(stats.valid_px, 39);
     }
 
     #[test]
@@ -843,7 +888,7 @@ mod tests {
                     match y % 10 {
                         // Weak runs; the first one of the row starts with a strong pixel.
                         0 => p[x + 3..x + 10].fill(2 | 1 << 3),
-                        // Growth runs (date 1); every tenth holds a 2-pixel core.
+                        // Growth runs (date 1); every tenth has a 3×3 core around it.
                         5 => f[x + 100..x + 105].fill(0b10),
                         _ => {}
                     }
@@ -851,27 +896,30 @@ mod tests {
                 if y % 10 == 0 {
                     p[3] = 2 | 2 << 3;
                 }
-                if y % 100 == 5 {
-                    f[100..102].fill(0b11);
+                if (4..=6).contains(&(y % 100)) {
+                    f[100..103].fill(0b11);
                 }
             }
             b.add_rows(&pre, &flags).unwrap();
         }
-        // 200 rows of 5 weak runs and 1 strong, 200 of 5 growth runs, 20 cores.
-        assert_eq!(b.run_count(), 200 * 6 + 200 * 5 + 20);
+        // 200 rows of 5 weak runs and 1 strong, 200 of 5 growth runs and 40 more around the
+        // cores, 20 cores of 3 runs.
+        assert_eq!(b.run_count(), 200 * 6 + 200 * 5 + 40 + 20 * 3);
         assert!(b.heap_bytes() < 1 << 20, "{} bytes", b.heap_bytes());
         let p = RegionParams {
-            cloud_min_core_px: 2,
+            cloud_min_core_px: 1,
             cloud_dilation_px: 1,
             ..NO_DILATION
         };
         let regions = b.finish(&p).unwrap();
         let stats = regions.stats();
         assert_eq!(stats.cloud_regions, [20, 0]);
-        assert_eq!(stats.cloud_px, [20 * 7 * 3, 0]);
+        // Each cloud, dilated by one: rows 4-6 with columns 100-104 on row 5, 100-102 on the
+        // others, so 5 + 7 + 7 + 7 + 5 pixels.
+        assert_eq!(stats.cloud_px, [20 * 31, 0]);
         assert_eq!(stats.valid_px, (w * h) as u64);
-        // 20 dilated clouds of 3 rows, and the 200 runs of the strong pixels' components.
-        assert_eq!(regions.run_count(), 20 * 3 + 200);
+        // 20 dilated clouds of 5 rows, and the 200 runs of the strong pixels' components.
+        assert_eq!(regions.run_count(), 20 * 5 + 200);
         let mut rows = vec![2 | 1 << 3; 10 * w];
         regions.apply(100, &mut rows).unwrap();
         assert_eq!(rows[2..11], [0, 2, 2, 2, 2, 2, 2, 2, 0]);

@@ -75,7 +75,7 @@ impl Job {
         after: &BandStack,
         engine: &Engine,
     ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
-        let model = ContextModel::estimate(before, after, pixel_m)?;
+        let model = ContextModel::estimate(before, after, pixel_m, &self.options.context)?;
         let settings = &self.options.context;
         let rows = (STRIP_PIXELS / width.max(1)).clamp(1, before.height());
         let choice = engine.choose_by_measurement(|e| {

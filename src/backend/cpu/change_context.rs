@@ -757,7 +757,9 @@ mod tests {
         let (w, h) = (123, 57);
         for (bands, pixel_m) in [(6, 10.0), (4, 10.0), (6, 5.0), (6, 30.0), (5, 20.0)] {
             let [before, after] = pair(w, h, bands, 7 + bands as u64);
-            let model = ContextModel::estimate(&before, &after, pixel_m).unwrap();
+            let model =
+                ContextModel::estimate(&before, &after, pixel_m, &ContextSettings::default())
+                    .unwrap();
             let settings = ContextSettings::default();
             let classes = ClassThresholds::default();
             let whole =

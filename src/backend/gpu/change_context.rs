@@ -216,7 +216,8 @@ mod tests {
                 s
             };
             let (before, after) = (stack(base), stack(after));
-            let model = ContextModel::estimate(&before, &after, 10.0).unwrap();
+            let model =
+                ContextModel::estimate(&before, &after, 10.0, &ContextSettings::default()).unwrap();
             let (settings, classes) = (ContextSettings::default(), ClassThresholds::default());
             for (first, rows) in [(0, h), (3, 40), (7, 1)] {
                 let job =

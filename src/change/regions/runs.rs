@@ -154,6 +154,21 @@ impl RowRuns {
         self.combine(other, 0, subtract_rows)
     }
 
+    /// The set eroded by a 3×3 square: a pixel stays when its eight neighbours are in the set
+    /// too (outside the grid counts as outside the set).
+    pub(super) fn erode(&self) -> RowRuns {
+        let shrunk = RowRuns::build(self.width, self.height(), |y, buf| {
+            buf.extend(
+                (self.row(y as isize).iter())
+                    .filter(|&&(s, e)| e > s + 2)
+                    .map(|&(s, e)| (s + 1, e - 1)),
+            )
+        });
+        shrunk
+            .combine(&shrunk, -1, intersect_rows)
+            .combine(&shrunk, 1, intersect_rows)
+    }
+
     /// The set dilated by a `(2r+1)²` square, clipped to the grid.
     pub(super) fn dilate(&self, r: usize) -> RowRuns {
         if r == 0 {
