@@ -19,6 +19,7 @@ usage:
           [--sensor NAME] [--bands ROLE,ROLE,...] [--scale S --offset O]
           [--zones NAME=FILE ...] [--regions FILE --region-field FIELD]
           [--min-area-m2 N] [--method NAME] [--seed-sigma S] [--grow-sigma S]
+          [--context NAME=VALUE ...]
           [--backend auto|cpu|gpu] [--tile-size N]
           [--warning-share F] [--raw-change]
 
@@ -40,6 +41,10 @@ counties, written to out/enforce.
                 change (default 4.5).
   --grow-sigma  contextual: pixels this many σ above no change join a region that has
                 such a seed (default 2.0).
+  --context     NAME=VALUE, repeatable: any other setting of the contextual detector, by
+                the name of its field in landwatch::ContextSettings (misregistration_m,
+                smoothing_m, cloud_blue, cloud_min_core_m2, shadow_distance_m, haze_rise,
+                haze_min_area_m2, ...).
   --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
   --warning-share  farmland share of new construction that triggers a warning (default 0.15).
   --raw-change  also write change_raw.tif, the codes before clean-up.
@@ -117,6 +122,12 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
             "--method" => options.method = value.parse().map_err(text)?,
             "--seed-sigma" => options.context.seed_sigma = number(&value)?,
             "--grow-sigma" => options.context.grow_sigma = number(&value)?,
+            "--context" => {
+                let (name, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--context takes NAME=VALUE, got '{value}'"))?;
+                options.context.set(name, number(v)?).map_err(text)?;
+            }
             "--backend" => backend = value.parse().map_err(text)?,
             "--tile-size" => {
                 let rows: usize = value

@@ -108,30 +108,45 @@ impl Default for ContextSettings {
 }
 
 impl ContextSettings {
+    /// Every setting by name, with the range it must lie in.
+    fn fields(&mut self) -> [(&'static str, &mut f64, f64, f64); 18] {
+        [
+            ("seed_sigma", &mut self.seed_sigma, 0.0, 200.0),
+            ("grow_sigma", &mut self.grow_sigma, 0.0, 200.0),
+            ("misregistration_m", &mut self.misregistration_m, 0.0, 1e5),
+            ("smoothing_m", &mut self.smoothing_m, 0.0, 1e5),
+            ("cloud_blue", &mut self.cloud_blue, -1.0, 10.0),
+            ("cloud_core_rise", &mut self.cloud_core_rise, -1.0, 10.0),
+            ("cloud_grow_rise", &mut self.cloud_grow_rise, -1.0, 10.0),
+            (
+                "cloud_core_whiteness",
+                &mut self.cloud_core_whiteness,
+                0.0,
+                2.0,
+            ),
+            (
+                "cloud_grow_whiteness",
+                &mut self.cloud_grow_whiteness,
+                0.0,
+                2.0,
+            ),
+            ("cloud_min_core_m2", &mut self.cloud_min_core_m2, 0.0, 1e12),
+            ("cloud_dilation_m", &mut self.cloud_dilation_m, 0.0, 1e5),
+            ("shadow_dark", &mut self.shadow_dark, -1.0, 10.0),
+            ("shadow_distance_m", &mut self.shadow_distance_m, 0.0, 1e6),
+            ("shadow_dilation_m", &mut self.shadow_dilation_m, 0.0, 1e5),
+            ("haze_rise", &mut self.haze_rise, 0.0, 10.0),
+            ("haze_swir", &mut self.haze_swir, 0.0, 10.0),
+            ("haze_min_area_m2", &mut self.haze_min_area_m2, 0.0, 1e12),
+            ("mostly_cloud_share", &mut self.mostly_cloud_share, 0.0, 1.0),
+        ]
+    }
+
     /// Checks every setting, naming the first that is out of range.
     pub fn validate(&self) -> Result<()> {
-        let checks = [
-            ("seed_sigma", self.seed_sigma, 0.0, 200.0),
-            ("grow_sigma", self.grow_sigma, 0.0, self.seed_sigma),
-            ("misregistration_m", self.misregistration_m, 0.0, 1e5),
-            ("smoothing_m", self.smoothing_m, 0.0, 1e5),
-            ("cloud_blue", self.cloud_blue, -1.0, 10.0),
-            ("cloud_core_rise", self.cloud_core_rise, -1.0, 10.0),
-            ("cloud_grow_rise", self.cloud_grow_rise, -1.0, 10.0),
-            ("cloud_core_whiteness", self.cloud_core_whiteness, 0.0, 2.0),
-            ("cloud_grow_whiteness", self.cloud_grow_whiteness, 0.0, 2.0),
-            ("cloud_min_core_m2", self.cloud_min_core_m2, 0.0, 1e12),
-            ("cloud_dilation_m", self.cloud_dilation_m, 0.0, 1e5),
-            ("shadow_dark", self.shadow_dark, -1.0, 10.0),
-            ("shadow_distance_m", self.shadow_distance_m, 0.0, 1e6),
-            ("shadow_dilation_m", self.shadow_dilation_m, 0.0, 1e5),
-            ("haze_rise", self.haze_rise, 0.0, 10.0),
-            ("haze_swir", self.haze_swir, 0.0, 10.0),
-            ("haze_min_area_m2", self.haze_min_area_m2, 0.0, 1e12),
-            ("mostly_cloud_share", self.mostly_cloud_share, 0.0, 1.0),
-        ];
-        for (name, value, low, high) in checks {
-            if !(value.is_finite() && (low..=high).contains(&value)) {
+        let mut copy = *self;
+        for (name, value, low, high) in copy.fields() {
+            if !(value.is_finite() && (low..=high).contains(value)) {
                 return Err(Error::InvalidParameter {
                     name: name.into(),
                     value: value.to_string(),
@@ -139,7 +154,33 @@ impl ContextSettings {
                 });
             }
         }
+        if self.grow_sigma > self.seed_sigma {
+            return Err(Error::InvalidParameter {
+                name: "grow_sigma".into(),
+                value: self.grow_sigma.to_string(),
+                reason: format!("must not exceed seed_sigma ({})", self.seed_sigma),
+            });
+        }
         Ok(())
+    }
+
+    /// Sets the setting called `name` (as the fields are named) to `value`, refusing unknown
+    /// names; ranges are checked by [`ContextSettings::validate`].
+    pub fn set(&mut self, name: &str, value: f64) -> Result<()> {
+        let mut fields = self.fields();
+        let known: Vec<&str> = fields.iter().map(|f| f.0).collect();
+        let known = known.join(", ");
+        match fields.iter_mut().find(|f| f.0 == name) {
+            Some(field) => {
+                *field.1 = value;
+                Ok(())
+            }
+            None => Err(Error::UnknownName {
+                kind: "contextual setting",
+                name: name.into(),
+                known,
+            }),
+        }
     }
 
     /// Pixels for `metres` at `pixel_m` metres a pixel, rounded.
