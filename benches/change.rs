@@ -1,8 +1,12 @@
 //! Change detection on each available backend, on a pair of six-band u16 stacks, with its
 //! bandwidth set against the copy roofline measured in the same run:
-//! - `detect`: the whole [`landwatch::Engine::detect_change`] (normalization fit, pass 1,
-//!   magnitude histogram, Otsu, pass 2, unpacking);
-//! - `fused`: the fused per-pixel pass of a tiled job
+//! - `contextual`: the default detector's kernels over one window, as a tiled job runs them
+//!   per strip ([`landwatch::Engine::context_words`]: calibration, the misregistration-
+//!   tolerant score, smoothing, classes, sky tests; both dates' twelve u16 samples in, two
+//!   words a pixel out), into a reused buffer;
+//! - `detect`: the whole [`landwatch::Engine::detect_change`] with the default detector
+//!   (noise model, kernels, region stage, unpacking);
+//! - `fused`: the fused per-pixel pass of the per-pixel combined method
 //!   ([`landwatch::Engine::detect_change_codes_into`] with the date relation and threshold
 //!   known): both dates' twelve u16 samples in, classes of both dates and the change code out,
 //!   into reused buffers.
@@ -18,7 +22,8 @@ mod support;
 use support::*;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use landwatch::{ChangeOptions, ChangePlanes, Engine, Threshold};
+use landwatch::change::context::ContextJob;
+use landwatch::{ChangeMethod, ChangeOptions, ChangePlanes, ClassThresholds, Engine, Threshold};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -48,21 +53,43 @@ fn bench(c: &mut Criterion) {
     let pixels = 1 << 22;
     let (before, after) = pair(pixels);
     // What a tiled job fixes once from its sample: the date relation and the threshold.
+    let combined = ChangeOptions {
+        method: ChangeMethod::Combined,
+        ..ChangeOptions::new()
+    };
     let fitted = engines[0]
         .1
-        .detect_change(&before, &after, &ChangeOptions::new())
+        .detect_change(&before, &after, &combined)
         .unwrap()
         .output;
     let fixed = ChangeOptions {
         relation: Some(fitted.relation),
         threshold: Threshold::Fixed(fitted.threshold),
-        ..ChangeOptions::new()
+        ..combined
     };
     let mut planes = [0; 3].map(|_| vec![0u8; pixels]);
+    // The contextual detector's model, and its kernels over the whole pair as one window.
+    let default = ChangeOptions::new();
+    let model = engines[0]
+        .1
+        .detect_change(&before, &after, &default)
+        .unwrap()
+        .output
+        .relation
+        .context
+        .expect("the default detector reports its model");
+    let classes = ClassThresholds::default();
+    let rows = (0, before.height());
+    let window =
+        ContextJob::new(&before, &after, rows, &model, &default.context, &classes).unwrap();
+    let mut words = vec![0u32; 2 * pixels];
     let mut group = c.benchmark_group("change/4Mpx");
     group.throughput(Throughput::Elements(pixels as u64));
     group.sample_size(10);
     for (name, engine) in &engines {
+        group.bench_function(BenchmarkId::new("contextual", name), |b| {
+            b.iter(|| black_box(engine.context_words(&window, &mut words)))
+        });
         group.bench_function(BenchmarkId::new("detect", name), |b| {
             b.iter(|| black_box(engine.detect_change(&before, &after, &ChangeOptions::new())))
         });
@@ -91,6 +118,11 @@ fn bench(c: &mut Criterion) {
     };
     let mut results = Vec::new();
     for (name, engine) in &engines {
+        let kernels = best_of(&mut || {
+            black_box(engine.context_words(&window, &mut words));
+        });
+        // 12 u16 samples in, two words out.
+        results.push(("contextual kernels", name, kernels, 12.0 * 2.0 + 8.0));
         let detect = best_of(&mut || {
             black_box(
                 engine
@@ -99,10 +131,15 @@ fn bench(c: &mut Criterion) {
             );
         });
         // 12 u16 samples in, one code out (the other outputs are not counted).
-        results.push(("change detection", name, detect, 12.0 * 2.0 + 1.0));
+        results.push((
+            "contextual change detection",
+            name,
+            detect,
+            12.0 * 2.0 + 1.0,
+        ));
         let pass = best_of(&mut || fused(engine, &before, &after, &fixed, &mut planes));
         // 12 u16 samples in; two classes and one code out.
-        results.push(("fused pass", name, pass, 12.0 * 2.0 + 3.0));
+        results.push(("combined fused pass", name, pass, 12.0 * 2.0 + 3.0));
     }
     println!(
         "\ncopy roofline: {:.2} GB/s (best of the copies between runs)",

@@ -56,8 +56,11 @@ pub fn stack(pixels: usize) -> BandStack {
     s
 }
 
-/// Two dates of Sentinel-2-like reflectance; the second brighter, with 5% of pixels changed.
+/// Two dates of Sentinel-2-like reflectance; the second brighter, with 5% of pixels changed;
+/// rows of 2,048 pixels when `pixels` is a multiple of it (neighbourhood kernels see a scene),
+/// else one row.
 pub fn pair(pixels: usize) -> (BandStack, BandStack) {
+    let width = if pixels % 2048 == 0 { 2048 } else { pixels };
     let mut seed = 0x9E3779B97F4A7C15u64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -88,7 +91,7 @@ pub fn pair(pixels: usize) -> (BandStack, BandStack) {
             .zip(data)
             .map(|(&r, d)| Band::new(r, d))
             .collect();
-        let mut s = BandStack::new(pixels, 1, bands).unwrap();
+        let mut s = BandStack::new(width, pixels / width, bands).unwrap();
         s.set_radiometry(Sensor::sentinel2_l1c().radiometry)
             .unwrap();
         s

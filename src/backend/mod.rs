@@ -415,8 +415,11 @@ impl Engine {
     }
 
     /// Runs the contextual detector's kernels over one window of rows (see
-    /// [`crate::change::context`]): two words per output pixel into `out`.
-    pub(crate) fn context_words(&self, job: &ContextJob<'_>, out: &mut [u32]) -> Execution {
+    /// [`crate::change::context`]): two words per output pixel into `out` (word 0: class
+    /// before, class after, pre-code and sky flags, a byte each; word 1: the smoothed score in
+    /// σ/256 and the direction). The region stage ([`crate::change::regions`]) turns the
+    /// pre-codes and flags of a whole scene into change codes.
+    pub fn context_words(&self, job: &ContextJob<'_>, out: &mut [u32]) -> Execution {
         self.gpu_or_cpu(
             out,
             |gpu, out| gpu::change_context::context_words(gpu, job, out),

@@ -423,12 +423,14 @@ pub(crate) struct ContextParams {
 }
 
 /// One run of the contextual kernels: the bands of both dates over a window of whole rows
-/// (with halo rows), and the parameters.
-pub(crate) struct ContextJob<'a> {
+/// (with the halo rows above and below that the output rows need:
+/// [`ContextSettings::halo_rows`]), and the parameters. Run it with
+/// [`crate::Engine::context_words`]; a tiled caller makes one per strip.
+pub struct ContextJob<'a> {
     /// The bands (first date in slots `0..nb`, second in `nb..2nb`) and the class thresholds.
-    pub pixels: PixelJob<'a>,
+    pub(crate) pixels: PixelJob<'a>,
     /// The detector's parameters.
-    pub params: ContextParams,
+    pub(crate) params: ContextParams,
 }
 
 /// Reflectance (or a reflectance difference) in 10⁻⁴ units, rounded.
