@@ -60,7 +60,11 @@ pub fn stack(pixels: usize) -> BandStack {
 /// rows of 2,048 pixels when `pixels` is a multiple of it (neighbourhood kernels see a scene),
 /// else one row.
 pub fn pair(pixels: usize) -> (BandStack, BandStack) {
-    let width = if pixels % 2048 == 0 { 2048 } else { pixels };
+    let width = if pixels.is_multiple_of(2048) {
+        2048
+    } else {
+        pixels
+    };
     let mut seed = 0x9E3779B97F4A7C15u64;
     let mut next = move || {
         seed ^= seed << 13;
