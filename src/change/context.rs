@@ -16,7 +16,8 @@
 //!    with a core of at least `cloud_min_core_m2`, grown and dilated; shadows are dark
 //!    near-infrared drops near a cloud of the same date; haze is an extensive brightening
 //!    that falls with wavelength and leaves SWIR alone. Masked pixels are nodata (255). The
-//!    weak pixels connected to a strong one are change (hysteresis).
+//!    weak pixels connected to a strong one are change (hysteresis), and every pixel of such
+//!    a region takes the region's majority type.
 //!
 //! Distances are set in metres and turned into pixels from the grid, so one set of defaults
 //! serves 0.8 m to 30 m imagery. Every default was chosen over the whole development set at

@@ -109,7 +109,8 @@ pub fn change_code(before: u8, after: u8) -> u8 {
 pub enum ChangeMethod {
     /// The default: the contextual detector ([`context`]): a change score that tolerates
     /// misregistration, smoothed over the neighbourhood, thresholded against the noise of
-    /// unchanged pixels with hysteresis; clouds and shadows masked; typed by the classes.
+    /// unchanged pixels with hysteresis; clouds and shadows masked; typed by the classes,
+    /// one majority type per change region.
     #[default]
     Contextual,
     /// Per pixel: changed when the change-vector magnitude exceeds the threshold; typed by

@@ -25,7 +25,12 @@
 //! any mask of either date are masked. Unmasked valid pixels of level ≥ 1 are candidates,
 //! and their components holding a strong pixel are kept (hysteresis).
 //!
-//! Final code: 255 for nodata or masked pixels, the type for kept candidates, 0 otherwise.
+//! Final code: 255 for nodata or masked pixels, 0 for pixels outside kept components, and for
+//! every pixel of a kept component the component's majority type: the type (1..=5) with the
+//! most pixels among its candidates, ties going to the lower code, so that a region is one
+//! typed patch. (A component without any candidate of type 1..=5, which valid input never
+//! has, keeps each pixel's own type bits.) The counts come from run overlaps of one
+//! candidate layer per type, and `Regions` keeps one type per kept run.
 
 mod runs;
 
@@ -36,8 +41,13 @@ use runs::{RowRuns, encode_row};
 /// The nodata pre-code and final code.
 const NODATA: u8 = 255;
 
-/// Pre-code layers: nodata, candidate (level ≥ 1), strong (level ≥ 2).
-const PRE_LAYERS: usize = 3;
+/// Pre-code layers: nodata, candidate (level ≥ 1), strong (level ≥ 2), then the candidates of
+/// each type 1..=5.
+const PRE_LAYERS: usize = 3 + TYPES;
+/// Change types that vote for a region's type: 1..=5.
+const TYPES: usize = 5;
+/// A kept run's type when its component has no candidate of type 1..=5: pixels keep their own.
+const OWN_TYPE: u8 = 0;
 /// Flag layers, in the flags' bit order: core, growth (date 1), core, growth (date 2),
 /// shadow (date 1), shadow (date 2), haze (date 1), haze (date 2).
 const FLAG_LAYERS: usize = 8;
@@ -50,8 +60,13 @@ fn pre_class(p: u8) -> u8 {
     if p == NODATA {
         return 1;
     }
-    let level = (p >> 3) & 3;
-    (u8::from(level >= 1) << 1) | (u8::from(level >= 2) << 2)
+    let (level, kind) = ((p >> 3) & 3, p & 7);
+    let typed = if level >= 1 && (1..=TYPES as u8).contains(&kind) {
+        1 << (2 + kind)
+    } else {
+        0
+    };
+    (u8::from(level >= 1) << 1) | (u8::from(level >= 2) << 2) | typed
 }
 
 /// The layers a flags byte belongs to: its own bits 0-5, with core bits copied to growth.
@@ -198,7 +213,7 @@ impl RegionBuilder {
                 reason: format!("the scene has {} rows", self.height),
             });
         }
-        let [nodata, candidate, strong] = self.pre;
+        let [nodata, candidate, strong, types @ ..] = self.pre;
         let [
             core1,
             growth1,
@@ -213,8 +228,8 @@ impl RegionBuilder {
         let date2 = DateMasks::resolve([&core2, &growth2, &shadow2, &haze2], params)?;
         let masked = (date1.cloud.union(&date1.shadow).union(&date1.haze))
             .union(&date2.cloud.union(&date2.shadow).union(&date2.haze));
-        // A strong run meets an unmasked candidate only at unmasked pixels.
-        let kept = hysteresis(&candidate.subtract(&masked), &strong)?;
+        // A strong or typed run meets an unmasked candidate only at unmasked pixels.
+        let (kept, kinds) = hysteresis(&candidate.subtract(&masked), &strong, &types)?;
         let valid_in = |m: &RowRuns| m.pixels() - m.intersect(&nodata).pixels();
         let stats = RegionStats {
             cloud_px: [valid_in(&date1.cloud), valid_in(&date2.cloud)],
@@ -229,6 +244,7 @@ impl RegionBuilder {
             height: self.height,
             masked,
             kept,
+            kinds,
             stats,
         })
     }
@@ -305,21 +321,64 @@ impl DateMasks {
     }
 }
 
-/// The candidate runs whose component holds a strong pixel.
-fn hysteresis(candidate: &RowRuns, strong: &RowRuns) -> Result<RowRuns> {
+/// The candidate runs whose component holds a strong pixel, and the majority type of each
+/// one's component (`types[t]`: the candidates of type t + 1; [`OWN_TYPE`] when it has none).
+fn hysteresis(
+    candidate: &RowRuns,
+    strong: &RowRuns,
+    types: &[RowRuns; TYPES],
+) -> Result<(RowRuns, Vec<u8>)> {
+    const COLD: u32 = u32::MAX;
     let root = candidate.components()?;
-    let mut hot = vec![false; candidate.len()];
-    strong.overlaps(candidate, |_, j| hot[root[j] as usize] = true);
-    Ok(candidate.filter(|j| hot[root[j] as usize]))
+    // The index of a kept component's counts, at its root; fewer than u32::MAX runs.
+    let mut slot = vec![COLD; candidate.len()];
+    let mut counts: Vec<[u64; TYPES]> = Vec::new();
+    strong.overlaps(candidate, |_, j| {
+        let s = &mut slot[root[j] as usize];
+        if *s == COLD {
+            *s = counts.len() as u32;
+            counts.push([0; TYPES]);
+        }
+    });
+    for (t, layer) in types.iter().enumerate() {
+        layer.overlaps(candidate, |i, j| {
+            let s = slot[root[j] as usize];
+            if s != COLD {
+                let ((a, b), (c, d)) = (layer.run(i), candidate.run(j));
+                counts[s as usize][t] += u64::from(b.min(d) - a.max(c));
+            }
+        });
+    }
+    // Strictly more pixels wins, so a tie goes to the lower type.
+    let majority: Vec<u8> = (counts.iter())
+        .map(|n| {
+            let best = (1..TYPES).fold(0, |b, t| if n[t] > n[b] { t } else { b });
+            if n[best] == 0 {
+                OWN_TYPE
+            } else {
+                best as u8 + 1
+            }
+        })
+        .collect();
+    let slot_of = |j: usize| slot[root[j] as usize];
+    let kinds = (0..candidate.len())
+        .filter(|&j| slot_of(j) != COLD)
+        .map(|j| majority[slot_of(j) as usize])
+        .collect();
+    // Runs of one row neither overlap nor touch, so the filter keeps them one for one.
+    Ok((candidate.filter(|j| slot_of(j) != COLD), kinds))
 }
 
-/// The resolved regions of a scene: which pixels are masked, which candidates are kept.
+/// The resolved regions of a scene: which pixels are masked, which candidates are kept and
+/// with which type.
 #[derive(Debug, Clone)]
 pub struct Regions {
     width: usize,
     height: usize,
     masked: RowRuns,
     kept: RowRuns,
+    /// The type written on each kept run, in raster order.
+    kinds: Vec<u8>,
     stats: RegionStats,
 }
 
@@ -354,24 +413,27 @@ impl Regions {
                 *p = if *p == NODATA { NODATA } else { 0 };
             }
         }
-        let (mut masked, mut kept) = (self.masked.row(y as isize), self.kept.row(y as isize));
-        let mut x = 0;
+        let (masked, kept) = (self.masked.row(y as isize), self.kept.range(y));
+        let (mut m, mut k, mut x) = (0, kept.start, 0);
         loop {
             // The two sets are disjoint: take the run that starts first.
-            let take_masked = match (masked.first(), kept.first()) {
-                (Some(m), Some(k)) => m.0 < k.0,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
+            let next_kept = (k < kept.end).then(|| self.kept.run(k));
+            let ((s, e), code) = match (masked.get(m), next_kept) {
+                (first, Some(r)) if first.is_none_or(|f| r.0 < f.0) => {
+                    k += 1;
+                    (r, self.kinds[k - 1])
+                }
+                (Some(&r), _) => {
+                    m += 1;
+                    (r, NODATA)
+                }
+                (None, _) => break,
             };
-            let list = if take_masked { &mut masked } else { &mut kept };
-            let (s, e) = (list[0].0 as usize, list[0].1 as usize);
-            *list = &list[1..];
+            let (s, e) = (s as usize, e as usize);
             clear(&mut px[x..s]);
-            if take_masked {
-                px[s..e].fill(NODATA);
-            } else {
-                px[s..e].iter_mut().for_each(|p| *p &= 7);
+            match code {
+                OWN_TYPE => px[s..e].iter_mut().for_each(|p| *p &= 7),
+                c => px[s..e].fill(c),
             }
             x = e;
         }
@@ -549,10 +611,22 @@ mod tests {
         for i in (0..n).filter(|&i| candidate[i] && level(pre[i]) >= 2) {
             hot[cid[i]] = true;
         }
+        // Pixels of each type 0..=7 per component; the majority of types 1..=5, ties to the
+        // lower, or none.
+        let mut votes = vec![[0u64; 8]; cn];
+        for i in (0..n).filter(|&i| candidate[i]) {
+            votes[cid[i]][usize::from(pre[i] & 7)] += 1;
+        }
+        let majority: Vec<Option<u8>> = (votes.iter())
+            .map(|v| {
+                let most = (1..=5).map(|t| v[t]).max().unwrap_or(0);
+                (1..=5u8).find(|&t| most > 0 && v[usize::from(t)] == most)
+            })
+            .collect();
         let codes = (0..n)
             .map(|i| match () {
                 _ if !valid[i] || masked[i] => 255,
-                _ if candidate[i] && hot[cid[i]] => pre[i] & 7,
+                _ if candidate[i] && hot[cid[i]] => majority[cid[i]].unwrap_or(pre[i] & 7),
                 _ => 0,
             })
             .collect();
@@ -640,8 +714,9 @@ mod tests {
 
     #[test]
     fn matches_the_whole_raster_reference_on_random_scenes() {
-        // Cases with clouds, kept shadows, a partial mask, kept changes, dropped candidates.
-        let mut seen = [0; 5];
+        // Cases with clouds, kept shadows, a partial mask, kept changes, dropped candidates,
+        // kept pixels retyped to their region's majority.
+        let mut seen = [0; 6];
         for case in 0..400u64 {
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(case + 1));
             let (w, h) = (1 + rng.below(40), 1 + rng.below(40));
@@ -687,12 +762,14 @@ mod tests {
             assert_eq!(regions.stats(), stats, "{what}");
             assert_eq!(got, want, "{what}");
             let dropped = pre.iter().zip(&got).any(|(&p, &c)| p & 0x18 != 0 && c == 0);
+            let retyped = (pre.iter().zip(&got)).any(|(&p, &c)| (1..=5).contains(&c) && c != p & 7);
             let seen_here = [
                 stats.cloud_regions != [0, 0],
                 stats.shadow_px != [0, 0],
                 (1..stats.valid_px).contains(&stats.masked_px),
                 got.iter().any(|&c| (1..=5).contains(&c)),
                 dropped,
+                retyped,
             ];
             for (n, s) in seen.iter_mut().zip(seen_here) {
                 *n += usize::from(s);
@@ -832,6 +909,43 @@ mod tests {
         assert_eq!(drawn(w, &codes)[6], "..#.......");
     }
 
+    /// Typed pre-codes drawn as text: `.` nothing, a digit a weak pixel of that type, `a`..`h`
+    /// a strong pixel of type 0..=7; no flags.
+    fn typed(rows: &[&str]) -> (usize, Vec<u8>, Vec<u8>) {
+        let pre: Vec<u8> = (rows.iter().flat_map(|r| r.bytes()))
+            .map(|b| match b {
+                b'0'..=b'7' => (b - b'0') | 1 << 3,
+                b'a'..=b'h' => (b - b'a') | 2 << 3,
+                _ => 0,
+            })
+            .collect();
+        let flags = vec![0; pre.len()];
+        (rows[0].len(), pre, flags)
+    }
+
+    #[test]
+    fn a_kept_component_takes_its_majority_type() {
+        // Left: types 1, 1, 3, 5, 5, 5 make 5. Right, one column away: 2, 2, 4, 4 tie and make
+        // 2. Below: a weak component of mixed types is dropped.
+        let (w, pre, flags) = typed(&["b1..c2", "3f5.4e", ".5....", "......", "12.31."]);
+        let (codes, _) = codes(w, &pre, &flags, &NO_DILATION);
+        assert_eq!(
+            drawn(w, &codes),
+            ["55..22", "555.22", ".5....", "......", "......"]
+        );
+    }
+
+    #[test]
+    fn a_component_without_a_valid_type_keeps_each_pixels_own() {
+        // Types 0, 6 and 7 do not vote: a candidate of type 0 takes its component's 4, and a
+        // component with no type 1..=5 (not valid input) keeps each pixel's own bits.
+        let (w, pre, flags) = typed(&["0e..a6.7", "0.......", "....h..."]);
+        let (codes, _) = codes(w, &pre, &flags, &NO_DILATION);
+        assert_eq!(codes[..8], [4, 4, 0, 0, 0, 6, 0, 0]);
+        assert_eq!(codes[8], 4);
+        assert_eq!(codes[20], 7);
+    }
+
     #[test]
     fn a_weak_component_touching_a_strong_pixel_diagonally_is_kept() {
         let (w, pre, flags) = scene(&["s.....", ".www..", "....w.", "......", "..w.ww"]);
@@ -902,9 +1016,9 @@ mod tests {
             }
             b.add_rows(&pre, &flags).unwrap();
         }
-        // 200 rows of 5 weak runs and 1 strong, 200 of 5 growth runs and 40 more around the
-        // cores, 20 cores of 3 runs.
-        assert_eq!(b.run_count(), 200 * 6 + 200 * 5 + 40 + 20 * 3);
+        // 200 rows of 5 weak runs, 1 strong and the 5 runs of type 2, 200 of 5 growth runs and
+        // 40 more around the cores, 20 cores of 3 runs.
+        assert_eq!(b.run_count(), 200 * 11 + 200 * 5 + 40 + 20 * 3);
         assert!(b.heap_bytes() < 1 << 20, "{} bytes", b.heap_bytes());
         let p = RegionParams {
             cloud_min_core_px: 1,
