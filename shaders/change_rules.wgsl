@@ -14,7 +14,8 @@ fn change_type(before: u32, after: u32) -> u32 {
     if after == 4u {
         return select(2u, 3u, before == 3u || before == 4u);
     }
-    return 5u;
+    // Vegetation become "other" (sparse or mixed cover): cleared or thinned.
+    return select(5u, 1u, before == 2u && after == 5u);
 }
 
 // The transition code of post-classification: unchanged when the classes are equal, else the

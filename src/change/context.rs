@@ -17,7 +17,8 @@
 //!    near-infrared drops near a cloud of the same date; haze is an extensive brightening
 //!    that falls with wavelength and leaves SWIR alone. Masked pixels are nodata (255). The
 //!    weak pixels connected to a strong one are change (hysteresis), and every pixel of such
-//!    a region takes the region's majority type.
+//!    a region takes one type, voted over its pixels: enforcement types (1–4) against
+//!    "other change" first, then the most common enforcement type.
 //!
 //! Distances are set in metres and turned into pixels from the grid, so one set of defaults
 //! serves 0.8 m to 30 m imagery. Every default was chosen over the whole development set at

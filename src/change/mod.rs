@@ -8,11 +8,11 @@
 //! | code | change                               | → to (from)                                   |
 //! |------|--------------------------------------|-----------------------------------------------|
 //! | 0    | unchanged                            |                                               |
-//! | 1    | earth-moving (推填土)                 | → bare soil (from anything: cleared, dug, filled or levelled) |
+//! | 1    | earth-moving (推填土)                 | → bare soil (from anything: cleared, dug, filled or levelled); vegetation → other (cover cleared or thinned) |
 //! | 2    | new construction                     | → built-up (from vegetation, water or other)  |
 //! | 3    | earth-moving → construction          | → built-up (from bare soil or built-up: built on cleared ground, or rebuilt) |
 //! | 4    | excavation or mining                 | → water (from land: pits, ponds)              |
-//! | 5    | other change                         | → vegetation or other; water → water          |
+//! | 5    | other change                         | → vegetation; → other from anything but vegetation; water → water |
 //! | 255  | nodata                               | nodata, NaN, cloud or cloud shadow on either date |
 //!
 //! Post-classification comparison calls a pixel changed when its class differs, and types it
@@ -36,7 +36,9 @@ pub mod regions;
 
 pub use context::{ContextModel, ContextSettings};
 
-use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, WATER};
+use crate::classify::{
+    BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, OTHER, VEGETATION, WATER,
+};
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, DataType, Raster};
@@ -89,6 +91,7 @@ pub fn change_type(before: u8, after: u8) -> u8 {
         (_, BARE_SOIL) => EARTH_MOVING,
         (BARE_SOIL | BUILT_UP, BUILT_UP) => EARTH_TO_CONSTRUCTION,
         (_, BUILT_UP) => NEW_CONSTRUCTION,
+        (VEGETATION, OTHER) => EARTH_MOVING,
         _ => OTHER_CHANGE,
     }
 }
@@ -110,7 +113,7 @@ pub enum ChangeMethod {
     /// The default: the contextual detector ([`context`]): a change score that tolerates
     /// misregistration, smoothed over the neighbourhood, thresholded against the noise of
     /// unchanged pixels with hysteresis; clouds and shadows masked; typed by the classes,
-    /// one majority type per change region.
+    /// one voted type per change region.
     #[default]
     Contextual,
     /// Per pixel: changed when the change-vector magnitude exceeds the threshold; typed by
@@ -722,7 +725,6 @@ pub(crate) fn codes_job<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{OTHER, VEGETATION};
 
     #[test]
     fn combined_rules_follow_the_table() {
@@ -738,6 +740,7 @@ mod tests {
         assert_eq!(change_code(BUILT_UP, WATER), EXCAVATION);
         assert_eq!(change_code(WATER, VEGETATION), OTHER_CHANGE);
         assert_eq!(change_code(BUILT_UP, OTHER), OTHER_CHANGE);
+        assert_eq!(change_code(VEGETATION, OTHER), EARTH_MOVING);
         assert_eq!(change_code(OTHER, OTHER), UNCHANGED);
         assert_eq!(change_code(CLASS_NODATA, WATER), CHANGE_NODATA);
         assert_eq!(change_code(WATER, CLASS_NODATA), CHANGE_NODATA);

@@ -26,9 +26,10 @@
 //! and their components holding a strong pixel are kept (hysteresis).
 //!
 //! Final code: 255 for nodata or masked pixels, 0 for pixels outside kept components, and for
-//! every pixel of a kept component the component's majority type: the type (1..=5) with the
-//! most pixels among its candidates, ties going to the lower code, so that a region is one
-//! typed patch. (A component without any candidate of type 1..=5, which valid input never
+//! every pixel of a kept component the component's type, so that a region is one typed
+//! patch. The type is voted in two steps over its candidates: the enforcement types 1..=4
+//! together against "other change" (5), and when they have more pixels, the most common of
+//! them, ties going to the lower code. (A component without any candidate of type 1..=5, which valid input never
 //! has, keeps each pixel's own type bits.) The counts come from run overlaps of one
 //! candidate layer per type, and `Regions` keeps one type per kept run.
 
@@ -321,6 +322,30 @@ impl DateMasks {
     }
 }
 
+/// The type of a kept region from its candidates' per-type counts (`n[t]`: type t + 1), in
+/// two steps: the enforcement types 1..=4 together against "other change" (5), then, when
+/// they have more pixels, the most common of them, ties to the lower code. [`OWN_TYPE`] when
+/// no candidate has a type 1..=5.
+fn region_type(n: &[u64; TYPES]) -> u8 {
+    let enforcement = &n[..TYPES - 1];
+    let total: u64 = enforcement.iter().sum();
+    if total == 0 && n[TYPES - 1] == 0 {
+        return OWN_TYPE;
+    }
+    if total <= n[TYPES - 1] {
+        return TYPES as u8;
+    }
+    // Strictly more pixels wins, so a tie goes to the lower type.
+    let best = (1..TYPES - 1).fold(0, |b, t| {
+        if enforcement[t] > enforcement[b] {
+            t
+        } else {
+            b
+        }
+    });
+    best as u8 + 1
+}
+
 /// The candidate runs whose component holds a strong pixel, and the majority type of each
 /// one's component (`types[t]`: the candidates of type t + 1; [`OWN_TYPE`] when it has none).
 fn hysteresis(
@@ -349,17 +374,7 @@ fn hysteresis(
             }
         });
     }
-    // Strictly more pixels wins, so a tie goes to the lower type.
-    let majority: Vec<u8> = (counts.iter())
-        .map(|n| {
-            let best = (1..TYPES).fold(0, |b, t| if n[t] > n[b] { t } else { b });
-            if n[best] == 0 {
-                OWN_TYPE
-            } else {
-                best as u8 + 1
-            }
-        })
-        .collect();
+    let majority: Vec<u8> = counts.iter().map(region_type).collect();
     let slot_of = |j: usize| slot[root[j] as usize];
     let kinds = (0..candidate.len())
         .filter(|&j| slot_of(j) != COLD)
@@ -611,16 +626,21 @@ mod tests {
         for i in (0..n).filter(|&i| candidate[i] && level(pre[i]) >= 2) {
             hot[cid[i]] = true;
         }
-        // Pixels of each type 0..=7 per component; the majority of types 1..=5, ties to the
-        // lower, or none.
+        // Pixels of each type 0..=7 per component; types 1..=4 together against 5, then the
+        // most common of 1..=4, ties to the lower; or none.
         let mut votes = vec![[0u64; 8]; cn];
         for i in (0..n).filter(|&i| candidate[i]) {
             votes[cid[i]][usize::from(pre[i] & 7)] += 1;
         }
         let majority: Vec<Option<u8>> = (votes.iter())
             .map(|v| {
-                let most = (1..=5).map(|t| v[t]).max().unwrap_or(0);
-                (1..=5u8).find(|&t| most > 0 && v[usize::from(t)] == most)
+                let enforcement: u64 = v[1..=4].iter().sum();
+                let most = (1..=4).map(|t| v[t]).max().unwrap_or(0);
+                match () {
+                    _ if enforcement == 0 && v[5] == 0 => None,
+                    _ if enforcement <= v[5] => Some(5),
+                    _ => (1..=4u8).find(|&t| v[usize::from(t)] == most),
+                }
             })
             .collect();
         let codes = (0..n)
@@ -925,13 +945,18 @@ mod tests {
 
     #[test]
     fn a_kept_component_takes_its_majority_type() {
-        // Left: types 1, 1, 3, 5, 5, 5 make 5. Right, one column away: 2, 2, 4, 4 tie and make
-        // 2. Below: a weak component of mixed types is dropped.
-        let (w, pre, flags) = typed(&["b1..c2", "3f5.4e", ".5....", "......", "12.31."]);
+        // Top left: types 1, 1, 3 against 5, 5, 5 tie and make 5. Top right, one column away:
+        // 2, 2, 4, 4 tie and make 2. Middle: 1, 1, 2, 2 outnumber 5, 5, 5 and make 1 though 5
+        // is the single most common type. Bottom: a weak component of mixed types is dropped.
+        let (w, pre, flags) = typed(&[
+            "b1..c2..", "3f5.4e..", ".5......", "........", "f551122.", "........", "12.31...",
+        ]);
         let (codes, _) = codes(w, &pre, &flags, &NO_DILATION);
         assert_eq!(
             drawn(w, &codes),
-            ["55..22", "555.22", ".5....", "......", "......"]
+            [
+                "55..22..", "555.22..", ".5......", "........", "1111111.", "........", "........"
+            ]
         );
     }
 

@@ -18,7 +18,9 @@ use crate::change::{
     CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
     OTHER_CHANGE, UNCHANGED,
 };
-use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, WATER, slot_const as sc};
+use crate::classify::{
+    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as sc,
+};
 use crate::pixel::PixelJob;
 use crate::raster::BandData;
 use rayon::prelude::*;
@@ -489,10 +491,15 @@ pub(crate) fn change_type(before: u8, after: u8) -> u8 {
     } else {
         EXCAVATION
     };
+    let thinned = if (before == VEGETATION) & (after == OTHER) {
+        EARTH_MOVING
+    } else {
+        OTHER_CHANGE
+    };
     let typed = if after == BUILT_UP {
         onto_built
     } else {
-        OTHER_CHANGE
+        thinned
     };
     let typed = if after == BARE_SOIL {
         EARTH_MOVING
