@@ -70,7 +70,7 @@ def score(change_path, scene):
 
 
 def settings_line(summary_path):
-    """method, then every threshold/noise value in summary.json, whatever keys exist."""
+    """method, then every threshold, noise, σ and masked-share number in summary.json."""
     if not os.path.exists(summary_path):
         return ""
     with open(summary_path) as f:
@@ -81,8 +81,14 @@ def settings_line(summary_path):
         for k, v in node.items():
             if isinstance(v, dict):
                 walk(v, path + [k])
-            elif re.search("threshold|noise", k, re.I) and not isinstance(v, list):
-                found.append((".".join(path + [k]).removeprefix("settings."), v))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                name = ".".join(path + [k]).removeprefix("settings.")
+                if re.search("threshold|noise|sigma|masked_share", name, re.I):
+                    short = (name.removeprefix("change_detection.")
+                             .replace("threshold.noise_sigma_reflectance.", "σ_")
+                             .replace("threshold.", "").replace("sky.", ""))
+                    if short != "value" and short not in dict(found):
+                        found.append((short, v))
 
     walk(s, [])
     method = s.get("settings", {}).get("method")

@@ -1,7 +1,7 @@
 // The contextual change detector: per pixel, a change score that tolerates misregistration
 // and is smoothed over its neighbourhood, measured against the noise of unchanged pixels;
 // classes of both dates; and the per-date cloud and shadow tests. Prefixed by
-// classify_rules.wgsl and change_rules.wgsl. CPU twin: src/backend/cpu/context.rs, which
+// classify_rules.wgsl and change_rules.wgsl. CPU twin: src/backend/cpu/change_context.rs, which
 // documents each step; parameters: ContextParams in src/change/context.rs.
 //
 // The input is a window of whole rows: slots 0..nb the first date (blue, green, red, nir
