@@ -254,7 +254,7 @@ EOF
   grep -E "^copy roofline" "$out/kernels.log" | sed 's/^/  /'
   sed -n '/^kernel /,$p' "$out/kernels.log" | grep -E "^(kernel|ndvi|class)" | sed 's/^/  /'
   echo "-- change detection end to end (4 Mpx)"
-  grep -E "change detection on|copy roofline" "$out/change.log" | sed 's/^/  /'
+  grep -E "contextual kernels on|change detection on|fused pass on|copy roofline" "$out/change.log" | sed 's/^/  /'
   echo "-- patch kernels on the Taizhou change codes (criterion medians)"
   median "$out/patches_gpu.log" "^patches/" time
   grep -E "skipped" "$out/patches_gpu.log" | sed 's/^/  /'
