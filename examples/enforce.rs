@@ -208,16 +208,10 @@ fn main() -> ExitCode {
         println!("the GPU was not used: {why}");
     }
     if let Some(sky) = &report.sky {
-        let share = |px: u64| 100.0 * px as f64 / sky.valid_px.max(1) as f64;
         println!(
-            "cloud, shadow and haze masked: {:.1}% of valid pixels (cloud {:.1}% / {:.1}%, shadow {:.1}% / {:.1}%, haze {:.1}% / {:.1}%)",
-            share(sky.masked_px),
-            share(sky.cloud_px[0]),
-            share(sky.cloud_px[1]),
-            share(sky.shadow_px[0]),
-            share(sky.shadow_px[1]),
-            share(sky.haze_px[0]),
-            share(sky.haze_px[1]),
+            "cloud, shadow and haze masked: {:.1}% of valid pixels ({})",
+            100.0 * sky.share(sky.masked_px),
+            sky.per_date()
         );
     }
     if report.mostly_cloud {

@@ -31,6 +31,8 @@ pub(crate) mod pixel;
 pub mod raster;
 pub mod report;
 pub mod sensor;
+#[cfg(test)]
+mod test_rng;
 pub mod zones;
 
 pub use backend::gpu::{AdapterSummary, GpuContext, GpuOptions};

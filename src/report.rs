@@ -197,16 +197,10 @@ fn sky_card(report: &JobReport) -> String {
     let Some(sky) = &report.sky else {
         return String::new();
     };
-    let share = |px: u64| 100.0 * px as f64 / sky.valid_px.max(1) as f64;
     format!(
-        r#"<div class="card">masked as cloud, shadow or haze<b>{:.1}%</b>cloud {:.1}% / {:.1}%, shadow {:.1}% / {:.1}%, haze {:.1}% / {:.1}% (before / after)</div>"#,
-        share(sky.masked_px),
-        share(sky.cloud_px[0]),
-        share(sky.cloud_px[1]),
-        share(sky.shadow_px[0]),
-        share(sky.shadow_px[1]),
-        share(sky.haze_px[0]),
-        share(sky.haze_px[1]),
+        r#"<div class="card">masked as cloud, shadow or haze<b>{:.1}%</b>{} (before / after)</div>"#,
+        100.0 * sky.share(sky.masked_px),
+        sky.per_date(),
     )
 }
 

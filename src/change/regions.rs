@@ -108,6 +108,35 @@ pub struct RegionStats {
     pub cloud_regions: [u64; 2],
 }
 
+impl RegionStats {
+    /// `px` as a share of the valid pixels (0 when there are none).
+    pub fn share(&self, px: u64) -> f64 {
+        if self.valid_px == 0 {
+            0.0
+        } else {
+            px as f64 / self.valid_px as f64
+        }
+    }
+
+    /// The masked shares of each date in percent, for people: "cloud 1.2% / 0.0%, shadow …,
+    /// haze …", before / after.
+    pub fn per_date(&self) -> String {
+        let pct = |px: [u64; 2]| {
+            format!(
+                "{:.1}% / {:.1}%",
+                100.0 * self.share(px[0]),
+                100.0 * self.share(px[1])
+            )
+        };
+        format!(
+            "cloud {}, shadow {}, haze {}",
+            pct(self.cloud_px),
+            pct(self.shadow_px),
+            pct(self.haze_px)
+        )
+    }
+}
+
 /// Collects the run-length layers of a scene, strip by strip.
 #[derive(Debug, Clone)]
 pub struct RegionBuilder {

@@ -819,15 +819,8 @@ impl Job {
                 "relative: 2nd and 98th percentiles onto reference reflectance"
             }
         };
-        let share = |px: u64| {
-            let valid = report.sky.map_or(0, |s| s.valid_px);
-            if valid == 0 {
-                0.0
-            } else {
-                px as f64 / valid as f64
-            }
-        };
         let sky = report.sky.unwrap_or_default();
+        let share = |px: u64| sky.share(px);
         json!({
             "method": "contextual",
             "threshold": {

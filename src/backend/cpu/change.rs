@@ -658,13 +658,7 @@ mod tests {
     /// with `radiometry`.
     fn random_pair(seed: u64, n: usize, kind: Kind, radiometry: Radiometry) -> [BandStack; 2] {
         let nodata = !matches!(kind, Kind::U16Valid);
-        let mut state = seed;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(seed);
         std::array::from_fn(|_| {
             let bands = BandRole::ALL
                 .iter()

@@ -723,13 +723,7 @@ mod tests {
 
     /// A pair of random u16 stacks of `bands` bands with some nodata.
     fn pair(w: usize, h: usize, bands: usize, seed: u64) -> [BandStack; 2] {
-        let mut state = seed;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(seed);
         std::array::from_fn(|_| {
             let bands = BandRole::ALL[..bands]
                 .iter()

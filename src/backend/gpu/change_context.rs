@@ -178,13 +178,7 @@ mod tests {
     fn words_match_the_cpu_twin_bit_for_bit() {
         let Some(engine) = gpu() else { return };
         let (w, h) = (97, 61);
-        let mut state = 11u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng::xorshift(11u64);
         for bands in [4, 5, 6] {
             let mut base: Vec<Vec<u16>> = (0..bands)
                 .map(|_| (0..w * h).map(|_| 600 + (next() % 2500) as u16).collect())
