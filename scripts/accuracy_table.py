@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
 
 import numpy as np
@@ -67,6 +68,14 @@ def score(change_path, scene):
     hit = codes[valid & truth & pred]
     typed = float(((hit >= 1) & (hit <= 4)).mean()) if hit.size else float("nan")
     return dict(p=prec, r=rec, f1=f1, typed=typed)
+
+
+def enforce_f1(binary, scene, run, flags):
+    """Runs the enforce binary on `scene` into `run` with extra `flags`; the F1 of its change.tif."""
+    subprocess.run([binary, "--before", scene["t1"], "--after", scene["t2"], "--out", run,
+                    "--sensor", scene["sensor"], *flags],
+                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "XDG_RUNTIME_DIR": "/tmp"})
+    return score(os.path.join(run, "change.tif"), scene)["f1"]
 
 
 def settings_line(summary_path):
