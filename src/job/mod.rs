@@ -71,6 +71,7 @@ use std::time::Instant;
 mod changed;
 mod patches;
 mod plan;
+mod strips;
 
 use changed::{ChangedPixels, is_changed};
 
@@ -537,31 +538,21 @@ impl Job {
         let mut classes = [0; 2].map(|_| vec![0u8; (strip_rows + halo) * width]);
         let mut flags = vec![0u8; (strip_rows + halo) * width];
         let mut words = Vec::new();
-        // Strips are read from a block boundary of the files down to `2 · halo` rows into the
-        // next block (reads decode whole blocks from their top, so a read that began above a
-        // boundary would inflate the block above again); the rows a strip outputs are those
-        // `halo` rows below its top and above its bottom, and the first strip starts at row 0.
-        let strips = height.saturating_sub(halo).div_ceil(strip_rows).max(1);
+        let cut = strips::Strips::new(height, strip_rows, halo);
+        let strips = cut.count();
         let window = |s: usize| {
-            let start = if s == 0 { 0 } else { s * strip_rows + halo };
-            let end = if s + 1 == strips {
-                height
-            } else {
-                (s + 1) * strip_rows + halo
-            };
-            (start, end - start)
+            let output = cut.output(s);
+            (output.start, output.len())
         };
         // A strip's rows and the rows around it that it reads: the stacks and the strip's
         // first row in them.
         let read_pair = |s: usize| -> Result<(BandStack, BandStack, usize)> {
-            let (row, rows) = window(s);
-            let top = s * strip_rows;
-            let bottom = (row + rows + halo).min(height);
+            let (read, output) = (cut.read(s), cut.output(s));
             let (before, after) = rayon::join(
-                || self.read_rows(&self.before, width, top, bottom - top, &layout),
-                || self.read_rows(&self.after, width, top, bottom - top, &layout),
+                || self.read_rows(&self.before, width, read.start, read.len(), &layout),
+                || self.read_rows(&self.after, width, read.start, read.len(), &layout),
             );
-            Ok((before?, after?, row - top))
+            Ok((before?, after?, output.start - read.start))
         };
         // Strip s + 1 is read while strip s is computed.
         let mut next = Some(read_pair(0));
