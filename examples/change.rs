@@ -134,17 +134,19 @@ fn run(args: &Args) -> landwatch::Result<()> {
         args.method, maps.threshold, maps.relation.noise, maps.relation.normalization.gain_q12
     );
     let matrix = TransitionMatrix::from_classes(&maps.class_before, &maps.class_after)?;
-    let (unit, per_pixel) = match matrix.pixel_area_m2 {
-        Some(a) => ("ha", a / 10_000.0),
-        None => ("pixels", 1.0),
-    };
-    let mut by_type = [0u64; 256];
-    for &c in &maps.change.data {
-        by_type[c as usize] += 1;
+    // Ground areas in ha when the grid's CRS allows, else pixel counts.
+    let (w, h) = (maps.change.width, maps.change.height);
+    let areas = landwatch::geo::PixelArea::of_grid(maps.change.georef.as_ref(), w, h).ok();
+    let unit = if areas.is_some() { "ha" } else { "pixels" };
+    let mut by_type = [0f64; 256];
+    for (i, &c) in maps.change.data.iter().enumerate() {
+        by_type[c as usize] += areas
+            .as_ref()
+            .map_or(1.0, |a| a.at(i / w, i % w) / 10_000.0);
     }
     println!("\nchange by type ({unit}):");
-    for code in (0..=255u8).filter(|&c| by_type[c as usize] > 0) {
-        let area = by_type[code as usize] as f64 * per_pixel;
+    for code in (0..=255u8).filter(|&c| by_type[c as usize] > 0.0) {
+        let area = by_type[code as usize];
         let note = match code {
             UNCHANGED | CHANGE_NODATA => "",
             _ => "  ← to check",
@@ -152,16 +154,17 @@ fn run(args: &Args) -> landwatch::Result<()> {
         println!("  {:<30} {:>10.1}{note}", change_name(code), area);
     }
     println!("\nlargest class transitions ({unit}):");
-    let mut pairs: Vec<(u64, u8, u8)> = (1..=5u8)
+    let scale = if areas.is_some() { 1e-4 } else { 1.0 };
+    let mut pairs: Vec<(f64, u8, u8)> = (1..=5u8)
         .flat_map(|b| (1..=5u8).map(move |a| (b, a)))
         .filter(|(b, a)| b != a)
-        .map(|(b, a)| (matrix.pixels[b as usize][a as usize], b, a))
-        .filter(|&(n, _, _)| n > 0)
+        .map(|(b, a)| (matrix.area(b, a) * scale, b, a))
+        .filter(|&(n, _, _)| n > 0.0)
         .collect();
-    pairs.sort_unstable_by(|x, y| y.cmp(x));
+    pairs.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
     for (n, b, a) in pairs.iter().take(6) {
         let (b, a) = (class_name(*b), class_name(*a));
-        println!("  {b:>12} → {a:<12} {:>10.1}", *n as f64 * per_pixel);
+        println!("  {b:>12} → {a:<12} {n:>10.1}");
     }
     let nodata = maps
         .class_before

@@ -144,6 +144,22 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A CRS that landwatch cannot compute ground positions or areas in.
+    #[error("unsupported CRS {crs}: {reason}")]
+    UnsupportedCrs {
+        /// The CRS, as landwatch names it.
+        crs: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// An input whose georeferencing cannot serve the job, checked before any work.
+    #[error("{path}: {reason}")]
+    Georeference {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong with its georeferencing (CRS named).
+        reason: String,
+    },
     /// A file that is not a valid (Geo)TIFF, or one that is truncated or corrupt.
     #[error("{path}: invalid or unsupported TIFF: {reason}")]
     InvalidTiff {

@@ -172,20 +172,20 @@ impl OverlaySums {
                 let p = &mut self.patches[k];
                 let i = r * w.width + c;
                 p.code = w.codes[i];
-                p.area.add(pixel_area, row, 1);
+                p.area.add(pixel_area, row, c);
                 for (z, mask) in w.zones.iter().enumerate() {
                     if mask[i] == 1 {
-                        p.zones[z].add(pixel_area, row, 1);
+                        p.zones[z].add(pixel_area, row, c);
                     } else if Some(z) == self.urban {
                         p.outside_urban = true;
                     }
                 }
                 if let Some(region) = w.regions.map(|r| r[i]).filter(|&r| r > 0) {
                     match p.regions.iter_mut().find(|(k, _)| *k == region - 1) {
-                        Some((_, sum)) => sum.add(pixel_area, row, 1),
+                        Some((_, sum)) => sum.add(pixel_area, row, c),
                         None => {
                             let mut sum = AreaSum::default();
-                            sum.add(pixel_area, row, 1);
+                            sum.add(pixel_area, row, c);
                             p.regions.push((region - 1, sum));
                         }
                     }

@@ -2,6 +2,7 @@
 //! and the georeferencing slot (affine transform and EPSG code).
 
 use crate::error::{Error, Result};
+use crate::geo::Crs;
 use crate::sensor::{BandRole, Radiometry, Sensor};
 
 /// The sample type of a band.
@@ -184,8 +185,23 @@ impl GeoTransform {
 pub struct GeoReference {
     /// Pixel to CRS transform.
     pub transform: GeoTransform,
-    /// EPSG code of the CRS, when known.
-    pub epsg: Option<u32>,
+    /// The CRS, when the data says.
+    pub crs: Option<Crs>,
+}
+
+impl GeoReference {
+    /// A georeference in the CRS of EPSG code `code`.
+    pub fn epsg(transform: GeoTransform, code: u32) -> GeoReference {
+        GeoReference {
+            transform,
+            crs: Some(Crs::epsg(code)),
+        }
+    }
+
+    /// The EPSG code of the CRS, when it has one.
+    pub fn epsg_code(&self) -> Option<u32> {
+        self.crs.and_then(|c| c.epsg_code())
+    }
 }
 
 /// A multi-band raster on one grid: the input of every per-pixel kernel.

@@ -10,7 +10,7 @@
 //! any other name works too.
 
 use crate::error::{Error, Result};
-use crate::geo::Crs;
+use crate::geo::{Crs, GeodeticFrame, LonLat};
 use crate::io::geojson::{Feature, FeatureLayer};
 use crate::raster::{GeoReference, Raster};
 use std::borrow::Cow;
@@ -53,51 +53,48 @@ pub struct Regions {
     pub index: Raster<u32>,
 }
 
-/// The layer in the grid's CRS: as it is when it names the same EPSG code; projected vertex
-/// by vertex when it is longitude/latitude (RFC 7946 GeoJSON, EPSG:4326 or 4490) and the
-/// grid's CRS converts (UTM, CGCS2000 Gauss-Krüger, geographic). Edges are not densified, as
-/// ogr2ogr does not: at the scale of zone boundaries the curvature is far below a pixel.
+/// The layer in the grid's CRS: as it is when it names the grid's EPSG code; otherwise
+/// converted vertex by vertex through longitude/latitude, from RFC 7946 longitude/latitude
+/// (no `crs` member, EPSG:4326 or 4490) or from any other EPSG CRS it names. Edges are not
+/// densified, as ogr2ogr does not: at the scale of zone boundaries the curvature is far
+/// below a pixel.
 pub(crate) fn in_grid_crs<'a>(
     layer: &'a FeatureLayer,
     grid: &TargetGrid,
     what: &str,
 ) -> Result<Cow<'a, FeatureLayer>> {
-    let lon_lat = matches!(layer.epsg, None | Some(4326) | Some(4490));
-    match (layer.epsg, grid.georef.epsg) {
-        (Some(a), Some(b)) if a == b => return Ok(Cow::Borrowed(layer)),
-        (None, Some(4326)) => return Ok(Cow::Borrowed(layer)),
-        (_, Some(b)) if lon_lat => {
-            let crs = Crs::from_epsg(b);
-            if crs.from_lon_lat(0.0, 0.0).is_some() {
-                let mut projected = layer.clone();
-                for feature in &mut projected.features {
-                    for polygon in &mut feature.polygons {
-                        let rings =
-                            std::iter::once(&mut polygon.exterior).chain(&mut polygon.holes);
-                        for p in rings.flatten() {
-                            let (x, y) = crs.from_lon_lat(p[0], p[1]).unwrap_or((p[0], p[1]));
-                            *p = [x, y];
-                        }
-                    }
-                }
-                projected.epsg = Some(b);
-                return Ok(Cow::Owned(projected));
+    let refuse = |reason: String| Error::GridMismatch {
+        what: format!("{what}: {reason}"),
+    };
+    let grid_crs =
+        (grid.georef.crs).ok_or_else(|| refuse("the imagery has no CRS to place it in".into()))?;
+    if layer.epsg.is_some() && layer.epsg == grid_crs.epsg_code() {
+        return Ok(Cow::Borrowed(layer));
+    }
+    let layer_crs = Crs::epsg(layer.epsg.unwrap_or(4326));
+    let from = LonLat::new(&layer_crs, GeodeticFrame::Wgs84)
+        .map_err(|e| refuse(format!("its CRS cannot be used ({e})")))?;
+    let to = LonLat::new(&grid_crs, GeodeticFrame::Wgs84)
+        .map_err(|e| refuse(format!("the imagery's CRS cannot be used ({e})")))?;
+    let mut projected = layer.clone();
+    for feature in &mut projected.features {
+        for polygon in &mut feature.polygons {
+            let rings = std::iter::once(&mut polygon.exterior).chain(&mut polygon.holes);
+            for p in rings.flatten() {
+                let converted =
+                    (from.to_lon_lat(p[0], p[1])).and_then(|(lon, lat)| to.from_lon_lat(lon, lat));
+                let Some((x, y)) = converted else {
+                    return Err(refuse(format!(
+                        "its vertex ({}, {}) in {layer_crs} has no place in the imagery's {grid_crs}",
+                        p[0], p[1]
+                    )));
+                };
+                *p = [x, y];
             }
         }
-        _ => {}
     }
-    let (a, b) = (layer.epsg, grid.georef.epsg);
-    Err(Error::GridMismatch {
-        what: format!(
-            "{what} is in {} but the imagery is in {}, which landwatch cannot convert to; \
-             reproject it to the imagery's CRS (for example with ogr2ogr -t_srs EPSG:{})",
-            a.map_or("longitude/latitude (EPSG:4326)".into(), |e| format!(
-                "EPSG:{e}"
-            )),
-            b.map_or("an unknown CRS".into(), |e| format!("EPSG:{e}")),
-            b.map_or("<code>".into(), |e| e.to_string()),
-        ),
-    })
+    projected.epsg = grid_crs.epsg_code();
+    Ok(Cow::Owned(projected))
 }
 
 /// Rasterizes the union of `features` onto the grid, calling `burn(feature, pixel)` for every
@@ -302,7 +299,7 @@ mod tests {
             height: 10,
             georef: GeoReference {
                 transform: GeoTransform([1000.0, 10.0, 0.0, 2000.0, 0.0, -10.0]),
-                epsg: Some(32651),
+                crs: Some(crate::geo::Crs::epsg(32651)),
             },
         }
     }
@@ -370,7 +367,7 @@ mod tests {
     fn a_lon_lat_layer_is_projected_onto_a_utm_grid() {
         // The square of the first test, its corners converted to lon/lat by the inverse
         // projection: the same pixels come out.
-        let crs = Crs::from_epsg(32651);
+        let utm = LonLat::new(&Crs::epsg(32651), GeodeticFrame::Wgs84).unwrap();
         let corners = [
             [1020.0, 1950.0],
             [1050.0, 1950.0],
@@ -381,7 +378,7 @@ mod tests {
             .iter()
             .chain(&corners[..1])
             .map(|&[x, y]| {
-                let (lon, lat) = crs.to_lon_lat(x + 500_000.0, y + 3_000_000.0).unwrap();
+                let (lon, lat) = utm.to_lon_lat(x + 500_000.0, y + 3_000_000.0).unwrap();
                 format!("[{lon},{lat}]")
             })
             .collect();
@@ -399,13 +396,39 @@ mod tests {
     }
 
     #[test]
-    fn a_layer_in_another_crs_is_refused_with_advice() {
-        let mut l = layer(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#);
+    fn a_layer_in_another_crs_is_converted_and_an_unusable_one_refused() {
+        // The same square in Web Mercator gives the same pixels on the UTM grid.
+        let utm = LonLat::new(&Crs::epsg(32651), GeodeticFrame::Wgs84).unwrap();
+        let mercator = LonLat::new(&Crs::epsg(3857), GeodeticFrame::Wgs84).unwrap();
+        let corners = [
+            [1020.0, 1950.0],
+            [1050.0, 1950.0],
+            [1050.0, 1980.0],
+            [1020.0, 1980.0],
+        ];
+        let ring: Vec<String> = (corners.iter().chain(&corners[..1]))
+            .map(|&[x, y]| {
+                let (lon, lat) = utm.to_lon_lat(x + 500_000.0, y + 3_000_000.0).unwrap();
+                let (mx, my) = mercator.from_lon_lat(lon, lat).unwrap();
+                format!("[{mx},{my}]")
+            })
+            .collect();
+        let mut g = grid();
+        g.georef.transform.0[0] += 500_000.0;
+        g.georef.transform.0[3] += 3_000_000.0;
+        let mut l = layer(&format!(
+            r#"{{"type":"Polygon","coordinates":[[{}]]}}"#,
+            ring.join(",")
+        ));
         l.epsg = Some(3857);
-        let e = zone_from_layer("basic_farmland", &l, &grid())
+        let z = zone_from_layer("basic_farmland", &l, &g).unwrap();
+        assert_eq!(inside(&z).len(), 9);
+        // A geocentric layer is refused, named.
+        l.epsg = Some(4978);
+        let e = zone_from_layer("basic_farmland", &l, &g)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("EPSG:3857") && e.contains("ogr2ogr"), "{e}");
+        assert!(e.contains("EPSG:4978") && e.contains("geocentric"), "{e}");
         let r = regions_from_layer(
             &layer(r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#),
             "name",

@@ -103,7 +103,7 @@ fn resampling_onto_the_same_grid_is_the_identity_and_bad_inputs_fail() {
     );
     // Reprojection is not attempted.
     let mut utm = g;
-    utm.georef.as_mut().unwrap().epsg = Some(32649);
+    utm.georef.as_mut().unwrap().crs = Some(landwatch::geo::Crs::epsg(32649));
     utm.width += 1;
     assert!(matches!(
         resample(&b11.bands[0], &g, &utm, Resampling::Nearest, None),
@@ -124,7 +124,7 @@ fn bilinear_skips_nodata_neighbours_and_fills_outside() {
         height: 2,
         georef: Some(GeoReference {
             transform: GeoTransform([0.0, 20.0, 0.0, 40.0, 0.0, -20.0]),
-            epsg: Some(32633),
+            crs: Some(landwatch::geo::Crs::epsg(32633)),
         }),
     };
     // Target: 10 m pixels, one column further east than the source reaches.
@@ -133,7 +133,7 @@ fn bilinear_skips_nodata_neighbours_and_fills_outside() {
         height: 4,
         georef: Some(GeoReference {
             transform: GeoTransform([0.0, 10.0, 0.0, 40.0, 0.0, -10.0]),
-            epsg: Some(32633),
+            crs: Some(landwatch::geo::Crs::epsg(32633)),
         }),
     };
     let src = BandData::F32(vec![10.0, 20.0, 30.0, -1.0]);

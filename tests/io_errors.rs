@@ -213,7 +213,7 @@ fn different_grids_are_reported() {
         .to_string();
     for part in [
         "size 300×200 vs 400×400",
-        "EPSG:32719 vs EPSG:32651",
+        "CRS EPSG:32719 (WGS 84 / UTM zone 19S) vs EPSG:32651",
         "pixel size",
         "origin",
     ] {

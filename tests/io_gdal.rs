@@ -95,7 +95,10 @@ fn check_gdal_sees(
             georef.transform.0
         );
     }
-    assert_eq!(j["stac"]["proj:epsg"].as_u64(), georef.epsg.map(u64::from));
+    assert_eq!(
+        j["stac"]["proj:epsg"].as_u64(),
+        georef.epsg_code().map(u64::from)
+    );
     assert_eq!(j["metadata"][""]["AREA_OR_POINT"], "Area");
 }
 
@@ -107,7 +110,7 @@ fn gdal_reads_what_landwatch_writes() {
     // A projected f32 index raster.
     let georef = GeoReference {
         transform: GeoTransform([203325.0, 30.0, 0.0, 3604935.0, 0.0, -30.0]),
-        epsg: Some(32651),
+        crs: Some(landwatch::geo::Crs::epsg(32651)),
     };
     let r = Raster {
         width: 300,
@@ -142,7 +145,7 @@ fn gdal_reads_what_landwatch_writes() {
             0.0,
             -9.34452151559e-05,
         ]),
-        epsg: Some(4326),
+        crs: Some(landwatch::geo::Crs::epsg(4326)),
     };
     let img = landwatch::io::GeoTiff {
         georef: Some(geographic),
@@ -169,7 +172,7 @@ fn gdal_reads_what_landwatch_writes() {
     // A rotated grid goes through ModelTransformation.
     let rotated = GeoReference {
         transform: GeoTransform([500000.0, 9.0, 1.5, 4000000.0, 1.5, -9.0]),
-        epsg: Some(32633),
+        crs: Some(landwatch::geo::Crs::epsg(32633)),
     };
     let small = Raster {
         width: 20,

@@ -192,7 +192,7 @@ fn bundled_files_match_gdal_and_round_trip() {
         match (img.georef, e.transform) {
             (Some(g), Some(t)) => {
                 assert_transform_close(&g.transform, &t, e.file);
-                assert_eq!(g.epsg, e.epsg, "{}", e.file);
+                assert_eq!(g.epsg_code(), e.epsg, "{}", e.file);
             }
             (None, None) => {}
             (g, t) => panic!("{}: georef {g:?}, expected transform {t:?}", e.file),
@@ -314,7 +314,7 @@ const ALL_TYPES: [DataType; 5] = [
 fn every_type_round_trips_through_the_writer() {
     let georef = Some(GeoReference {
         transform: GeoTransform([500000.0, 10.0, 0.0, 4200000.0, 0.0, -10.0]),
-        epsg: Some(32633),
+        crs: Some(landwatch::geo::Crs::epsg(32633)),
     });
     for (i, t) in ALL_TYPES.into_iter().enumerate() {
         for (bands, compress) in [(1, true), (3, true), (2, false)] {
@@ -346,7 +346,7 @@ fn raster_writer_keeps_nodata_and_rotated_transforms() {
         nodata: -9999.0f32,
         georef: Some(GeoReference {
             transform: GeoTransform([1000.0, 2.0, 0.5, 5000.0, 0.25, -2.0]),
-            epsg: Some(3035),
+            crs: Some(landwatch::geo::Crs::epsg(3035)),
         }),
     };
     let out = scratch("raster_f32.tif");
@@ -363,7 +363,7 @@ fn raster_writer_keeps_nodata_and_rotated_transforms() {
         nodata: u32::MAX,
         georef: Some(GeoReference {
             transform: GeoTransform([10.0, 0.001, 0.0, 50.0, 0.0, -0.001]),
-            epsg: Some(4326),
+            crs: Some(landwatch::geo::Crs::epsg(4326)),
         }),
     };
     let out = scratch("raster_u32.tif");
@@ -392,7 +392,7 @@ fn strip_writer_equals_the_whole_raster_writer_and_leaves_nothing_when_dropped()
         nodata: 255u8,
         georef: Some(GeoReference {
             transform: GeoTransform([500_000.0, 10.0, 0.0, 3_500_000.0, 0.0, -10.0]),
-            epsg: Some(32650),
+            crs: Some(landwatch::geo::Crs::epsg(32650)),
         }),
     };
     let whole = scratch("strips_whole.tif");
@@ -455,7 +455,7 @@ fn bigtiff_round_trips() {
         bands: synthetic(DataType::U16, 2, 70, 90),
         georef: Some(GeoReference {
             transform: GeoTransform([0.0, 1.0, 0.0, 0.0, 0.0, -1.0]),
-            epsg: None,
+            crs: None,
         }),
         nodata: None,
     };
@@ -587,7 +587,7 @@ fn planar_chunky_stripped_tiled_layouts_read_identically() {
             // What PixelIsPoint at (101, 198.5) with 2 × 3 pixels means for pixel corners.
             georef: Some(GeoReference {
                 transform: GeoTransform([100.0, 2.0, 0.0, 200.0, 0.0, -3.0]),
-                epsg: Some(32632),
+                crs: Some(landwatch::geo::Crs::epsg(32632)),
             }),
             nodata: Some(-1e20),
         };
@@ -667,7 +667,7 @@ fn cut(img: &GeoTiff, c: usize, r: usize, w: usize, h: usize) -> GeoTiff {
         t[3] = y;
         GeoReference {
             transform: GeoTransform(t),
-            epsg: g.epsg,
+            crs: g.crs,
         }
     });
     GeoTiff {

@@ -10,7 +10,10 @@ use landwatch::{Engine, GeoReference, GeoTransform, Raster};
 use std::collections::HashMap;
 use std::path::Path;
 
-const X0: f64 = 500_000.0;
+/// An equal-area grid (ETRS89 / LAEA Europe), so that ground areas are the grid's own and
+/// every figure below is a round number.
+const EPSG: u32 = 3035;
+const X0: f64 = 4_500_000.0;
 const Y0: f64 = 3_600_000.0;
 
 /// A rectangle of pixel columns `c0..c1` and rows `r0..r1` as a GeoJSON ring (10 m pixels).
@@ -30,7 +33,7 @@ fn layer(features: &[(&str, String)]) -> String {
         })
         .collect();
     format!(
-        r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:32651"}}}},"features":[{}]}}"#,
+        r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:{EPSG}"}}}},"features":[{}]}}"#,
         features.join(",")
     )
 }
@@ -83,7 +86,7 @@ fn regions_and_zone_flags_equal_hand_computed_values() {
         nodata: 255,
         georef: Some(GeoReference {
             transform: GeoTransform([X0, 10.0, 0.0, Y0, 0.0, -10.0]),
-            epsg: Some(32651),
+            crs: Some(landwatch::geo::Crs::epsg(EPSG)),
         }),
     };
     let write = |name: &str, text: String| {

@@ -51,9 +51,12 @@ fn attributes_of_two_patches() {
         (p.id, p.code, p.change_type, p.pixels),
         (1, 2, "new construction", 3)
     );
-    assert_eq!(p.area_m2, 2700.0);
-    assert!((p.area_mu - 2700.0 / M2_PER_MU).abs() < 1e-12 && (p.area_mu - 4.05).abs() < 1e-9);
-    assert_eq!(p.area_ha, 0.27);
+    // Three 30 m pixels 200 km west of the zone's central meridian at 28.9° N: their ground
+    // area is 2700 m² / k² with the point scale k ≈ 0.9996 · (1 + E² / (2 R²)) ≈ 1.000092
+    // (E = 200 km / 0.9996, R ≈ 6,374 km): 2699.50 m².
+    assert!((p.area_m2 - 2699.50).abs() < 0.01, "{}", p.area_m2);
+    assert!((p.area_mu - p.area_m2 / M2_PER_MU).abs() < 1e-12);
+    assert!((p.area_ha - p.area_m2 / 1e4).abs() < 1e-15);
     assert_eq!(
         p.bbox_px,
         PixelBox {

@@ -2,6 +2,7 @@
 
 mod patch_support;
 
+use landwatch::geo::{GeodeticFrame, LonLat};
 use landwatch::patch::{
     Connectivity, PatchLayers, attributes, label, label_codes, polygonize, write_patches,
 };
@@ -29,7 +30,9 @@ fn check_all(codes: &[u8], w: usize, h: usize, georef: &GeoReference, what: &str
                 "{what} {conn:?}: patch {} area {area} ≠ {expected}",
                 p.id
             );
-            for geometry in [native, p.to_lon_lat(georef).unwrap()] {
+            let lon_lat = LonLat::new(&georef.crs.unwrap(), GeodeticFrame::Wgs84).unwrap();
+            let geographic = p.to_lon_lat(&georef.transform, &lon_lat).unwrap();
+            for geometry in [native, geographic] {
                 for poly in &geometry {
                     check_float_ring(&poly.exterior, true);
                     poly.holes.iter().for_each(|h| check_float_ring(h, false));
@@ -54,12 +57,12 @@ fn polygons_are_exact_and_valid() {
     // Geographic grid and a rotated projected grid.
     let geo = GeoReference {
         transform: GeoTransform([120.0, 0.00025, 0.0, 30.0, 0.0, -0.00025]),
-        epsg: Some(4326),
+        crs: Some(landwatch::geo::Crs::epsg(4326)),
     };
     check_all(&c, 120, 100, &geo, "blobs lon/lat");
     let rotated = GeoReference {
         transform: GeoTransform([500_000.0, 8.0, 6.0, 3_000_000.0, 6.0, -8.0]),
-        epsg: Some(32650),
+        crs: Some(landwatch::geo::Crs::epsg(32650)),
     };
     check_all(&c, 120, 100, &rotated, "blobs rotated");
 }
@@ -170,7 +173,10 @@ fn matches_gdal_polygonize() {
         };
         ids.insert(f["properties"]["DN"].as_u64().unwrap());
     }
-    let ours: f64 = attrs.iter().map(|a| a.area_m2).sum();
+    // GDAL's polygons are in grid units: compare with our pixels' area in the grid (the
+    // attributes' area_m2 is the ground area, which differs by the projection's scale).
+    let (pw, ph) = georef.transform.pixel_size();
+    let ours: f64 = attrs.iter().map(|a| a.pixels as f64 * pw * ph).sum();
     assert_eq!(features.len(), labels.count as usize, "feature count");
     assert_eq!(ids.len(), labels.count as usize, "distinct ids");
     assert!(

@@ -62,7 +62,7 @@ fn sieve_in_lon_lat_uses_ellipsoidal_row_areas() {
     let mut rng = Rng(5);
     let g = GeoReference {
         transform: GeoTransform([120.0, 0.001, 0.0, 60.0, 0.0, -0.001]),
-        epsg: Some(4326),
+        crs: Some(landwatch::geo::Crs::epsg(4326)),
     };
     let codes = raster(80, 80, random_codes(&mut rng, 80, 80, 0.5, 2), g);
     let labels = label(&codes, Connectivity::Eight).unwrap();

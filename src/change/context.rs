@@ -616,8 +616,8 @@ pub(crate) fn detect(
     let model = match options.relation.and_then(|r| r.context) {
         Some(model) => model,
         None => {
-            let pixel_m =
-                crate::geo::nominal_pixel_m(before.georef.as_ref(), h).unwrap_or(DEFAULT_PIXEL_M);
+            let pixel_m = crate::geo::nominal_pixel_m(before.georef.as_ref(), before.width(), h)
+                .unwrap_or(DEFAULT_PIXEL_M);
             ContextModel::estimate(before, after, pixel_m, &options.context)?
         }
     };

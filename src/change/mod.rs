@@ -40,6 +40,7 @@ use crate::classify::{
     BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, OTHER, VEGETATION, WATER,
 };
 use crate::error::{Error, Result};
+use crate::geo::{Crs, PixelArea};
 use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, DataType, Raster};
 use crate::sensor::BandRole::{self, *};
@@ -325,8 +326,8 @@ impl From<ChangeMaps> for ChangeCodes {
 pub struct TransitionMatrix {
     /// Pixel counts per pair.
     pub pixels: Box<[[u64; 256]; 256]>,
-    /// Area of one pixel in m², when the grid is projected in metres.
-    pub pixel_area_m2: Option<f64>,
+    /// Ground area per pair in m², when the grid's CRS is known and usable.
+    pub area_m2: Option<Box<[[f64; 256]; 256]>>,
 }
 
 impl TransitionMatrix {
@@ -341,26 +342,27 @@ impl TransitionMatrix {
             });
         }
         let mut pixels = Box::new([[0u64; 256]; 256]);
-        for (&b, &a) in before.data.iter().zip(&after.data) {
+        let areas = PixelArea::of_grid(before.georef.as_ref(), before.width, before.height).ok();
+        let mut area_m2 = areas.as_ref().map(|_| Box::new([[0f64; 256]; 256]));
+        let pairs = before.data.iter().zip(&after.data).enumerate();
+        for (i, (&b, &a)) in pairs {
             if b != CLASS_NODATA && a != CLASS_NODATA {
                 pixels[b as usize][a as usize] += 1;
+                if let (Some(areas), Some(sum)) = (&areas, &mut area_m2) {
+                    let (row, col) = (i / before.width.max(1), i % before.width.max(1));
+                    sum[b as usize][a as usize] += areas.at(row, col);
+                }
             }
         }
-        let pixel_area_m2 = before.georef.and_then(|g| {
-            let (w, h) = g.transform.pixel_size();
-            g.epsg
-                .is_some_and(|e| !(4000..5000).contains(&e))
-                .then_some(w * h)
-        });
-        Ok(TransitionMatrix {
-            pixels,
-            pixel_area_m2,
-        })
+        Ok(TransitionMatrix { pixels, area_m2 })
     }
 
-    /// Area of the `before → after` pair in m² (or in pixels when the grid is not metric).
+    /// Area of the `before → after` pair in m² (or in pixels when the grid's CRS is unknown).
     pub fn area(&self, before: u8, after: u8) -> f64 {
-        self.pixels[before as usize][after as usize] as f64 * self.pixel_area_m2.unwrap_or(1.0)
+        match &self.area_m2 {
+            Some(area) => area[before as usize][after as usize],
+            None => self.pixels[before as usize][after as usize] as f64,
+        }
     }
 }
 
@@ -692,8 +694,11 @@ pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<(
     {
         return Err(Error::GridMismatch {
             what: format!(
-                "the dates lie on different grids: EPSG {:?} {:?} against EPSG {:?} {:?}",
-                a.epsg, a.transform.0, b.epsg, b.transform.0
+                "the dates lie on different grids: {} {:?} against {} {:?}",
+                crs_name(a.crs),
+                a.transform.0,
+                crs_name(b.crs),
+                b.transform.0
             ),
         });
     }
@@ -720,6 +725,11 @@ pub(crate) fn codes_job<'a>(
     job.params.iconsts[0] = threshold.min(i32::MAX as u32) as i32;
     job.params.iconsts[1] = method.code();
     job
+}
+
+/// A CRS's name for messages, or "no CRS".
+fn crs_name(crs: Option<Crs>) -> String {
+    crs.map_or_else(|| "no CRS".into(), |c| c.to_string())
 }
 
 #[cfg(test)]

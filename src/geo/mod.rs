@@ -1,13 +1,15 @@
-//! Coordinate reference systems in pure Rust: which EPSG codes landwatch understands,
-//! the inverse Transverse Mercator projection (UTM and CGCS2000 Gauss-Krüger zones) to
-//! longitude/latitude, and the ellipsoidal area of pixels.
+//! Coordinate reference systems in pure Rust: the CRS model (EPSG table and user-defined),
+//! conversion to and from longitude/latitude, the Transverse Mercator series of its fast
+//! path, and the ground area of pixels on the ellipsoid.
 
 pub mod area;
 pub mod crs;
 pub mod ellipsoid;
+pub mod lonlat;
 pub mod tmerc;
 
-pub use area::{PixelArea, geographic_cell_area, nominal_pixel_m};
-pub use crs::Crs;
+pub use area::{AreaLattice, PixelArea, geographic_cell_area, nominal_pixel_m};
+pub use crs::{Crs, EpsgCrs, GeodeticBase, Projection, Unsupported, UserCrs};
 pub use ellipsoid::Ellipsoid;
+pub use lonlat::{GeodeticFrame, LonLat};
 pub use tmerc::TransverseMercator;

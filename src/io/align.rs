@@ -2,6 +2,7 @@
 //! origin), and the pixel windows of their common extent when only the extents differ.
 
 use crate::error::{Error, Result};
+use crate::geo::Crs;
 use crate::io::geotiff::GeoTiff;
 use crate::raster::{Band, BandData, BandStack, GeoReference, GeoTransform, Raster};
 
@@ -72,15 +73,15 @@ pub(crate) fn invert(t: &GeoTransform, x: f64, y: f64) -> Option<(f64, f64)> {
     Some(((c[5] * dx - c[2] * dy) / det, (c[1] * dy - c[4] * dx) / det))
 }
 
-fn crs(epsg: Option<u32>) -> String {
-    epsg.map_or_else(|| "unknown CRS".into(), |e| format!("EPSG:{e}"))
+fn crs(crs: Option<Crs>) -> String {
+    crs.map_or_else(|| "no CRS".into(), |c| c.to_string())
 }
 
 /// What differs between the pixel shapes and CRSs of two georeferences (not origins).
 fn shape_differences(a: &GeoReference, b: &GeoReference) -> Vec<String> {
     let mut diffs = Vec::new();
-    if a.epsg != b.epsg {
-        diffs.push(format!("CRS {} vs {}", crs(a.epsg), crs(b.epsg)));
+    if a.crs != b.crs {
+        diffs.push(format!("CRS {} vs {}", crs(a.crs), crs(b.crs)));
     }
     let (ta, tb) = (&a.transform.0, &b.transform.0);
     let scale = a.transform.pixel_size().0.max(a.transform.pixel_size().1);
@@ -202,7 +203,7 @@ pub fn window_georef(georef: &GeoReference, w: &Window) -> GeoReference {
     c[3] = y;
     GeoReference {
         transform: GeoTransform(c),
-        epsg: georef.epsg,
+        crs: georef.crs,
     }
 }
 
@@ -264,10 +265,7 @@ mod tests {
         Grid {
             width: w,
             height: h,
-            georef: Some(GeoReference {
-                transform: GeoTransform(t),
-                epsg: Some(epsg),
-            }),
+            georef: Some(GeoReference::epsg(GeoTransform(t), epsg)),
         }
     }
 
@@ -281,7 +279,7 @@ mod tests {
         };
         for word in [
             "size 10×10 vs 12×10",
-            "EPSG:32633 vs EPSG:32634",
+            "CRS EPSG:32633 (WGS 84 / UTM zone 33N) vs EPSG:32634",
             "pixel size 10×10 vs 20×20",
             "origin (0, 100) vs (5, 100)",
         ] {

@@ -118,11 +118,11 @@ pub fn resample(
             what: "resampling needs both grids georeferenced".into(),
         });
     };
-    if let (Some(a), Some(b)) = (src.epsg, dst.epsg)
+    if let (Some(a), Some(b)) = (src.crs, dst.crs)
         && a != b
     {
         return Err(Error::GridMismatch {
-            what: format!("CRS EPSG:{a} vs EPSG:{b}: reprojection is not supported"),
+            what: format!("CRS {a} vs {b}: reprojection is not supported"),
         });
     }
     if invert(&src.transform, 0.0, 0.0).is_none() {

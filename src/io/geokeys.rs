@@ -2,6 +2,7 @@
 //! GDAL-order affine transform and back, the GeoKeyDirectory (EPSG code, raster type), and
 //! the GDAL_NODATA text tag.
 
+use crate::geo::{Crs, Unsupported};
 use crate::raster::{GeoReference, GeoTransform};
 
 /// Tag ModelPixelScale (3 doubles).
@@ -21,15 +22,16 @@ const KEY_GEOGRAPHIC_TYPE: u16 = 2048;
 const KEY_PROJECTED_CS_TYPE: u16 = 3072;
 const MODEL_PROJECTED: u16 = 1;
 const MODEL_GEOGRAPHIC: u16 = 2;
+const MODEL_GEOCENTRIC: u16 = 3;
 const RASTER_PIXEL_IS_AREA: u16 = 1;
 const RASTER_PIXEL_IS_POINT: u16 = 2;
 const USER_DEFINED: u16 = 32767;
 
 /// What the GeoKeyDirectory says, as far as landwatch cares.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct GeoKeys {
-    /// EPSG code of the projected or geographic CRS.
-    pub epsg: Option<u32>,
+    /// The CRS, when the keys give one.
+    pub crs: Option<Crs>,
     /// GTRasterTypeGeoKey = RasterPixelIsPoint.
     pub pixel_is_point: bool,
 }
@@ -58,21 +60,32 @@ pub(crate) fn parse_geo_keys(dir: &[u16]) -> GeoKeys {
         }
     }
     let usable = |v: Option<u16>| v.filter(|&c| c != 0 && c != USER_DEFINED).map(u32::from);
-    keys.epsg = if model == Some(MODEL_GEOGRAPHIC) {
+    let code = if model == Some(MODEL_GEOGRAPHIC) {
         usable(geographic).or(usable(projected))
     } else {
         usable(projected).or(usable(geographic))
     };
+    keys.crs = match (code, model) {
+        (Some(code), _) => Some(Crs::epsg(code)),
+        (None, Some(MODEL_GEOCENTRIC)) => Some(Crs::Unsupported(Unsupported::Geocentric(None))),
+        (None, Some(USER_DEFINED)) => Some(Crs::Unsupported(Unsupported::Engineering)),
+        (None, Some(_)) => Some(Crs::Unsupported(Unsupported::Incomplete(
+            "an EPSG code or projection parameters",
+        ))),
+        (None, None) => None,
+    };
     keys
 }
 
-/// Builds a GeoKeyDirectory: model type and CRS key from the EPSG code (4000–4999 are
-/// geographic, anything else projected), and RasterPixelIsArea.
-pub(crate) fn build_geo_keys(epsg: Option<u32>) -> Vec<u16> {
+/// Builds a GeoKeyDirectory: model type and CRS key from the CRS (geographic or projected
+/// as the EPSG table says), and RasterPixelIsArea.
+pub(crate) fn build_geo_keys(crs: Option<&Crs>) -> Vec<u16> {
     let mut entries: Vec<[u16; 4]> = Vec::new();
-    let code = epsg.and_then(|e| u16::try_from(e).ok());
-    if let Some(code) = code {
-        let geographic = (4000..5000).contains(&code);
+    let code = crs
+        .and_then(|c| c.epsg_code())
+        .and_then(|e| u16::try_from(e).ok());
+    if let (Some(crs), Some(code)) = (crs, code) {
+        let geographic = crs.is_geographic();
         let model = if geographic {
             MODEL_GEOGRAPHIC
         } else {
@@ -166,11 +179,11 @@ pub(crate) fn format_nodata(v: f64) -> String {
     }
 }
 
-/// A georeference from optional parts: a transform is needed, the EPSG code is optional.
+/// A georeference from optional parts: a transform is needed, the CRS is optional.
 pub(crate) fn georef(transform: Option<GeoTransform>, keys: GeoKeys) -> Option<GeoReference> {
     transform.map(|transform| GeoReference {
         transform,
-        epsg: keys.epsg,
+        crs: keys.crs,
     })
 }
 
@@ -180,11 +193,16 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_pick_the_right_crs() {
-        let k = parse_geo_keys(&build_geo_keys(Some(32651)));
-        assert_eq!(k.epsg, Some(32651));
+        let code = |dir: &[u16]| parse_geo_keys(dir).crs.and_then(|c| c.epsg_code());
+        let keys = |code: u32| build_geo_keys(Some(&Crs::epsg(code)));
+        let k = parse_geo_keys(&keys(32651));
+        assert_eq!(k.crs, Some(Crs::epsg(32651)));
         assert!(!k.pixel_is_point);
-        assert_eq!(parse_geo_keys(&build_geo_keys(Some(4326))).epsg, Some(4326));
-        assert_eq!(parse_geo_keys(&build_geo_keys(None)).epsg, None);
+        assert_eq!(code(&keys(4326)), Some(4326));
+        assert_eq!(parse_geo_keys(&build_geo_keys(None)).crs, None);
+        // EPSG:4549 is projected although its number lies among geographic ones.
+        assert_eq!(keys(4549)[4..8], [KEY_MODEL_TYPE, 0, 1, MODEL_PROJECTED]);
+        assert_eq!(keys(4490)[4..8], [KEY_MODEL_TYPE, 0, 1, MODEL_GEOGRAPHIC]);
         // Geographic model with both keys: the geographic one wins.
         let dir = [
             1, 1, 0, 4, 1024, 0, 1, 2, 1025, 0, 1, 2, 2048, 0, 1, 4326, 3072, 0, 1, 32651,
@@ -193,14 +211,13 @@ mod tests {
         assert_eq!(
             k,
             GeoKeys {
-                epsg: Some(4326),
+                crs: Some(Crs::epsg(4326)),
                 pixel_is_point: true
             }
         );
-        // User-defined and truncated directories give no code and no panic.
-        assert_eq!(parse_geo_keys(&[1, 1, 0, 1, 3072, 0, 1, 32767]).epsg, None);
-        assert_eq!(parse_geo_keys(&[1, 1, 0, 9, 3072, 0]).epsg, None);
-        assert_eq!(parse_geo_keys(&[1]).epsg, None);
+        // Truncated directories give no code and no panic.
+        assert_eq!(code(&[1, 1, 0, 9, 3072, 0]), None);
+        assert_eq!(code(&[1]), None);
     }
 
     #[test]

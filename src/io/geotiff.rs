@@ -487,7 +487,7 @@ impl<R: Read + Seek> Source<R> {
             c[3] = y;
             GeoReference {
                 transform: GeoTransform(c),
-                epsg: g.epsg,
+                crs: g.crs,
             }
         });
         Ok(GeoTiff {

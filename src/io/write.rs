@@ -556,7 +556,7 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
         }
         dir.write_tag(
             Tag::GeoKeyDirectoryTag,
-            geokeys::build_geo_keys(g.epsg).as_slice(),
+            geokeys::build_geo_keys(g.crs.as_ref()).as_slice(),
         )?;
     }
     if let Some(v) = plan.nodata {

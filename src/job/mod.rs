@@ -492,7 +492,7 @@ impl Job {
 
         // Plan: the date relation and the threshold, from a sample of rows fixed by the
         // scene's size alone (never by how the files are stored).
-        let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), height)
+        let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), width, height)
             .unwrap_or(crate::change::context::DEFAULT_PIXEL_M);
         let (relation, threshold, choice) = self.plan(width, height, &layout, engine, pixel_m)?;
         // Strips end on block boundaries of either file (for speed only: results do not

@@ -129,7 +129,7 @@ impl Job {
             height,
             georef,
         };
-        let pixel_area = crate::geo::PixelArea::of_grid(Some(&georef), height)?;
+        let pixel_area = crate::geo::PixelArea::of_grid(Some(&georef), width, height)?;
         let zone_names: Vec<String> = self.zones.iter().map(|(n, _)| n.clone()).collect();
         let names: Vec<&str> = zone_names.iter().map(String::as_str).collect();
         let mut sums = OverlaySums::new(0, &names);

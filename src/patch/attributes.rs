@@ -7,7 +7,7 @@ use super::area::AreaSum;
 use super::sieve::check_same_grid;
 use crate::change::change_name;
 use crate::error::{Error, Result};
-use crate::geo::{Crs, PixelArea};
+use crate::geo::{GeodeticFrame, LonLat, PixelArea};
 use crate::pixel::INDEX_NODATA;
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
@@ -228,7 +228,7 @@ pub(crate) fn accumulate(
             };
             let i = r * width + c;
             let col = col0 + c;
-            a.area.add(pixel_area, row, 1);
+            a.area.add(pixel_area, row, col);
             a.sum_col += col as u64;
             a.sum_row += row as u64;
             a.bbox.col_min = a.bbox.col_min.min(col);
@@ -251,7 +251,7 @@ pub(crate) fn finish(
     pixel_area: &PixelArea,
 ) -> Vec<PatchAttributes> {
     let t = &georef.transform;
-    let crs = georef.epsg.map(Crs::from_epsg);
+    let lon_lat = (georef.crs).and_then(|crs| LonLat::new(&crs, GeodeticFrame::Wgs84).ok());
     accs.iter()
         .enumerate()
         .skip(1)
@@ -288,7 +288,7 @@ pub(crate) fn finish(
                     fold(f64::max, f64::NEG_INFINITY, true),
                 ],
                 centroid: [cx, cy],
-                centroid_lon_lat: crs
+                centroid_lon_lat: (lon_lat.as_ref())
                     .and_then(|c| c.to_lon_lat(cx, cy))
                     .map(|(lon, lat)| [lon, lat]),
                 class_before: dominant(&a.class[0]),
@@ -332,7 +332,7 @@ pub fn attributes(labels: &Labels, layers: &PatchLayers<'_>) -> Result<Vec<Patch
         check_same_grid(r, labels)?;
     }
     let georef = require_georef(codes)?;
-    let pixel_area = PixelArea::of_grid(Some(&georef), codes.height)?;
+    let pixel_area = PixelArea::of_grid(Some(&georef), codes.width, codes.height)?;
     let w = labels.width;
     let rows = labels.height.div_ceil(rayon::current_num_threads()).max(1);
     let n = labels.count as usize + 1;

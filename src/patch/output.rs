@@ -6,6 +6,7 @@ use super::Labels;
 use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
+use crate::geo::{GeodeticFrame, LonLat};
 use crate::io::{Feature, csv_line, write_csv_lines, write_features, write_geotiff};
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
@@ -142,6 +143,12 @@ pub fn write_patch_vectors(
             reason: "every patch needs one polygon set and one value per extra column".into(),
         });
     }
+    let crs = georef.crs.ok_or_else(|| Error::InvalidParameter {
+        name: "georeference".into(),
+        value: "no CRS".into(),
+        reason: "patches.geojson needs longitude/latitude, so the grid needs a CRS".into(),
+    })?;
+    let lon_lat = LonLat::new(&crs, GeodeticFrame::Wgs84)?;
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
@@ -161,9 +168,11 @@ pub fn write_patch_vectors(
             })
         };
     let geojson = dir.join("patches.geojson");
-    write_features(&geojson, n, |i| feature(i, &|p| p.to_lon_lat(georef)))?;
+    write_features(&geojson, n, |i| {
+        feature(i, &|p| p.to_lon_lat(&georef.transform, &lon_lat))
+    })?;
     let geojson_native = if native_crs {
-        let name = match georef.epsg {
+        let name = match georef.epsg_code() {
             Some(e) => format!("patches_epsg{e}.geojson"),
             None => "patches_native.geojson".into(),
         };

@@ -13,9 +13,9 @@
 use super::Labels;
 use super::attributes::PixelBox;
 use crate::error::{Error, Result};
-use crate::geo::Crs;
+use crate::geo::LonLat;
 use crate::io::geojson::Polygon;
-use crate::raster::{GeoReference, GeoTransform};
+use crate::raster::GeoTransform;
 use rayon::prelude::*;
 
 /// A pixel corner `[col, row]` of the full grid.
@@ -69,19 +69,18 @@ impl PatchPolygons {
             .unwrap_or_default()
     }
 
-    /// The polygons in longitude/latitude (RFC 7946 orientation). Errors when the CRS of
-    /// `georef` has no known conversion.
-    pub fn to_lon_lat(&self, georef: &GeoReference) -> Result<Vec<Polygon>> {
-        let crs = georef.epsg.map(Crs::from_epsg);
-        let t = georef.transform;
+    /// The polygons in longitude/latitude (RFC 7946 orientation), with the grid's
+    /// `transform` and the converter of its CRS. Errors when a vertex lies outside the
+    /// projection's domain.
+    pub fn to_lon_lat(&self, transform: &GeoTransform, lon_lat: &LonLat) -> Result<Vec<Polygon>> {
         self.map(|[c, r]| {
-            let (x, y) = t.apply(c as f64, r as f64);
-            crs?.to_lon_lat(x, y)
+            let (x, y) = transform.apply(c as f64, r as f64);
+            lon_lat.to_lon_lat(x, y)
         })
         .ok_or_else(|| Error::InvalidParameter {
-            name: "epsg".into(),
-            value: format!("{:?}", georef.epsg),
-            reason: "no conversion to longitude/latitude is known for this CRS".into(),
+            name: "polygon".into(),
+            value: "a vertex".into(),
+            reason: "lies outside the projection's domain: no longitude/latitude".into(),
         })
     }
 

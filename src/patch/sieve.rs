@@ -31,7 +31,7 @@ pub fn sieve(codes: &Raster<u8>, labels: &Labels, min_area_m2: f64) -> Result<Si
         });
     }
     check_same_grid(codes, labels)?;
-    let pixel_area = PixelArea::of_grid(codes.georef.as_ref(), codes.height)?;
+    let pixel_area = PixelArea::of_grid(codes.georef.as_ref(), codes.width, codes.height)?;
     let areas = patch_areas(&labels.ids, labels.width, labels.count, &pixel_area);
     let mut map = vec![0u32; areas.len()];
     let mut next = 0u32;

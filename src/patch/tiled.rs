@@ -251,7 +251,7 @@ pub fn patches_tiled(
         value: "none".into(),
         reason: "patch areas need a georeferenced change raster".into(),
     })?;
-    let pixel_area = PixelArea::of_grid(Some(&georef), height)?;
+    let pixel_area = PixelArea::of_grid(Some(&georef), width, height)?;
     let windows = tiles(width, height, options);
     let summaries = windows
         .par_iter()

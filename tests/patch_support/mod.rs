@@ -62,7 +62,7 @@ pub fn bfs_label(codes: &[u8], w: usize, h: usize, conn: Connectivity) -> (Vec<u
 pub fn utm30() -> GeoReference {
     GeoReference {
         transform: GeoTransform([300_000.0, 30.0, 0.0, 3_200_000.0, 0.0, -30.0]),
-        epsg: Some(32651),
+        crs: Some(landwatch::geo::Crs::epsg(32651)),
     }
 }
 
