@@ -71,9 +71,11 @@ use std::time::Instant;
 mod changed;
 mod patches;
 mod plan;
+mod preflight;
 mod strips;
 
 use changed::{ChangedPixels, is_changed};
+use preflight::{Layers, ZoneInput, check_output_folder, checked_georef};
 
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.
@@ -454,17 +456,17 @@ impl Job {
         Ok(stack)
     }
 
-    /// Runs the job, writing every output into `out`.
+    /// Runs the job, writing every output into `out`. Everything that can be checked before
+    /// work is: both dates' headers, georeferencing and CRS, the zone and region layers and
+    /// the output folder; a refusal there leaves `out` as it was.
     pub fn run(&self, engine: &Engine, out: impl AsRef<Path>) -> Result<JobReport> {
         let out = out.as_ref();
-        std::fs::create_dir_all(out).map_err(|source| Error::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
         let mut timer = Timer::new();
 
         // Inputs: the two dates must share a grid.
         let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
+        let georef = checked_georef(&self.before, info_b.width, info_b.height, info_b.georef)?;
+        checked_georef(&self.after, info_a.width, info_a.height, info_a.georef)?;
         let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
             width: i.width,
             height: i.height,
@@ -483,12 +485,17 @@ impl Job {
         if width == 0 || height == 0 {
             return Err(Error::EmptyRaster { width, height });
         }
-        let georef = info_b.georef.ok_or_else(|| Error::InvalidParameter {
-            name: "before".into(),
-            value: self.before.display().to_string(),
-            reason: "the imagery has no georeferencing; patches need map coordinates".into(),
-        })?;
         let layout = self.stack_layout(info_b.band_count)?;
+        let layers = self.layers(&TargetGrid {
+            width,
+            height,
+            georef,
+        })?;
+        check_output_folder(out)?;
+        std::fs::create_dir_all(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
 
         // Plan: the date relation and the threshold, from a sample of rows fixed by the
         // scene's size alone (never by how the files are stored).
@@ -692,7 +699,7 @@ impl Job {
             strip_rows,
             backend_choice: choice,
         };
-        self.finish(engine, out, pixels, timer)
+        self.finish(engine, out, pixels, layers, timer)
     }
 
     /// Runs the patch stages (clean-up, labelling, sieve, attributes, zones, regions, polygons)
@@ -705,6 +712,14 @@ impl Job {
         out: impl AsRef<Path>,
     ) -> Result<JobReport> {
         let out = out.as_ref();
+        let (width, height) = (change.width, change.height);
+        let georef = checked_georef(Path::new("the change raster"), width, height, change.georef)?;
+        let layers = self.layers(&TargetGrid {
+            width,
+            height,
+            georef,
+        })?;
+        check_output_folder(out)?;
         std::fs::create_dir_all(out).map_err(|source| Error::Io {
             path: out.to_path_buf(),
             source,
@@ -728,7 +743,7 @@ impl Job {
             threshold: 0,
             relation: DateRelation::IDENTITY,
         };
-        self.finish(engine, out, pixels, Timer::new())
+        self.finish(engine, out, pixels, layers, Timer::new())
     }
 
     fn summary(&self, report: &JobReport, engine: &Engine) -> Value {

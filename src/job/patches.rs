@@ -2,14 +2,6 @@
 
 use super::*;
 
-/// A protected zone ready to rasterize strip by strip.
-enum ZoneInput {
-    /// Polygons in the imagery's CRS.
-    Layer(crate::io::FeatureLayer),
-    /// A u8 raster on the imagery's grid.
-    Raster(PathBuf),
-}
-
 impl Job {
     /// The patch stages, streamed strip by strip: clean-up of the whole change raster (one
     /// byte a pixel), then [`patches_tiled`] labels, sieves and traces strip by strip, and
@@ -20,6 +12,7 @@ impl Job {
         engine: &Engine,
         out: &Path,
         pixels: PixelResults,
+        layers: Layers,
         mut timer: Timer,
     ) -> Result<JobReport> {
         let PixelResults {
@@ -47,27 +40,7 @@ impl Job {
             .iter()
             .filter(|&&c| c != crate::change::CHANGE_NODATA)
             .count() as u64;
-        let zones = self.zone_inputs(&TargetGrid {
-            width,
-            height,
-            georef,
-        })?;
-        let regions = self
-            .regions
-            .as_ref()
-            .map(|(path, field)| -> Result<_> {
-                let grid = TargetGrid {
-                    width,
-                    height,
-                    georef,
-                };
-                let layer = read_geojson(path)?;
-                let layer = in_grid_crs(&layer, &grid, "the regions layer")?.into_owned();
-                // The codes, and an early error for a missing field.
-                let codes = region_rows_from_layer(&layer, field, &grid, 0..0)?.codes;
-                Ok((layer, field.clone(), codes))
-            })
-            .transpose()?;
+        let Layers { zones, regions } = layers;
 
         // Clean-up: an opening of the whole change mask (types never merge or change).
         let opening = self.opening.side(pixel_m);
@@ -317,46 +290,6 @@ impl Job {
             report.outputs.extend([picture, page]);
         }
         Ok(report)
-    }
-
-    /// The zone layers, projected once to the imagery's CRS, and the zone rasters, checked
-    /// against the imagery's grid.
-    fn zone_inputs(&self, grid: &TargetGrid) -> Result<Vec<(String, ZoneInput)>> {
-        self.zones
-            .iter()
-            .map(|(name, source)| {
-                let input = match source {
-                    ZoneSource::GeoJson(path) => {
-                        let layer = read_geojson(path)?;
-                        let what = format!("zone layer '{name}'");
-                        ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
-                    }
-                    ZoneSource::Raster(path) => {
-                        let info = read_info(path)?;
-                        let on_grid = (info.width, info.height) == (grid.width, grid.height)
-                            && info.georef.is_none_or(|g| g == grid.georef);
-                        if !on_grid || info.data_type != crate::raster::DataType::U8 {
-                            return Err(Error::GridMismatch {
-                                what: format!(
-                                    "zone raster '{name}' ({}) is {}×{} {:?} on {:?}; a u8 \
-                                     raster on the imagery's {}×{} grid on {:?} is needed",
-                                    path.display(),
-                                    info.width,
-                                    info.height,
-                                    info.data_type,
-                                    info.georef,
-                                    grid.width,
-                                    grid.height,
-                                    grid.georef
-                                ),
-                            });
-                        }
-                        ZoneInput::Raster(path.clone())
-                    }
-                };
-                Ok((name.clone(), input))
-            })
-            .collect()
     }
 }
 

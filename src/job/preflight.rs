@@ -1,0 +1,148 @@
+//! What the job checks before it reads a pixel or writes a file: each grid's georeferencing
+//! and CRS (a transform, a CRS with a place on the Earth, longitude/latitude for
+//! `patches.geojson`, ground areas), the zone and region layers placed on the imagery's
+//! grid, and the output folder. A refusal names the file and the CRS, and leaves the output
+//! folder as it was.
+
+use super::*;
+use crate::geo::{GeodeticFrame, LonLat};
+use crate::raster::GeoReference;
+
+/// A protected zone ready to rasterize strip by strip.
+pub(super) enum ZoneInput {
+    /// Polygons in the imagery's CRS.
+    Layer(crate::io::FeatureLayer),
+    /// A u8 raster on the imagery's grid.
+    Raster(PathBuf),
+}
+
+/// The zone and region layers of a job, read and placed on the imagery's grid.
+pub(super) struct Layers {
+    /// Each zone by name.
+    pub zones: Vec<(String, ZoneInput)>,
+    /// The regions layer in the imagery's CRS, its code field and the codes in file order.
+    pub regions: Option<(crate::io::FeatureLayer, String, Vec<String>)>,
+}
+
+/// The georeference of the grid `what` names (a file, or the change raster), checked for
+/// everything the job will need of it: a transform, a CRS with a place on the Earth, a
+/// conversion to longitude/latitude (for `patches.geojson`) and ground areas (for every
+/// area the job reports).
+pub(super) fn checked_georef(
+    what: &Path,
+    width: usize,
+    height: usize,
+    georef: Option<GeoReference>,
+) -> Result<GeoReference> {
+    let refuse = |reason: String| Error::Georeference {
+        path: what.to_path_buf(),
+        reason,
+    };
+    let georef = georef.ok_or_else(|| {
+        refuse(
+            "has no georeferencing (no geotransform), so patches have no place on the \
+             Earth; georeference it first (for example gdal_translate -a_srs EPSG:… -a_ullr …)"
+                .into(),
+        )
+    })?;
+    let crs = georef.crs.ok_or_else(|| {
+        refuse(
+            "has a geotransform but no CRS, so ground areas and longitude/latitude are \
+             unknown; assign one (for example gdal_edit.py -a_srs EPSG:4549)"
+                .into(),
+        )
+    })?;
+    let in_crs = |e: Error| refuse(format!("its CRS cannot be used: {e}"));
+    crs.check_usable().map_err(in_crs)?;
+    LonLat::new(&crs, GeodeticFrame::Wgs84).map_err(in_crs)?;
+    crate::geo::PixelArea::of_grid(Some(&georef), width, height).map_err(in_crs)?;
+    Ok(georef)
+}
+
+/// Checks that `out` is a folder the job can write into, or one it can create, without
+/// creating or touching anything.
+pub(super) fn check_output_folder(out: &Path) -> Result<()> {
+    let refuse = |reason: &str| Error::Io {
+        path: out.to_path_buf(),
+        source: std::io::Error::other(reason.to_string()),
+    };
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(refuse("exists and is not a folder")),
+        Ok(m) if m.permissions().readonly() => Err(refuse("is a read-only folder")),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // The nearest existing ancestor must be a folder for the job to create it.
+            let absolute = std::path::absolute(out).map_err(|source| Error::Io {
+                path: out.to_path_buf(),
+                source,
+            })?;
+            match absolute.ancestors().skip(1).find(|a| a.exists()) {
+                Some(a) if a.is_dir() => Ok(()),
+                _ => Err(refuse(
+                    "cannot be created: a part of its path is not a folder",
+                )),
+            }
+        }
+        Err(source) => Err(Error::Io {
+            path: out.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+impl Job {
+    /// Reads the zone and region layers and places them on `grid`: GeoJSON layers are
+    /// converted to the imagery's CRS, rasters checked against its grid, and the regions'
+    /// code field checked.
+    pub(super) fn layers(&self, grid: &TargetGrid) -> Result<Layers> {
+        let zones = self
+            .zones
+            .iter()
+            .map(|(name, source)| {
+                let input = match source {
+                    ZoneSource::GeoJson(path) => {
+                        let layer = read_geojson(path)?;
+                        let what = format!("zone layer '{name}' ({})", path.display());
+                        ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
+                    }
+                    ZoneSource::Raster(path) => {
+                        let info = read_info(path)?;
+                        let on_grid = (info.width, info.height) == (grid.width, grid.height)
+                            && info.georef.is_none_or(|g| g == grid.georef);
+                        if !on_grid || info.data_type != crate::raster::DataType::U8 {
+                            return Err(Error::GridMismatch {
+                                what: format!(
+                                    "zone raster '{name}' ({}) is {}×{} {:?} on {:?}; a u8 \
+                                     raster on the imagery's {}×{} grid on {:?} is needed",
+                                    path.display(),
+                                    info.width,
+                                    info.height,
+                                    info.data_type,
+                                    info.georef,
+                                    grid.width,
+                                    grid.height,
+                                    grid.georef
+                                ),
+                            });
+                        }
+                        ZoneInput::Raster(path.clone())
+                    }
+                };
+                Ok((name.clone(), input))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let regions = self
+            .regions
+            .as_ref()
+            .map(|(path, field)| -> Result<_> {
+                let layer = read_geojson(path)?;
+                let what = format!("the regions layer ({})", path.display());
+                let layer = in_grid_crs(&layer, grid, &what)?.into_owned();
+                // The codes, and an early error for a missing field.
+                let codes = region_rows_from_layer(&layer, field, grid, 0..0)?.codes;
+                Ok((layer, field.clone(), codes))
+            })
+            .transpose()?;
+        Ok(Layers { zones, regions })
+    }
+}
