@@ -1,8 +1,9 @@
 //! GeoTIFF georeferencing tags: ModelPixelScale + ModelTiepoint or ModelTransformation to a
-//! GDAL-order affine transform and back, the GeoKeyDirectory (EPSG code, raster type), and
-//! the GDAL_NODATA text tag.
+//! GDAL-order affine transform and back, the GeoKeyDirectory (raster type, and the CRS through
+//! [`super::crs_keys`]), and the GDAL_NODATA text tag.
 
-use crate::geo::{Crs, Unsupported};
+use super::crs_keys::{self, EncodedKeys, KeyValues};
+use crate::geo::Crs;
 use crate::raster::{GeoReference, GeoTransform};
 
 /// Tag ModelPixelScale (3 doubles).
@@ -16,16 +17,8 @@ pub(crate) const TAG_GEO_KEY_DIRECTORY: u16 = 34735;
 /// Tag GDAL_NODATA (ASCII).
 pub(crate) const TAG_GDAL_NODATA: u16 = 42113;
 
-const KEY_MODEL_TYPE: u16 = 1024;
 const KEY_RASTER_TYPE: u16 = 1025;
-const KEY_GEOGRAPHIC_TYPE: u16 = 2048;
-const KEY_PROJECTED_CS_TYPE: u16 = 3072;
-const MODEL_PROJECTED: u16 = 1;
-const MODEL_GEOGRAPHIC: u16 = 2;
-const MODEL_GEOCENTRIC: u16 = 3;
-const RASTER_PIXEL_IS_AREA: u16 = 1;
 const RASTER_PIXEL_IS_POINT: u16 = 2;
-const USER_DEFINED: u16 = 32767;
 
 /// What the GeoKeyDirectory says, as far as landwatch cares.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -36,75 +29,19 @@ pub(crate) struct GeoKeys {
     pub pixel_is_point: bool,
 }
 
-/// Parses the GeoKeyDirectory shorts. Keys stored in other tags (double or ASCII params)
-/// are skipped: none of the keys read here is ever stored that way. Malformed directories
-/// yield what could be read, never a panic.
-pub(crate) fn parse_geo_keys(dir: &[u16]) -> GeoKeys {
-    let mut keys = GeoKeys::default();
-    if dir.len() < 4 {
-        return keys;
+/// Parses the GeoKeyDirectory shorts with the GeoDoubleParams and GeoAsciiParams they point
+/// into. Malformed directories yield what could be read, never a panic.
+pub(crate) fn parse_geo_keys(dir: &[u16], doubles: &[f64], ascii: &str) -> GeoKeys {
+    let values = KeyValues::parse(dir, doubles, ascii);
+    GeoKeys {
+        crs: values.crs(),
+        pixel_is_point: values.short(KEY_RASTER_TYPE) == Some(RASTER_PIXEL_IS_POINT),
     }
-    let count = usize::from(dir[3]);
-    let (mut model, mut geographic, mut projected) = (None, None, None);
-    for entry in dir[4..].chunks_exact(4).take(count) {
-        let (id, location, value) = (entry[0], entry[1], entry[3]);
-        if location != 0 {
-            continue;
-        }
-        match id {
-            KEY_MODEL_TYPE => model = Some(value),
-            KEY_RASTER_TYPE => keys.pixel_is_point = value == RASTER_PIXEL_IS_POINT,
-            KEY_GEOGRAPHIC_TYPE => geographic = Some(value),
-            KEY_PROJECTED_CS_TYPE => projected = Some(value),
-            _ => {}
-        }
-    }
-    let usable = |v: Option<u16>| v.filter(|&c| c != 0 && c != USER_DEFINED).map(u32::from);
-    let code = if model == Some(MODEL_GEOGRAPHIC) {
-        usable(geographic).or(usable(projected))
-    } else {
-        usable(projected).or(usable(geographic))
-    };
-    keys.crs = match (code, model) {
-        (Some(code), _) => Some(Crs::epsg(code)),
-        (None, Some(MODEL_GEOCENTRIC)) => Some(Crs::Unsupported(Unsupported::Geocentric(None))),
-        (None, Some(USER_DEFINED)) => Some(Crs::Unsupported(Unsupported::Engineering)),
-        (None, Some(_)) => Some(Crs::Unsupported(Unsupported::Incomplete(
-            "an EPSG code or projection parameters",
-        ))),
-        (None, None) => None,
-    };
-    keys
 }
 
-/// Builds a GeoKeyDirectory: model type and CRS key from the CRS (geographic or projected
-/// as the EPSG table says), and RasterPixelIsArea.
-pub(crate) fn build_geo_keys(crs: Option<&Crs>) -> Vec<u16> {
-    let mut entries: Vec<[u16; 4]> = Vec::new();
-    let code = crs
-        .and_then(|c| c.epsg_code())
-        .and_then(|e| u16::try_from(e).ok());
-    if let (Some(crs), Some(code)) = (crs, code) {
-        let geographic = crs.is_geographic();
-        let model = if geographic {
-            MODEL_GEOGRAPHIC
-        } else {
-            MODEL_PROJECTED
-        };
-        entries.push([KEY_MODEL_TYPE, 0, 1, model]);
-        entries.push([KEY_RASTER_TYPE, 0, 1, RASTER_PIXEL_IS_AREA]);
-        let key = if geographic {
-            KEY_GEOGRAPHIC_TYPE
-        } else {
-            KEY_PROJECTED_CS_TYPE
-        };
-        entries.push([key, 0, 1, code]);
-    } else {
-        entries.push([KEY_RASTER_TYPE, 0, 1, RASTER_PIXEL_IS_AREA]);
-    }
-    let mut dir = vec![1, 1, 0, entries.len() as u16];
-    dir.extend(entries.into_iter().flatten());
-    dir
+/// Builds the GeoKeys of a CRS (see [`super::crs_keys`]), with RasterPixelIsArea.
+pub(crate) fn build_geo_keys(crs: Option<&Crs>) -> EncodedKeys {
+    crs_keys::encode(crs)
 }
 
 /// The affine transform from the model tags, GDAL's way: a 4×4 ModelTransformation wins;
@@ -193,21 +130,22 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_pick_the_right_crs() {
-        let code = |dir: &[u16]| parse_geo_keys(dir).crs.and_then(|c| c.epsg_code());
+        let parse = |k: &EncodedKeys| parse_geo_keys(&k.directory, &k.doubles, &k.ascii);
         let keys = |code: u32| build_geo_keys(Some(&Crs::epsg(code)));
-        let k = parse_geo_keys(&keys(32651));
+        let k = parse(&keys(32651));
         assert_eq!(k.crs, Some(Crs::epsg(32651)));
         assert!(!k.pixel_is_point);
-        assert_eq!(code(&keys(4326)), Some(4326));
-        assert_eq!(parse_geo_keys(&build_geo_keys(None)).crs, None);
+        assert_eq!(parse(&keys(4326)).crs, Some(Crs::epsg(4326)));
+        assert_eq!(parse(&build_geo_keys(None)).crs, None);
         // EPSG:4549 is projected although its number lies among geographic ones.
-        assert_eq!(keys(4549)[4..8], [KEY_MODEL_TYPE, 0, 1, MODEL_PROJECTED]);
-        assert_eq!(keys(4490)[4..8], [KEY_MODEL_TYPE, 0, 1, MODEL_GEOGRAPHIC]);
+        let model = |k: &EncodedKeys| k.directory[4..].chunks(4).find(|e| e[0] == 1024).unwrap()[3];
+        assert_eq!(model(&keys(4549)), 1);
+        assert_eq!(model(&keys(4490)), 2);
         // Geographic model with both keys: the geographic one wins.
         let dir = [
             1, 1, 0, 4, 1024, 0, 1, 2, 1025, 0, 1, 2, 2048, 0, 1, 4326, 3072, 0, 1, 32651,
         ];
-        let k = parse_geo_keys(&dir);
+        let k = parse_geo_keys(&dir, &[], "");
         assert_eq!(
             k,
             GeoKeys {
@@ -215,9 +153,9 @@ mod tests {
                 pixel_is_point: true
             }
         );
-        // Truncated directories give no code and no panic.
-        assert_eq!(code(&[1, 1, 0, 9, 3072, 0]), None);
-        assert_eq!(code(&[1]), None);
+        // Truncated directories give no CRS and no panic.
+        assert_eq!(parse_geo_keys(&[1, 1, 0, 9, 3072, 0], &[], "").crs, None);
+        assert_eq!(parse_geo_keys(&[1], &[], "").crs, None);
     }
 
     #[test]

@@ -293,11 +293,22 @@ impl<R: Read + Seek> Source<R> {
         let scale = f64s(&mut decoder, geokeys::TAG_MODEL_PIXEL_SCALE)?;
         let tiepoints = f64s(&mut decoder, geokeys::TAG_MODEL_TIEPOINT)?;
         let matrix = f64s(&mut decoder, geokeys::TAG_MODEL_TRANSFORMATION)?;
+        let key_doubles = f64s(&mut decoder, super::crs_keys::TAG_GEO_DOUBLE_PARAMS)?;
+        let key_text = decoder
+            .find_tag(Tag::Unknown(super::crs_keys::TAG_GEO_ASCII_PARAMS))
+            .map_err(err)?
+            .and_then(|v| v.into_string().ok());
         let keys = decoder
             .find_tag(Tag::Unknown(geokeys::TAG_GEO_KEY_DIRECTORY))
             .map_err(err)?
             .and_then(|v| v.into_u16_vec().ok())
-            .map(|dir| geokeys::parse_geo_keys(&dir))
+            .map(|dir| {
+                geokeys::parse_geo_keys(
+                    &dir,
+                    key_doubles.as_deref().unwrap_or(&[]),
+                    key_text.as_deref().unwrap_or(""),
+                )
+            })
             .unwrap_or(GeoKeys::default());
         let transform = geokeys::transform_from_tags(
             scale.as_deref(),

@@ -6,6 +6,7 @@ pub mod align;
 pub mod atomic;
 pub mod bands;
 mod codec;
+mod crs_keys;
 pub mod csv;
 pub mod geojson;
 mod geokeys;

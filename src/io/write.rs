@@ -554,10 +554,14 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
                 dir.write_tag(Tag::ModelTransformationTag, &matrix[..])?
             }
         }
-        dir.write_tag(
-            Tag::GeoKeyDirectoryTag,
-            geokeys::build_geo_keys(g.crs.as_ref()).as_slice(),
-        )?;
+        let keys = geokeys::build_geo_keys(g.crs.as_ref());
+        dir.write_tag(Tag::GeoKeyDirectoryTag, keys.directory.as_slice())?;
+        if !keys.doubles.is_empty() {
+            dir.write_tag(Tag::GeoDoubleParamsTag, keys.doubles.as_slice())?;
+        }
+        if !keys.ascii.is_empty() {
+            dir.write_tag(Tag::GeoAsciiParamsTag, keys.ascii.as_str())?;
+        }
     }
     if let Some(v) = plan.nodata {
         dir.write_tag(Tag::GdalNodata, geokeys::format_nodata(v).as_str())?;
