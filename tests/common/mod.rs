@@ -1,5 +1,8 @@
-//! Shared test helpers: the GPU-or-skip rule and a seeded random source.
+//! Shared test helpers: the GPU-or-skip rule, GDAL as an independent reference ([`gdal`])
+//! and a seeded random source.
 #![allow(dead_code)]
+
+pub mod gdal;
 
 use landwatch::{Backend, Device, Engine, Execution, GpuOptions};
 use std::sync::Mutex;
