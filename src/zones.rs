@@ -68,10 +68,10 @@ pub(crate) fn in_grid_crs<'a>(
     };
     let grid_crs =
         (grid.georef.crs).ok_or_else(|| refuse("the imagery has no CRS to place it in".into()))?;
-    if layer.epsg.is_some() && layer.epsg == grid_crs.epsg_code() {
+    if layer.crs == Some(grid_crs) {
         return Ok(Cow::Borrowed(layer));
     }
-    let layer_crs = Crs::epsg(layer.epsg.unwrap_or(4326));
+    let layer_crs = layer.crs.unwrap_or(Crs::epsg(4326));
     let from = LonLat::new(&layer_crs, GeodeticFrame::Wgs84)
         .map_err(|e| refuse(format!("its CRS cannot be used ({e})")))?;
     let to = LonLat::new(&grid_crs, GeodeticFrame::Wgs84)
@@ -93,7 +93,7 @@ pub(crate) fn in_grid_crs<'a>(
             }
         }
     }
-    projected.epsg = grid_crs.epsg_code();
+    projected.crs = Some(grid_crs);
     Ok(Cow::Owned(projected))
 }
 
@@ -420,11 +420,11 @@ mod tests {
             r#"{{"type":"Polygon","coordinates":[[{}]]}}"#,
             ring.join(",")
         ));
-        l.epsg = Some(3857);
+        l.crs = Some(Crs::epsg(3857));
         let z = zone_from_layer("basic_farmland", &l, &g).unwrap();
         assert_eq!(inside(&z).len(), 9);
         // A geocentric layer is refused, named.
-        l.epsg = Some(4978);
+        l.crs = Some(Crs::epsg(4978));
         let e = zone_from_layer("basic_farmland", &l, &g)
             .unwrap_err()
             .to_string();

@@ -307,6 +307,28 @@ fn ellipsoid_of_code(code: u16) -> Option<Ellipsoid> {
     Some(Ellipsoid { a, f: 1.0 / rf })
 }
 
+/// The name PROJ gives an ellipsoid of these axes (as in `+ellps=krass`), which GDAL writes
+/// into citations.
+fn proj_ellipsoid_name(e: &Ellipsoid) -> Option<&'static str> {
+    let rf = if e.f == 0.0 { 0.0 } else { 1.0 / e.f };
+    let known = [
+        (6_378_245.0, 298.3, "Krassovsky, 1942"),
+        (6_378_137.0, 298.257_222_101, "GRS 1980(IUGG, 1980)"),
+        (6_378_137.0, 298.257_223_563, "WGS 84"),
+        (6_378_140.0, 298.257, "IAU 1976"),
+        (
+            6_378_388.0,
+            297.0,
+            "International 1924 (Hayford 1909, 1910)",
+        ),
+        (6_377_397.155, 299.152_812_8, "Bessel 1841"),
+    ];
+    known
+        .iter()
+        .find(|(a, f, _)| (e.a - a).abs() < 1e-3 && (rf - f).abs() < 1e-6)
+        .map(|k| k.2)
+}
+
 /// GeoKeys ready to write: the directory and its double and ASCII parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EncodedKeys {
@@ -367,7 +389,12 @@ impl Encoder {
     }
 
     fn text(&mut self, id: u16, t: &str) {
-        self.entries.insert(id, KeyValue::Text(t.replace('|', "/")));
+        self.raw_text(id, &t.replace('|', "/"));
+    }
+
+    /// Text whose `|` separate the fields of a structured citation.
+    fn raw_text(&mut self, id: u16, t: &str) {
+        self.entries.insert(id, KeyValue::Text(t.to_string()));
     }
 
     /// A user-defined CRS with all its parameters.
@@ -381,13 +408,22 @@ impl Encoder {
                 MODEL_GEOGRAPHIC
             },
         );
-        self.text(CITATION, "user-defined (landwatch)");
+        self.text(CITATION, "unknown");
         self.short(GEOG_ANGULAR_UNITS, DEGREE);
         match u.base {
             GeodeticBase::Epsg(code) => self.short(GEOGRAPHIC_TYPE, code),
             GeodeticBase::Ellipsoid { ellipsoid, epsg } => {
                 self.short(GEOGRAPHIC_TYPE, USER_DEFINED);
-                self.text(GEOG_CITATION, "user-defined");
+                // GDAL's structured citation, with the names PROJ gives a datum known only
+                // by its ellipsoid, so that GDAL reads back the CRS it wrote.
+                let name = proj_ellipsoid_name(&ellipsoid).unwrap_or("unnamed");
+                self.raw_text(
+                    GEOG_CITATION,
+                    &format!(
+                        "GCS Name = unknown|Datum = Unknown based on {name} ellipsoid|\
+                         Ellipsoid = {name}|Primem = Greenwich|"
+                    ),
+                );
                 self.short(GEOG_DATUM, USER_DEFINED);
                 self.short(GEOG_ELLIPSOID, epsg.unwrap_or(USER_DEFINED));
                 self.double(SEMI_MAJOR, ellipsoid.a);

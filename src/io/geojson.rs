@@ -5,6 +5,7 @@
 //! which is the caller's to provide.
 
 use crate::error::{Error, Result};
+use crate::geo::Crs;
 use crate::io::atomic::{io_err, write_atomically};
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -242,15 +243,15 @@ pub fn write_features(
     })
 }
 
-/// A FeatureCollection read from a file: its polygon features, and the EPSG code named by a
-/// legacy `crs` member (as GDAL writes for projected data), if any.
+/// A FeatureCollection read from a file: its polygon features, and the CRS named by a legacy
+/// `crs` member (as GDAL writes for projected data), if any.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeatureLayer {
     /// Polygon and multipolygon features, in file order; other geometries are skipped.
     pub features: Vec<Feature>,
-    /// `crs.properties.name` as an EPSG code (`EPSG:32651`, `urn:ogc:def:crs:EPSG::32651`);
-    /// `None` means RFC 7946 longitude/latitude.
-    pub epsg: Option<u32>,
+    /// `crs.properties.name` as an EPSG CRS (`EPSG:32651`, `urn:ogc:def:crs:EPSG::32651`),
+    /// or the grid's CRS once placed on a grid; `None` means RFC 7946 longitude/latitude.
+    pub crs: Option<Crs>,
 }
 
 /// Reads a GeoJSON FeatureCollection (or a single Feature) of polygons and multipolygons.
@@ -267,10 +268,11 @@ pub fn read_geojson(path: impl AsRef<Path>) -> Result<FeatureLayer> {
 /// Parses GeoJSON text; the error says what is wrong, in words.
 pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let epsg = root
+    let crs = root
         .pointer("/crs/properties/name")
         .and_then(Value::as_str)
-        .and_then(|name| name.rsplit(':').next()?.parse().ok());
+        .and_then(|name| name.rsplit(':').next()?.parse().ok())
+        .map(Crs::epsg);
     let features: Vec<&Value> = match root.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => root
             .get("features")
@@ -283,7 +285,7 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
     };
     let mut layer = FeatureLayer {
         features: Vec::new(),
-        epsg,
+        crs,
     };
     for (i, f) in features.into_iter().enumerate() {
         let properties = f
