@@ -268,29 +268,28 @@ impl EpsgCrs {
 impl UserCrs {
     /// The CRS as a PROJ string.
     pub fn proj_string(&self) -> String {
-        let mut s = String::new();
-        let mut push = |k: &str, v: f64| s.push_str(&format!(" +{k}={v}"));
-        match self.projection {
-            None => {}
+        let (method, params): (&str, Vec<(&str, f64)>) = match self.projection {
+            None => ("longlat", vec![]),
             Some(Projection::TransverseMercator {
                 lat0,
                 lon0,
                 k0,
                 x0,
                 y0,
-            }) => {
-                push("lat_0", lat0);
-                push("lon_0", lon0);
-                push("k_0", k0);
-                push("x_0", x0);
-                push("y_0", y0);
-            }
-            Some(Projection::Mercator { lon0, k0, x0, y0 }) => {
-                push("lon_0", lon0);
-                push("k_0", k0);
-                push("x_0", x0);
-                push("y_0", y0);
-            }
+            }) => (
+                "tmerc",
+                vec![
+                    ("lat_0", lat0),
+                    ("lon_0", lon0),
+                    ("k_0", k0),
+                    ("x_0", x0),
+                    ("y_0", y0),
+                ],
+            ),
+            Some(Projection::Mercator { lon0, k0, x0, y0 }) => (
+                "merc",
+                vec![("lon_0", lon0), ("k_0", k0), ("x_0", x0), ("y_0", y0)],
+            ),
             Some(Projection::AlbersEqualArea {
                 lat1,
                 lat2,
@@ -298,14 +297,17 @@ impl UserCrs {
                 lon0,
                 x0,
                 y0,
-            }) => {
-                push("lat_1", lat1);
-                push("lat_2", lat2);
-                push("lat_0", lat0);
-                push("lon_0", lon0);
-                push("x_0", x0);
-                push("y_0", y0);
-            }
+            }) => (
+                "aea",
+                vec![
+                    ("lat_1", lat1),
+                    ("lat_2", lat2),
+                    ("lat_0", lat0),
+                    ("lon_0", lon0),
+                    ("x_0", x0),
+                    ("y_0", y0),
+                ],
+            ),
             Some(Projection::LambertConformalConic {
                 lat1,
                 lat2,
@@ -314,23 +316,20 @@ impl UserCrs {
                 k0,
                 x0,
                 y0,
-            }) => {
-                push("lat_1", lat1);
-                push("lat_2", lat2);
-                push("lat_0", lat0);
-                push("lon_0", lon0);
-                push("k_0", k0);
-                push("x_0", x0);
-                push("y_0", y0);
-            }
-        }
-        let method = match self.projection {
-            None => "longlat",
-            Some(Projection::TransverseMercator { .. }) => "tmerc",
-            Some(Projection::Mercator { .. }) => "merc",
-            Some(Projection::AlbersEqualArea { .. }) => "aea",
-            Some(Projection::LambertConformalConic { .. }) => "lcc",
+            }) => (
+                "lcc",
+                vec![
+                    ("lat_1", lat1),
+                    ("lat_2", lat2),
+                    ("lat_0", lat0),
+                    ("lon_0", lon0),
+                    ("k_0", k0),
+                    ("x_0", x0),
+                    ("y_0", y0),
+                ],
+            ),
         };
+        let s: String = params.iter().map(|(k, v)| format!(" +{k}={v}")).collect();
         let unit = if self.projection.is_some() {
             if self.unit_m == 1.0 {
                 " +units=m".to_string()

@@ -392,6 +392,14 @@ impl Encoder {
         self.raw_text(id, &t.replace('|', "/"));
     }
 
+    /// The natural origin and the false easting and northing (in the linear unit).
+    fn natural_origin(&mut self, lat0: f64, lon0: f64, x0: f64, y0: f64) {
+        self.double(NAT_ORIGIN_LAT, lat0);
+        self.double(NAT_ORIGIN_LONG, lon0);
+        self.double(FALSE_EASTING, x0);
+        self.double(FALSE_NORTHING, y0);
+    }
+
     /// Text whose `|` separate the fields of a structured citation.
     fn raw_text(&mut self, id: u16, t: &str) {
         self.entries.insert(id, KeyValue::Text(t.to_string()));
@@ -457,19 +465,13 @@ impl Encoder {
                 y0,
             } => {
                 self.short(COORD_TRANS, CT_TRANSVERSE_MERCATOR);
-                self.double(NAT_ORIGIN_LAT, lat0);
-                self.double(NAT_ORIGIN_LONG, lon0);
+                self.natural_origin(lat0, lon0, unit(x0), unit(y0));
                 self.double(SCALE_AT_NAT_ORIGIN, k0);
-                self.double(FALSE_EASTING, unit(x0));
-                self.double(FALSE_NORTHING, unit(y0));
             }
             Projection::Mercator { lon0, k0, x0, y0 } => {
                 self.short(COORD_TRANS, CT_MERCATOR);
-                self.double(NAT_ORIGIN_LAT, 0.0);
-                self.double(NAT_ORIGIN_LONG, lon0);
+                self.natural_origin(0.0, lon0, unit(x0), unit(y0));
                 self.double(SCALE_AT_NAT_ORIGIN, k0);
-                self.double(FALSE_EASTING, unit(x0));
-                self.double(FALSE_NORTHING, unit(y0));
             }
             Projection::AlbersEqualArea {
                 lat1,
@@ -482,10 +484,7 @@ impl Encoder {
                 self.short(COORD_TRANS, CT_ALBERS);
                 self.double(STD_PARALLEL_1, lat1);
                 self.double(STD_PARALLEL_2, lat2);
-                self.double(NAT_ORIGIN_LAT, lat0);
-                self.double(NAT_ORIGIN_LONG, lon0);
-                self.double(FALSE_EASTING, unit(x0));
-                self.double(FALSE_NORTHING, unit(y0));
+                self.natural_origin(lat0, lon0, unit(x0), unit(y0));
             }
             Projection::LambertConformalConic {
                 lat1,
@@ -497,11 +496,8 @@ impl Encoder {
                 y0,
             } if lat1 == lat2 && lat1 == lat0 => {
                 self.short(COORD_TRANS, CT_LAMBERT_CONFORMAL_1SP);
-                self.double(NAT_ORIGIN_LAT, lat0);
-                self.double(NAT_ORIGIN_LONG, lon0);
+                self.natural_origin(lat0, lon0, unit(x0), unit(y0));
                 self.double(SCALE_AT_NAT_ORIGIN, k0);
-                self.double(FALSE_EASTING, unit(x0));
-                self.double(FALSE_NORTHING, unit(y0));
             }
             Projection::LambertConformalConic {
                 lat1,

@@ -75,7 +75,7 @@ mod preflight;
 mod strips;
 
 use changed::{ChangedPixels, is_changed};
-use preflight::{Layers, ZoneInput, check_output_folder, checked_georef};
+use preflight::{Layers, ZoneInput, checked_georef};
 
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.
@@ -486,16 +486,12 @@ impl Job {
             return Err(Error::EmptyRaster { width, height });
         }
         let layout = self.stack_layout(info_b.band_count)?;
-        let layers = self.layers(&TargetGrid {
+        let grid = TargetGrid {
             width,
             height,
             georef,
-        })?;
-        check_output_folder(out)?;
-        std::fs::create_dir_all(out).map_err(|source| Error::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
+        };
+        let layers = self.ready(&grid, out)?;
 
         // Plan: the date relation and the threshold, from a sample of rows fixed by the
         // scene's size alone (never by how the files are stored).
@@ -714,16 +710,12 @@ impl Job {
         let out = out.as_ref();
         let (width, height) = (change.width, change.height);
         let georef = checked_georef(Path::new("the change raster"), width, height, change.georef)?;
-        let layers = self.layers(&TargetGrid {
+        let grid = TargetGrid {
             width,
             height,
             georef,
-        })?;
-        check_output_folder(out)?;
-        std::fs::create_dir_all(out).map_err(|source| Error::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
+        };
+        let layers = self.ready(&grid, out)?;
         let strip_rows = self.strip_rows(change.width, 1);
         let pixels = PixelResults {
             change,

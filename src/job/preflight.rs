@@ -91,6 +91,18 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
 }
 
 impl Job {
+    /// The last checks before work, once the imagery's grid is known: the zone and region
+    /// layers placed on it and the output folder. Then the folder is created.
+    pub(super) fn ready(&self, grid: &TargetGrid, out: &Path) -> Result<Layers> {
+        let layers = self.layers(grid)?;
+        check_output_folder(out)?;
+        std::fs::create_dir_all(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        Ok(layers)
+    }
+
     /// Reads the zone and region layers and places them on `grid`: GeoJSON layers are
     /// converted to the imagery's CRS, rasters checked against its grid, and the regions'
     /// code field checked.
