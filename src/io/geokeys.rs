@@ -39,6 +39,14 @@ pub(crate) fn parse_geo_keys(dir: &[u16], doubles: &[f64], ascii: &str) -> GeoKe
     }
 }
 
+/// The CRS a GeoKeyDirectory describes, with the GeoDoubleParams and GeoAsciiParams it
+/// points into: for tools that read GeoTIFF tags themselves, and the fuzz targets. `None`
+/// when the keys describe no CRS; a CRS landwatch cannot use comes back as
+/// [`Crs::Unsupported`].
+pub fn crs_from_geo_keys(directory: &[u16], doubles: &[f64], ascii: &str) -> Option<Crs> {
+    KeyValues::parse(directory, doubles, ascii).crs()
+}
+
 /// Builds the GeoKeys of a CRS (see [`super::crs_keys`]), with RasterPixelIsArea.
 pub(crate) fn build_geo_keys(crs: Option<&Crs>) -> EncodedKeys {
     crs_keys::encode(crs)

@@ -141,6 +141,21 @@ pub fn read_window(
     src.read(col, row, width, height, limits)
 }
 
+/// Reads a pixel window of a GeoTIFF held in memory, as [`read_window`] does from a file
+/// (an entry point of the fuzz targets).
+pub fn read_window_bytes(
+    bytes: &[u8],
+    col: usize,
+    row: usize,
+    width: usize,
+    height: usize,
+    limits: &ReadLimits,
+) -> Result<GeoTiff> {
+    let path = Path::new("<memory>");
+    let mut src = Source::open(Cursor::new(bytes), path, limits)?;
+    src.read(col, row, width, height, limits)
+}
+
 /// Reads the header of a GeoTIFF: size, bands, type, georeference and nodata, no pixels.
 pub fn read_info(path: impl AsRef<Path>) -> Result<GeoTiffInfo> {
     let path = path.as_ref();

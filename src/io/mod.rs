@@ -20,8 +20,10 @@ pub use atomic::write_atomically;
 pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
 pub use csv::{csv_line, write_csv, write_csv_lines};
 pub use geojson::{Feature, FeatureLayer, Polygon, read_geojson, write_features, write_geojson};
+pub use geokeys::crs_from_geo_keys;
 pub use geotiff::{
     GeoTiff, GeoTiffInfo, ReadLimits, read_geotiff, read_geotiff_bytes, read_info, read_window,
+    read_window_bytes,
 };
 pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
