@@ -6,11 +6,12 @@
 //! and counties (`data/landsat_taizhou/illustrative`, not official boundaries).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use landwatch::job::{Job, Progress};
+use landwatch::job::{Job, MAX_TILE_ROWS, Progress};
 use landwatch::{Backend, BandRole, Engine, Error, Sensor};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 const HELP: &str = "enforce: the land-use enforcement job on two dates of imagery
 
@@ -20,7 +21,7 @@ usage:
           [--zones NAME=FILE ...] [--regions FILE --region-field FIELD]
           [--min-area-m2 N] [--method NAME] [--seed-sigma S] [--grow-sigma S]
           [--context NAME=VALUE ...]
-          [--backend auto|cpu|gpu] [--tile-size N]
+          [--backend auto|cpu|gpu] [--tile-size N] [--max-pixels N]
           [--warning-share F] [--raw-change]
 
 With no arguments: the bundled Taizhou pair (Landsat 7 DN) with illustrative zones and
@@ -45,12 +46,20 @@ counties, written to out/enforce.
                 the name of its field in landwatch::ContextSettings (misregistration_m,
                 smoothing_m, cloud_blue, cloud_min_core_m2, shadow_distance_m, haze_rise,
                 haze_min_area_m2, ...).
-  --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
+  --tile-size   rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows;
+                1 to 65536).
+  --max-pixels  the largest scene taken (default 2000000000, about 4.5 GB of working
+                memory); a larger one is refused before any pixel is read.
   --warning-share  farmland share of new construction that triggers a warning (default 0.15).
   --raw-change  also write change_raw.tif, the codes before clean-up.
 
 Writes into DIR: class_before.tif, class_after.tif, change.tif, patches.tif, patches.geojson,
-patches.csv, regions.csv (with --regions), summary.json, quicklook.png, report.html.";
+patches.csv, regions.csv (with --regions), summary.json, quicklook.png, report.html. The set
+is written privately and published whole when the run succeeds (summary.json last, listing
+the set); a refused, failed or interrupted run leaves DIR as it was. One run at a time per
+DIR (.landwatch.lock).
+
+Exit codes: 0 done, 1 refused or failed, 2 bad command line, 130 interrupted.";
 
 fn demo(root: &Path) -> Job {
     let data = root.join("data/landsat_taizhou");
@@ -90,8 +99,10 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
             .next()
             .ok_or_else(|| format!("{flag} needs a value (see --help)"))?;
         let number = |v: &str| -> Result<f64, String> {
-            v.parse()
-                .map_err(|_| format!("{flag}: '{v}' is not a number"))
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("{flag}: '{v}' is not a finite number"))
         };
         match flag.as_str() {
             "--before" => before = Some(PathBuf::from(value)),
@@ -111,13 +122,27 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
                 let (name, file) = value
                     .split_once('=')
                     .ok_or_else(|| format!("--zones takes NAME=FILE, got '{value}'"))?;
+                if zones.iter().any(|(n, _)| n == name) {
+                    return Err(format!("--zones: the zone name '{name}' is given twice"));
+                }
                 zones.push((name.to_string(), PathBuf::from(file)));
             }
             "--regions" => regions = Some(PathBuf::from(value)),
             "--region-field" => field = Some(value),
             "--min-area-m2" => {
                 let a = number(&value)?;
+                if !(a.is_finite() && a >= 0.0) {
+                    return Err(format!(
+                        "--min-area-m2: '{value}' is not an area of 0 m² or more"
+                    ));
+                }
                 settings.push(Box::new(move |j| j.min_area_m2(a)));
+            }
+            "--max-pixels" => {
+                let n: u64 = value
+                    .parse()
+                    .map_err(|_| format!("--max-pixels: '{value}' is not a pixel count"))?;
+                settings.push(Box::new(move |j| j.max_pixels(n)));
             }
             "--method" => options.method = value.parse().map_err(text)?,
             "--seed-sigma" => options.context.seed_sigma = number(&value)?,
@@ -130,13 +155,24 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
             }
             "--backend" => backend = value.parse().map_err(text)?,
             "--tile-size" => {
-                let rows: usize = value
-                    .parse()
-                    .map_err(|_| format!("--tile-size: '{value}' is not a row count"))?;
+                let rows = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|r| (1..=MAX_TILE_ROWS).contains(r))
+                    .ok_or_else(|| {
+                        format!(
+                            "--tile-size: '{value}' is not a row count from 1 to {MAX_TILE_ROWS}"
+                        )
+                    })?;
                 settings.push(Box::new(move |j| j.tile_rows(rows)));
             }
             "--warning-share" => {
                 let s = number(&value)?;
+                if !(0.0..=1.0).contains(&s) {
+                    return Err(format!(
+                        "--warning-share: '{value}' is not a share from 0 to 1"
+                    ));
+                }
                 settings.push(Box::new(move |j| j.warning_share(s)));
             }
             _ => return Err(format!("unknown option {flag} (see --help)")),
@@ -195,14 +231,35 @@ fn main() -> ExitCode {
         }
         guard.1.set_position(p.done);
     });
+    // Ctrl-C or SIGTERM: the run stops at the next strip, removes its staging folder and
+    // publishes nothing; a second signal ends the process at once (the next run cleans up).
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let handler = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: stopping; nothing will be published");
+    });
+    if let Err(e) = handler {
+        eprintln!("warning: Ctrl-C will not clean up ({e})");
+    }
+    let job = job.cancel_when(cancel);
     let engine = Engine::new(backend);
     let report = match job.run(&engine, &out) {
         Ok(r) => r,
+        Err(Error::Cancelled) => {
+            eprintln!("cancelled: {} was left as it was", out.display());
+            return ExitCode::from(130);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     println!("computed on {}", report.execution.device);
     if let Some(why) = &report.execution.fallback {
         println!("the GPU was not used: {why}");

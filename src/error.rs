@@ -160,6 +160,17 @@ pub enum Error {
         /// What is wrong with its georeferencing (CRS named).
         reason: String,
     },
+    /// An output folder another landwatch run is writing into.
+    #[error(
+        "{path}: another landwatch job is writing into this folder; wait for it to end or choose another folder"
+    )]
+    OutputBusy {
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// A run stopped on request (Ctrl-C, SIGTERM or a cancel flag); nothing was published.
+    #[error("cancelled: the run was interrupted and the output folder was left as it was")]
+    Cancelled,
     /// A file that is not a valid (Geo)TIFF, or one that is truncated or corrupt.
     #[error("{path}: invalid or unsupported TIFF: {reason}")]
     InvalidTiff {

@@ -16,15 +16,33 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// A temporary path next to `path`, unique within this process and across processes.
-fn temp_path(path: &Path) -> PathBuf {
+/// 128 bits no other process can guess, as hex: each `RandomState` is keyed from the
+/// operating system's randomness, and the time and a counter are mixed in.
+pub(crate) fn unpredictable_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let half = |salt: u64| {
+        let mut h = std::hash::RandomState::new().build_hasher();
+        h.write_u64(salt);
+        h.write_u64(n);
+        h.write_u128(now);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(1), half(2))
+}
+
+/// A temporary path next to `path` with an unpredictable name (`.NAME.tmp-<hex>`).
+fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let tmp = format!(".{name}.tmp-{}-{n}", std::process::id());
+    let tmp = format!(".{name}.tmp-{}", unpredictable_suffix());
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join(tmp),
         _ => PathBuf::from(tmp),
@@ -33,13 +51,19 @@ fn temp_path(path: &Path) -> PathBuf {
 
 /// Writes `path` atomically: `write` fills a buffered temporary file in the same folder,
 /// which is then flushed, synced and renamed over `path`. If `write` fails, or anything
-/// after it, the temporary file is removed and `path` is left as it was.
+/// after it, the temporary file is removed and `path` is left as it was. The temporary file
+/// is created new (`O_EXCL`): a link planted at its name is never followed, and renaming
+/// over `path` replaces a link there rather than writing through it.
 pub fn write_atomically<F>(path: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> Result<()>,
 {
     let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io_err(&tmp))?;
     let mut writer = BufWriter::new(file);
     let outcome = write(&mut writer).and_then(|()| {
         writer.flush().map_err(io_err(&tmp))?;

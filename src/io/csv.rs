@@ -7,12 +7,23 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
-/// Quotes a field when it needs it.
+/// A field as it goes into a cell: neutralised against formula injection, then quoted
+/// when it needs it. A field starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// that is not a plain number gets a leading `'`, as OWASP recommends, so that a region code
+/// like `=HYPERLINK(…)` is shown as text by Excel and WPS rather than run; numbers such as
+/// `-0.25` stay numbers.
 pub fn csv_field(field: &str) -> Cow<'_, str> {
+    let risky =
+        field.starts_with(['=', '+', '-', '@', '\t', '\r']) && field.trim().parse::<f64>().is_err();
+    let field: Cow<'_, str> = if risky {
+        Cow::Owned(format!("'{field}"))
+    } else {
+        Cow::Borrowed(field)
+    };
     if field.contains([',', '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
     } else {
-        Cow::Borrowed(field)
+        field
     }
 }
 
@@ -94,5 +105,21 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(csv_field("-1+2"), "'-1+2");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("\r=cmd"), "\"'\r=cmd\"");
+        for number in ["-0.25", "+1", "-1e-5", "-9999"] {
+            assert_eq!(csv_field(number), number);
+        }
     }
 }

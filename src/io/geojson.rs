@@ -252,6 +252,8 @@ pub struct FeatureLayer {
     /// `crs.properties.name` as an EPSG CRS (`EPSG:32651`, `urn:ogc:def:crs:EPSG::32651`),
     /// or the grid's CRS once placed on a grid; `None` means RFC 7946 longitude/latitude.
     pub crs: Option<Crs>,
+    /// The features left out because they are not polygons, as "feature 3 (Point)".
+    pub skipped: Vec<String>,
 }
 
 /// Reads a GeoJSON FeatureCollection (or a single Feature) of polygons and multipolygons.
@@ -286,6 +288,7 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
     let mut layer = FeatureLayer {
         features: Vec::new(),
         crs,
+        skipped: Vec::new(),
     };
     for (i, f) in features.into_iter().enumerate() {
         let properties = f
@@ -295,13 +298,24 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
             .unwrap_or_default();
         let geometry = f.get("geometry").unwrap_or(&Value::Null);
         let coordinates = geometry.get("coordinates");
-        let polygons = match (geometry.get("type").and_then(Value::as_str), coordinates) {
+        let kind = geometry.get("type").and_then(Value::as_str);
+        let polygons = match (kind, coordinates) {
             (Some("Polygon"), Some(c)) => vec![parse_polygon(c, i)?],
             (Some("MultiPolygon"), Some(Value::Array(ps))) => ps
                 .iter()
                 .map(|p| parse_polygon(p, i))
                 .collect::<std::result::Result<_, _>>()?,
-            _ => continue,
+            (Some("Polygon" | "MultiPolygon"), _) => {
+                return Err(format!(
+                    "feature {i}: a {} without coordinates",
+                    kind.unwrap_or("")
+                ));
+            }
+            _ => {
+                let what = kind.map_or("no geometry".to_string(), |k| format!("a {k}"));
+                layer.skipped.push(format!("feature {i} ({what})"));
+                continue;
+            }
         };
         layer.features.push(Feature {
             polygons,

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod geojson;
 mod geokeys;
 pub mod geotiff;
+pub mod output_set;
 pub mod png;
 pub mod sample;
 pub mod write;
@@ -25,6 +26,7 @@ pub use geotiff::{
     GeoTiff, GeoTiffInfo, ReadLimits, read_geotiff, read_geotiff_bytes, read_info, read_window,
     read_window_bytes,
 };
+pub use output_set::OutputSet;
 pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
 pub use write::{

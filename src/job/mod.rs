@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
-    BigTiff, GeoTiffStripWriter, ReadLimits, WriteOptions, read_geojson, read_info, read_window,
-    write_geotiff_with,
+    BigTiff, GeoTiffStripWriter, OutputSet, ReadLimits, WriteOptions, read_geojson, read_info,
+    read_window, write_geotiff_with,
 };
 use crate::overlay::{
     DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
@@ -66,6 +66,8 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 mod changed;
@@ -214,6 +216,8 @@ pub struct JobReport {
     pub backend_choice: Option<BackendChoice>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
+    /// What the job left out of its inputs, for people (features that are not polygons).
+    pub warnings: Vec<String>,
 }
 
 /// The caller's progress callback.
@@ -280,7 +284,37 @@ pub struct Job {
     tile_rows: Option<usize>,
     warning_share: f64,
     raw_change: bool,
+    max_pixels: u64,
+    cancel: Option<Arc<AtomicBool>>,
     progress: Option<ProgressCallback>,
+}
+
+/// The largest scene a job takes unless told otherwise ([`Job::max_pixels`]): 2·10⁹ pixels
+/// (about 44,700² ), which needs about 4.5 GB of working memory.
+pub const DEFAULT_MAX_PIXELS: u64 = 2_000_000_000;
+
+/// The most rows a strip may have ([`Job::tile_rows`]).
+pub const MAX_TILE_ROWS: usize = 1 << 16;
+
+/// The files a job writes, by name: an earlier run's file of such a name that this run does
+/// not write is removed when this run's set is published.
+pub fn is_job_output(name: &str) -> bool {
+    const NAMES: [&str; 11] = [
+        "class_before.tif",
+        "class_after.tif",
+        "change.tif",
+        "change_raw.tif",
+        "patches.tif",
+        "patches.geojson",
+        "patches.csv",
+        "regions.csv",
+        "summary.json",
+        "quicklook.png",
+        "report.html",
+    ];
+    NAMES.contains(&name)
+        || name == "patches_native.geojson"
+        || (name.starts_with("patches_epsg") && name.ends_with(".geojson"))
 }
 
 impl Job {
@@ -301,6 +335,8 @@ impl Job {
             tile_rows: None,
             warning_share: DEFAULT_WARNING_SHARE,
             raw_change: false,
+            max_pixels: DEFAULT_MAX_PIXELS,
+            cancel: None,
             progress: None,
         }
     }
@@ -372,21 +408,45 @@ impl Job {
     }
 
     /// Rows per strip of the streamed stages (default: about [`STRIP_PIXELS`] pixels a
-    /// strip, 64 to 1024 rows). Results do not depend on it; memory grows with it.
+    /// strip, 64 to 1024 rows; 1 to [`MAX_TILE_ROWS`], checked before work). Results do not
+    /// depend on it; memory grows with it.
     pub fn tile_rows(mut self, rows: usize) -> Job {
-        self.tile_rows = Some(rows.max(1));
+        self.tile_rows = Some(rows);
         self
+    }
+
+    /// The largest scene, in pixels, the job takes (default [`DEFAULT_MAX_PIXELS`]): a larger
+    /// one is refused before any pixel is read.
+    pub fn max_pixels(mut self, pixels: u64) -> Job {
+        self.max_pixels = pixels;
+        self
+    }
+
+    /// A flag that stops the run when set (from a Ctrl-C handler, say): the run ends with
+    /// [`Error::Cancelled`] at the next strip or stage and publishes nothing.
+    pub fn cancel_when(mut self, flag: Arc<AtomicBool>) -> Job {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// [`Error::Cancelled`] once the cancel flag is set.
+    fn check_cancel(&self) -> Result<()> {
+        match &self.cancel {
+            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
     }
 
     /// Rows per strip for a scene `width` pixels wide whose files store blocks of
     /// `block_rows` rows: the caller's choice, or about [`STRIP_PIXELS`] pixels rounded up to
     /// whole blocks (a strip that ends inside a block would make the next strip inflate that
     /// block again).
-    fn strip_rows(&self, width: usize, block_rows: usize) -> usize {
-        self.tile_rows.unwrap_or_else(|| {
+    fn strip_rows(&self, width: usize, height: usize, block_rows: usize) -> usize {
+        let rows = self.tile_rows.unwrap_or_else(|| {
             let rows = (STRIP_PIXELS / width.max(1)).clamp(64, 1024);
             rows.next_multiple_of(block_rows.clamp(1, 1024))
-        })
+        });
+        rows.clamp(1, height.max(1))
     }
 
     /// The farmland share of new construction at which a region is flagged (default 0.15).
@@ -462,9 +522,12 @@ impl Job {
     pub fn run(&self, engine: &Engine, out: impl AsRef<Path>) -> Result<JobReport> {
         let out = out.as_ref();
         let mut timer = Timer::new();
+        self.check_settings()?;
 
         // Inputs: the two dates must share a grid.
         let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
+        self.check_scene_size(&self.before, info_b.width, info_b.height)?;
+        self.check_scene_size(&self.after, info_a.width, info_a.height)?;
         let georef = checked_georef(&self.before, info_b.width, info_b.height, info_b.georef)?;
         checked_georef(&self.after, info_a.width, info_a.height, info_a.georef)?;
         let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
@@ -491,7 +554,9 @@ impl Job {
             height,
             georef,
         };
-        let layers = self.ready(&grid, out)?;
+        let (layers, set) = self.ready(&grid, out, &[&self.before, &self.after])?;
+        let staging = set.staging().to_path_buf();
+        let out = staging.as_path();
 
         // Plan: the date relation and the threshold, from a sample of rows fixed by the
         // scene's size alone (never by how the files are stored).
@@ -502,6 +567,7 @@ impl Job {
         // depend on the strip height).
         let block_rows = info_b.block_rows.max(info_a.block_rows);
         timer.lap("plan");
+        self.check_cancel()?;
 
         // Per-pixel stage, in strips: the class maps are written as they come, the change
         // codes are kept (one byte a pixel), and so are classes and NDVI where they changed.
@@ -536,7 +602,7 @@ impl Job {
         };
         let mut execution = None;
         let mut quicklook = Quicklook::new(width, height);
-        let strip_rows = self.strip_rows(width, block_rows);
+        let strip_rows = self.strip_rows(width, height, block_rows);
         // The class planes of a strip, reused (fresh pages are slow to fault in).
         let mut classes = [0; 2].map(|_| vec![0u8; (strip_rows + halo) * width]);
         let mut flags = vec![0u8; (strip_rows + halo) * width];
@@ -560,6 +626,7 @@ impl Job {
         // Strip s + 1 is read while strip s is computed.
         let mut next = Some(read_pair(0));
         for s in 0..strips {
+            self.check_cancel()?;
             let (before, after, skip) = next.take().expect("read ahead")?;
             let (row, rows) = window(s);
             let range = row * width..(row + rows) * width;
@@ -695,7 +762,9 @@ impl Job {
             strip_rows,
             backend_choice: choice,
         };
-        self.finish(engine, out, pixels, layers, timer)
+        let report = self.finish(engine, out, pixels, layers, timer)?;
+        self.check_cancel()?;
+        publish(set, report)
     }
 
     /// Runs the patch stages (clean-up, labelling, sieve, attributes, zones, regions, polygons)
@@ -708,6 +777,7 @@ impl Job {
         out: impl AsRef<Path>,
     ) -> Result<JobReport> {
         let out = out.as_ref();
+        self.check_settings()?;
         let (width, height) = (change.width, change.height);
         let georef = checked_georef(Path::new("the change raster"), width, height, change.georef)?;
         let grid = TargetGrid {
@@ -715,8 +785,10 @@ impl Job {
             height,
             georef,
         };
-        let layers = self.ready(&grid, out)?;
-        let strip_rows = self.strip_rows(change.width, 1);
+        let (layers, set) = self.ready(&grid, out, &[])?;
+        let staging = set.staging().to_path_buf();
+        let out = staging.as_path();
+        let strip_rows = self.strip_rows(change.width, change.height, 1);
         let pixels = PixelResults {
             change,
             sky: None,
@@ -735,7 +807,8 @@ impl Job {
             threshold: 0,
             relation: DateRelation::IDENTITY,
         };
-        self.finish(engine, out, pixels, layers, Timer::new())
+        let report = self.finish(engine, out, pixels, layers, Timer::new())?;
+        publish(set, report)
     }
 
     fn summary(&self, report: &JobReport, engine: &Engine) -> Value {
@@ -780,8 +853,28 @@ impl Job {
             "patch_count": report.patch_count,
             "area_by_type_m2": areas,
             "regions_warned": report.regions.iter().filter(|r| r.warning).map(|r| r.code.clone()).collect::<Vec<_>>(),
+            "warnings": report.warnings,
+            // The set this record completes, published together.
+            "outputs": report
+                .outputs
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>(),
         })
     }
+}
+
+/// Publishes a finished run's staged set into its folder and points the report at the
+/// published files.
+fn publish(set: OutputSet, mut report: JobReport) -> Result<JobReport> {
+    let dir = set.dir().to_path_buf();
+    set.publish("summary.json", is_job_output)?;
+    for path in &mut report.outputs {
+        if let Some(name) = path.file_name() {
+            *path = dir.join(name);
+        }
+    }
+    Ok(report)
 }
 
 impl Job {

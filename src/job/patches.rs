@@ -40,7 +40,11 @@ impl Job {
             .iter()
             .filter(|&&c| c != crate::change::CHANGE_NODATA)
             .count() as u64;
-        let Layers { zones, regions } = layers;
+        let Layers {
+            zones,
+            regions,
+            warnings,
+        } = layers;
 
         // Clean-up: an opening of the whole change mask (types never merge or change).
         let opening = self.opening.side(pixel_m);
@@ -55,6 +59,7 @@ impl Job {
         };
         self.report("morphology", 1, 1);
         timer.lap("morphology");
+        self.check_cancel()?;
         if self.raw_change {
             let path = out.join("change_raw.tif");
             write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
@@ -117,6 +122,7 @@ impl Job {
         let strips = height.div_ceil(strip_rows) as u64;
         let mut done = 0u64;
         let tiled = patches_tiled(&opened, &tiling, |w, ids| {
+            self.check_cancel()?;
             let rows = w.row..w.row + w.height;
             let codes: Vec<u8> = opened.data[w.row * width..(w.row + w.height) * width]
                 .par_iter()
@@ -223,6 +229,7 @@ impl Job {
             })
             .collect();
         let extra = extra_columns(&patches, &zone_names, region_codes.is_some());
+        self.check_cancel()?;
         let written = write_patch_vectors(
             out,
             &georef,
@@ -259,6 +266,7 @@ impl Job {
             sky,
             backend_choice,
             outputs,
+            warnings,
         };
         if region_codes.is_some() {
             let path = out.join("regions.csv");
@@ -267,16 +275,6 @@ impl Job {
         }
         timer.lap("write");
         report.stages = timer.stages;
-        let summary = out.join("summary.json");
-        crate::io::atomic::write_atomically(&summary, |w| {
-            serde_json::to_writer_pretty(&mut *w, &self.summary(&report, engine)).map_err(|e| {
-                Error::Io {
-                    path: summary.clone(),
-                    source: e.into(),
-                }
-            })
-        })?;
-        report.outputs.push(summary);
         if let Some(quicklook) = &quicklook {
             let picture = out.join("quicklook.png");
             quicklook.write(&picture)?;
@@ -289,6 +287,17 @@ impl Job {
             write_report_html(&page, &title, &report, &picture)?;
             report.outputs.extend([picture, page]);
         }
+        // The completion record, written last: it lists the set it completes.
+        let summary = out.join("summary.json");
+        report.outputs.push(summary.clone());
+        crate::io::atomic::write_atomically(&summary, |w| {
+            serde_json::to_writer_pretty(&mut *w, &self.summary(&report, engine)).map_err(|e| {
+                Error::Io {
+                    path: summary.clone(),
+                    source: e.into(),
+                }
+            })
+        })?;
         Ok(report)
     }
 }

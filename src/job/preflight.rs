@@ -22,6 +22,8 @@ pub(super) struct Layers {
     pub zones: Vec<(String, ZoneInput)>,
     /// The regions layer in the imagery's CRS, its code field and the codes in file order.
     pub regions: Option<(crate::io::FeatureLayer, String, Vec<String>)>,
+    /// What the layers held that the job leaves out (features that are not polygons).
+    pub warnings: Vec<String>,
 }
 
 /// The georeference of the grid `what` names (a file, or the change raster), checked for
@@ -90,23 +92,128 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
     }
 }
 
+/// Whether two paths name the same file (the same device and inode, links followed); a
+/// path that does not exist names no file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            (a.dev(), a.ino()) == (b.dev(), b.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        _ => false,
+    }
+}
+
 impl Job {
+    /// The job's own settings, checked before anything is read.
+    pub(super) fn check_settings(&self) -> Result<()> {
+        let invalid = |name: &str, value: String, reason: &str| Error::InvalidParameter {
+            name: name.into(),
+            value,
+            reason: reason.into(),
+        };
+        if !(self.min_area_m2.is_finite() && self.min_area_m2 >= 0.0) {
+            return Err(invalid(
+                "min_area_m2",
+                self.min_area_m2.to_string(),
+                "the minimum mapping unit is a finite area of 0 m² or more",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.warning_share) {
+            return Err(invalid(
+                "warning_share",
+                self.warning_share.to_string(),
+                "a share of new construction lies in 0..=1",
+            ));
+        }
+        if let Some(rows) = self.tile_rows
+            && !(1..=MAX_TILE_ROWS).contains(&rows)
+        {
+            return Err(invalid(
+                "tile_rows",
+                rows.to_string(),
+                &format!("a strip has 1 to {MAX_TILE_ROWS} rows"),
+            ));
+        }
+        for (i, (name, _)) in self.zones.iter().enumerate() {
+            if self.zones[..i].iter().any(|(other, _)| other == name) {
+                return Err(invalid(
+                    "zones",
+                    name.clone(),
+                    "a zone name is given twice; each zone becomes its own columns",
+                ));
+            }
+        }
+        self.options.context.validate()
+    }
+
+    /// Refuses a scene of more pixels than [`Job::max_pixels`] allows, before any is read.
+    pub(super) fn check_scene_size(&self, path: &Path, width: usize, height: usize) -> Result<()> {
+        let pixels = (width as u64).checked_mul(height as u64);
+        match pixels {
+            Some(n) if n <= self.max_pixels => Ok(()),
+            _ => Err(Error::Georeference {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "declares {width}×{height} pixels, more than the limit of {}                      (raise it with --max-pixels, or Job::max_pixels, if the scene is real)",
+                    self.max_pixels
+                ),
+            }),
+        }
+    }
+
     /// The last checks before work, once the imagery's grid is known: the zone and region
-    /// layers placed on it and the output folder. Then the folder is created.
-    pub(super) fn ready(&self, grid: &TargetGrid, out: &Path) -> Result<Layers> {
+    /// layers placed on it, the output folder, and that no output would replace an input
+    /// (`inputs`, with the zone and region files). Then the folder is locked and a private
+    /// staging folder opened in it.
+    pub(super) fn ready(
+        &self,
+        grid: &TargetGrid,
+        out: &Path,
+        inputs: &[&Path],
+    ) -> Result<(Layers, OutputSet)> {
         let layers = self.layers(grid)?;
         check_output_folder(out)?;
-        std::fs::create_dir_all(out).map_err(|source| Error::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        Ok(layers)
+        let layer_files = self.zones.iter().map(|(_, source)| match source {
+            ZoneSource::GeoJson(p) | ZoneSource::Raster(p) => p.as_path(),
+        });
+        let region_file = self.regions.iter().map(|(p, _)| p.as_path());
+        let inputs: Vec<&Path> = inputs
+            .iter()
+            .copied()
+            .chain(layer_files)
+            .chain(region_file)
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(out) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !is_job_output(&name) {
+                    continue;
+                }
+                if let Some(input) = inputs.iter().find(|i| same_file(i, &entry.path())) {
+                    return Err(Error::Georeference {
+                        path: input.to_path_buf(),
+                        reason: format!(
+                            "is an input of the job, and the job would write its output \
+                             {name} over it in {}; move the input or choose another folder",
+                            out.display()
+                        ),
+                    });
+                }
+            }
+        }
+        let set = OutputSet::begin(out)?;
+        Ok((layers, set))
     }
 
     /// Reads the zone and region layers and places them on `grid`: GeoJSON layers are
     /// converted to the imagery's CRS, rasters checked against its grid, and the regions'
     /// code field checked.
     pub(super) fn layers(&self, grid: &TargetGrid) -> Result<Layers> {
+        let mut warnings = Vec::new();
         let zones = self
             .zones
             .iter()
@@ -115,6 +222,7 @@ impl Job {
                     ZoneSource::GeoJson(path) => {
                         let layer = read_geojson(path)?;
                         let what = format!("zone layer '{name}' ({})", path.display());
+                        warn_skipped(&mut warnings, &what, &layer.skipped);
                         ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
                     }
                     ZoneSource::Raster(path) => {
@@ -149,12 +257,28 @@ impl Job {
             .map(|(path, field)| -> Result<_> {
                 let layer = read_geojson(path)?;
                 let what = format!("the regions layer ({})", path.display());
+                warn_skipped(&mut warnings, &what, &layer.skipped);
                 let layer = in_grid_crs(&layer, grid, &what)?.into_owned();
                 // The codes, and an early error for a missing field.
                 let codes = region_rows_from_layer(&layer, field, grid, 0..0)?.codes;
                 Ok((layer, field.clone(), codes))
             })
             .transpose()?;
-        Ok(Layers { zones, regions })
+        Ok(Layers {
+            zones,
+            regions,
+            warnings,
+        })
+    }
+}
+
+/// A warning for the features of a layer that were left out.
+fn warn_skipped(warnings: &mut Vec<String>, what: &str, skipped: &[String]) {
+    if !skipped.is_empty() {
+        warnings.push(format!(
+            "{what}: {} feature(s) are not polygons and were left out: {}",
+            skipped.len(),
+            skipped.join(", ")
+        ));
     }
 }
