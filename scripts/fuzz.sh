@@ -77,7 +77,8 @@ for t in "${targets[@]}"; do
     fuzzed[$t]="$(count "$t") files, $(bytes "$t") B"
 done
 
-# cmin (with libFuzzer's set-cover merge, smaller than the greedy one) renames every input to the SHA-1 of its content; files with other names are pinned
+# cmin (with libFuzzer's set-cover merge, smaller than the greedy one) renames every input to
+# the SHA-1 of its content; files with other names are pinned
 # seeds (the TIFFs of corpus/read_geotiff, which tests/io_errors.rs reads): they are put back
 # under their names, and their hash-named copies removed.
 echo "== minimising the corpora"
@@ -87,8 +88,13 @@ for t in "${targets[@]}"; do
     mkdir -p "$pinned/$t"
     find "corpus/$t" -maxdepth 1 -type f -regextype posix-extended \
         ! -regex '.*/[0-9a-f]{40}' -exec cp {} "$pinned/$t/" \;
-    cargo +nightly fuzz cmin "$t" -- -set_cover_merge=1 -max_len="$(max_len "$t")" \
-        "${common[@]}" >"$logs/$t.cmin.log" 2>&1 || echo "   cmin of $t failed: see fuzz/$logs/$t.cmin.log"
+    # cargo-fuzz 0.13 exits 0 when the merge itself failed ("Failed to minimize corpus"), and
+    # then leaves the corpus as it was: look for that line too.
+    if ! cargo +nightly fuzz cmin "$t" -- -set_cover_merge=1 -max_len="$(max_len "$t")" \
+        "${common[@]}" >"$logs/$t.cmin.log" 2>&1 ||
+        grep -q 'Failed to minimize corpus' "$logs/$t.cmin.log"; then
+        echo "   cmin of $t failed, corpus left unminimised: see fuzz/$logs/$t.cmin.log"
+    fi
     for f in "$pinned/$t"/*; do
         [[ -e "$f" ]] || continue
         cp "$f" "corpus/$t/"
@@ -98,7 +104,8 @@ done
 
 failed=0
 echo
-echo "== results ($minutes min per target, $(date -u +%Y-%m-%dT%H:%MZ))"
+echo "== results ($minutes min per target, $jobs at a time, $(date -u +%Y-%m-%dT%H:%MZ))"
+echo "   machine: $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
 for t in "${targets[@]}"; do
     log="$logs/$t.log"
     final_stat() { awk -v k="stat::$1:" '$1 == k { v = $2 } END { print v }' "$log"; }

@@ -3,7 +3,7 @@
 //! Feeds: structured bytes to `landwatch::io::crs_from_geo_keys`:
 //! `[n_dir: u16 LE][n_doubles: u16 LE][n_dir × u16 LE directory][n_doubles × f64 LE][ASCII]`,
 //! the counts cut to what the input holds and the ASCII params decoded lossily as UTF-8
-//! (`fuzz/seeds/geokeys.py` writes seeds in this format). For any CRS returned: its `Display`,
+//! (`fuzz/seeds/make_seeds.py` writes seeds in this format). For any CRS returned: its `Display`,
 //! PROJ string, ellipsoid and unit; `LonLat::new` in both frames, with a round trip of
 //! (120° E, 32° N); and `PixelArea::of_grid` on two 3 × 3 grids (at that point and at the
 //! CRS's origin).
