@@ -90,6 +90,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn run(args: &Args) -> landwatch::Result<()> {
+    if landwatch::io::same_file(&args.input, &args.out) {
+        return Err(landwatch::Error::OutputIsInput {
+            output: args.out.clone(),
+            input: args.input.clone(),
+        });
+    }
     let image = read_geotiff(&args.input, &ReadLimits::default())?;
     let roles = args
         .bands

@@ -16,6 +16,21 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
+/// Whether two paths name the same file: the same device and inode, links followed (on
+/// Unix; the same canonical path elsewhere). A path that does not exist names no file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            (a.dev(), a.ino()) == (b.dev(), b.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        _ => false,
+    }
+}
+
 /// 128 bits no other process can guess, as hex: each `RandomState` is keyed from the
 /// operating system's randomness, and the time and a counter are mixed in.
 pub(crate) fn unpredictable_suffix() -> String {

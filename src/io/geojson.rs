@@ -283,7 +283,8 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
             .iter()
             .collect(),
         Some("Feature") => vec![&root],
-        other => return Err(format!("expected a FeatureCollection, found {other:?}")),
+        Some(other) => return Err(format!("expected a FeatureCollection, found a {other}")),
+        None => return Err("expected a FeatureCollection, found an object without a type".into()),
     };
     let mut layer = FeatureLayer {
         features: Vec::new(),

@@ -494,7 +494,11 @@ impl Job {
         if roles.len() > band_count {
             return Err(Error::InvalidParameter {
                 name: "bands".into(),
-                value: format!("{roles:?}"),
+                value: roles
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 reason: format!("the stacks have only {band_count} bands"),
             });
         }
