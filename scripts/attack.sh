@@ -25,8 +25,12 @@
 # and report SKIP where that is not permitted.
 #
 # Environment: ATTACK_TIMEOUT (s per run, 120), ATTACK_BACKEND (cpu), ATTACK_BIG (side of the
-# mirror-tiled pair used for interrupted and concurrent runs, 6000), ATTACK_KEEP=1 (keep the
-# scratch folder, with every case's stdout and stderr), ATTACK_ONLY (regex of case ids).
+# mirror-tiled pair used for interrupted and concurrent runs, 4000: about 5 s a job on 2 cores),
+# ATTACK_KEEP=1 (keep the scratch folder, with every case's stdout and stderr), ATTACK_ONLY
+# (regex of case ids), ATTACK_REPORT (a file to copy the table to).
+#
+# Cases against index (ids index-*, idx-*) run the same attack on its one output file: it is
+# written through a temporary .ndvi.tif.tmp-* and renamed, so the same rules apply.
 
 set -u -o pipefail
 umask 022
@@ -38,7 +42,7 @@ PY=${ATTACK_PYTHON:-/usr/bin/python3}
 [[ -x $PY ]] || PY=python3
 TO=${ATTACK_TIMEOUT:-120}
 BACKEND=${ATTACK_BACKEND:-cpu}
-BIG_N=${ATTACK_BIG:-6000}
+BIG_N=${ATTACK_BIG:-4000}
 ONLY=${ATTACK_ONLY:-}
 HELPERS=$ROOT/scripts/attack
 CHECK=("$PY" "$HELPERS/check.py")
@@ -65,7 +69,10 @@ BGPIDS=()
 
 cleanup() {
     local i p
-    for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for p in "${BGPIDS[@]}"; do
+        pkill -9 -P "$p" 2>/dev/null # the CLI under this timeout, then the timeout
+        kill -9 "$p" 2>/dev/null
+    done
     for ((i = ${#IMMUTABLE[@]} - 1; i >= 0; i--)); do chattr -i "${IMMUTABLE[i]}" 2>/dev/null; done
     for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[i]}" 2>/dev/null; done
     if [[ ${ATTACK_KEEP:-0} == 1 ]]; then
@@ -176,6 +183,8 @@ message() {
         [[ -n $line ]] && break
     done
     [[ -z $line ]] && line=$(grep -m1 -v '^[[:space:]]*$' "$C/stderr")
+    line=${line//"$S/"/} # paths relative to the scratch folder (inputs/..., cases/...)
+    line=${line//"$ROOT/"/}
     line=${line//|//}
     line=${line//$'\t'/ }
     line=${line//$'\r'/ }
@@ -192,7 +201,9 @@ expect_exit() {
     elif [[ $RC == 101 ]]; then
         why+=" (panic)"
     elif ((RC > 128)); then
-        why+=" (killed by signal $((RC - 128)))"
+        # 128+N: killed by signal N, or the program's own exit code (130 is enforce's
+        # "interrupted"); the status alone cannot tell which.
+        why+=" (128+$((RC - 128)), as for SIG$(kill -l $((RC - 128)) 2>/dev/null || echo '?'))"
     fi
     PROBS+=("$why, expected $(IFS=/; printf '%s' "$*")")
 }
@@ -245,7 +256,7 @@ complete_set() {
     ((${#want_names[@]})) || want_names=("${OUTPUTS[@]:0:10}")
     for n in "${want_names[@]}"; do [[ -e $OUT/$n || -L $OUT/$n ]] || missing+=("$n"); done
     ((${#missing[@]})) && PROBS+=("incomplete set, missing: ${missing[*]}")
-    odd=$("${CHECK[@]}" regular "$OUT" "${OUTPUTS[@]}" | tr '\n' ' ')
+    odd=$("${CHECK[@]}" regular "$OUT" "${want_names[@]}" change_raw.tif | sort -u | tr '\n' ' ')
     [[ -n $odd ]] && PROBS+=("not regular files: $odd")
 }
 
@@ -400,6 +411,8 @@ arg arg-unknown-method "--method nope" "--method|nope" --method nope
 arg arg-unknown-backend "--backend quantum" "--backend|quantum" --backend quantum
 arg arg-context-unknown "--context no_such_setting=1" "--context|no_such_setting" --context no_such_setting=1
 arg arg-seed-sigma-nan "--seed-sigma NaN" --seed-sigma --seed-sigma NaN
+arg arg-max-pixels-text "--max-pixels lots" --max-pixels --max-pixels lots
+arg arg-bands-unknown "--bands red,nope" "--bands|nope" --bands red,nope
 if want arg-scale-alone; then
     base
     ecase arg-scale-alone "--scale without --offset" 2 "--scale" "${ARGS[@]}" --scale 0.0001
@@ -416,6 +429,13 @@ icase arg-index-missing-value "index: --name without a value (last)" 2 "--name" 
 icase arg-index-unknown-name "index: --name NOPE" 2 "--name|NOPE" --input "$T1" --name NOPE
 icase arg-index-unknown-sensor "index: --sensor nope" 2 "--sensor|nope" --input "$T1" --sensor nope --name NDVI
 icase arg-index-set-nan "index: --set L=NaN" 2 "--set|L = NaN|L=NaN" --input "$T1" --name SAVI --set L=NaN
+icase arg-index-formula "index: --formula '(N - R'" 2 "--formula|(N - R" --input "$T1" --formula "(N - R"
+if want arg-index-no-out; then
+    newcase arg-index-no-out index
+    run_cli "$C" "$TO" "$IDX" --input "$T1" --name NDVI
+    judge_refusal 2 "--out"
+    finish arg-index-no-out "index: no --out" "exit 2, names --out, folder untouched"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Malformed rasters, as the before image (or where noted), through enforce; exit 1 naming the
@@ -783,6 +803,28 @@ if want sym-temp-names; then
         "victims unchanged; outputs regular files (or refused)"
 fi
 
+# index --out onto a planted link: the link is replaced by the file, the victim unchanged.
+if want idx-sym-out; then
+    newcase idx-sym-out empty sym-target
+    plant_victims "$C/victims" victim-ndvi.tif
+    ln -s "$C/victims/victim-ndvi.tif" "$OUT/ndvi.tif"
+    run_cli "$C" "$TO" "$IDX" --input "$T1" --sensor landsat-dn --name NDVI --backend "$BACKEND" \
+        --out "$OUT/ndvi.tif"
+    d=$("${CHECK[@]}" diff "$C/victims.snap" <("${CHECK[@]}" snap "$C/victims"))
+    [[ -n $d ]] && PROBS+=("victim outside the folder written: $d")
+    no_panic
+    no_debug
+    if [[ $RC == 0 ]]; then
+        complete_set ndvi.tif
+    else
+        expect_exit 1
+        names "ndvi.tif|sym-target"
+    fi
+    no_leftovers "$OUT" "$C"
+    finish idx-sym-out "index: symlink at --out -> victim outside" \
+        "victim unchanged; ndvi.tif a regular file (or refused)"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Stale files from earlier options.
 
@@ -807,26 +849,49 @@ if want stale-files; then
         "stale change_raw.tif and regions.csv removed (or listed as stale)"
 fi
 
-# The output stream closed early (enforce ... | head): no panic, the set complete.
+# The output stream closed early (`enforce ... | head` once head has ended): no panic, the
+# outputs written all the same (or a plain exit 1, or death by SIGPIPE: 141).
 if want env-stdout-closed; then
     newcase env-stdout-closed empty
     base
-    t0=$(now_us)
-    { timeout -k 5 "$TO" "$ENF" --out "$OUT" "${ARGS[@]}" 2>"$C/stderr" </dev/null; echo $? >"$C/rc"; } | true
-    RC=$(cat "$C/rc")
-    SECS=$(((($(now_us) - t0) + 50000) / 100000))
-    SECS="$((SECS / 10)).$((SECS % 10))"
+    run_cli "$C" "$TO" "${CHECK[@]}" closed-stdout "$ENF" --out "$OUT" "${ARGS[@]}"
     no_panic
     expect_exit 0 1 141
     complete_set
     no_leftovers "$OUT" "$C"
-    finish env-stdout-closed "stdout is a closed pipe (enforce | true)" "no panic; complete set"
+    finish env-stdout-closed "stdout is a closed pipe (enforce | head)" "no panic; complete set"
+fi
+if want idx-stdout-closed; then
+    newcase idx-stdout-closed empty
+    run_cli "$C" "$TO" "${CHECK[@]}" closed-stdout "$IDX" --input "$T1" --sensor landsat-dn --name NDVI \
+        --backend "$BACKEND" --out "$OUT/ndvi.tif"
+    no_panic
+    expect_exit 0 1 141
+    complete_set ndvi.tif
+    no_leftovers "$OUT" "$C"
+    finish idx-stdout-closed "index: stdout is a closed pipe (index | head)" "no panic; ndvi.tif written"
 fi
 
 # ---------------------------------------------------------------------------------------------
 # Read-only output folders: refused (exit 1) with a message naming the folder, untouched.
 
-ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty)
+# run_into CONTENT [RUNNER...]: runs into OUT the job that fits what OUT holds: index (--out
+# OUT/ndvi.tif) for `index`; the demo job for `empty`; for `good`, another job (the demo with
+# --min-area-m2 20000), so that a run that went through would change files.
+run_into() {
+    local content=$1
+    shift
+    if [[ $content == index ]]; then
+        run_cli "$C" "$TO" "$@" "$IDX" --input "$T1" --sensor landsat-dn --name NDVI --backend "$BACKEND" \
+            --out "$OUT/ndvi.tif"
+    else
+        base
+        [[ $content == good ]] && ARGS+=(--min-area-m2 20000)
+        run_cli "$C" "$TO" "$@" "$ENF" --out "$OUT" "${ARGS[@]}"
+    fi
+}
+
+ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty|index)
     local id=$1 what=$2 kind=$3 content=$4 target
     want "$id" || return 0
     newcase "$id" "$content"
@@ -870,15 +935,15 @@ ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty)
                 return 0
             fi
             runner=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-            if ! "${runner[@]}" sh -c 'test -x "$1" && test -r "$2" && test -r "$3"' _ "$ENF" "$T1" "$ILL/counties.geojson"; then
+            if ! "${runner[@]}" sh -c 'test -x "$1" && test -x "$2" && test -r "$3" && test -r "$4"' _ \
+                "$ENF" "$IDX" "$T1" "$ILL/counties.geojson"; then
                 chmod 755 "$target"
                 skip "$id" "$what" "exit 1, message" "the unprivileged user cannot read the CLI or the data here"
                 return 0
             fi
             ;;
     esac
-    base
-    run_cli "$C" "$TO" "${runner[@]}" "$ENF" --out "$OUT" "${ARGS[@]}"
+    run_into "$content" "${runner[@]}"
     case $kind in
         bind | parent) umount "$target" && unset 'MOUNTS[-1]' ;;
         chattr) chattr -i "$target" && unset 'IMMUTABLE[-1]' ;;
@@ -892,6 +957,8 @@ ro_case ro-bind-good "good run on a read-only mount" bind good
 ro_case ro-parent "new output folder under a read-only folder" parent empty
 ro_case ro-chattr-good "good run in a chattr +i folder (files inside writable)" chattr good
 ro_case ro-nobody-good "good run in a 0555 folder, run as nobody" nobody good
+ro_case idx-ro-bind "index: folder holding ndvi.tif on a read-only mount" bind index
+ro_case idx-ro-nobody "index: 0555 folder holding ndvi.tif, run as nobody" nobody index
 
 # ---------------------------------------------------------------------------------------------
 # Full disk: a small tmpfs. Exit 1, no partial set, no leftovers.
@@ -899,38 +966,37 @@ ro_case ro-nobody-good "good run in a 0555 folder, run as nobody" nobody good
 pages() { # total size of the regular files under DIR in 4 KiB pages
     find "$1" -type f -printf '%s\n' | awk '{ p += int(($1 + 4095) / 4096) } END { print p + 0 }'
 }
-disk_case() { # ID WHAT CONTENT(empty|good)
-    local id=$1 what=$2 content=$3 size_k largest
+# The tmpfs holds the folder's content and half its largest file more: an empty folder gets
+# 2 MiB (the demo's set is about 3.5 MiB); a new copy of the largest file never fits.
+disk_case() { # ID WHAT CONTENT(empty|good|index)
+    local id=$1 what=$2 content=$3 size_k largest from
     want "$id" || return 0
     newcase "$id" none
     OUT=$C/full-disk-target
     mkdir -p "$OUT"
+    from=$GOOD
+    [[ $content == index ]] && from=$GOOD_INDEX
     if [[ $content == empty ]]; then
         size_k=2048
     else
-        largest=$(find "$GOOD" -type f -printf '%s\n' | sort -n | tail -n1)
-        size_k=$(($(pages "$GOOD") * 4 + largest / 2048 + 16))
+        largest=$(find "$from" -type f -printf '%s\n' | sort -n | tail -n1)
+        size_k=$(($(pages "$from") * 4 + largest / 2048 + 16))
     fi
     if ! mount -t tmpfs -o "size=${size_k}k" tmpfs "$OUT" 2>/dev/null; then
         skip "$id" "$what" "exit 1, no partial set" "mounting a tmpfs is not permitted here"
         return 0
     fi
     MOUNTS+=("$OUT")
-    [[ $content == good ]] && cp -a "$GOOD/." "$OUT/"
+    [[ $content != empty ]] && cp -a "$from/." "$OUT/"
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    if [[ $content == good ]]; then
-        base
-        run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}" --min-area-m2 20000
-    else
-        base
-        run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    fi
+    run_into "$content"
     judge_refusal 1 "full-disk-target"
     umount "$OUT" && unset 'MOUNTS[-1]'
     finish "$id" "$what (tmpfs ${size_k}k)" "exit 1, nothing published or changed, no leftovers"
 }
 disk_case disk-empty "full disk, empty folder" empty
 disk_case disk-good "full disk, folder holding a good run, another job" good
+disk_case idx-disk "index: full disk, folder holding ndvi.tif" index
 
 # ---------------------------------------------------------------------------------------------
 # Interrupted runs on the big pair (SIGINT, SIGTERM, kill -9) into a folder holding a good run.
@@ -941,68 +1007,91 @@ big_reference() {
     C=$S/ref
     base before="$BIG/big_t1.tif" after="$BIG/big_t2.tif"
     run_cli "$S/ref" 600 "$ENF" --out "$S/ref/big" "${ARGS[@]}"
-    BIG_RC=$RC
     BIG_SECS=$SECS
     log "attack: the big job alone: exit $RC in ${SECS}s"
+    if [[ $RC != 0 ]]; then
+        log "attack: the big job failed; the interrupted and concurrent cases cannot be judged:"
+        cat "$S/ref/stderr" >&2
+        exit 2
+    fi
 }
 
-# start_big: starts the big job into OUT in the background with the default signal
-# dispositions (a background job of a script would ignore SIGINT); sets PID (the CLI) and TPID.
+# start_bg CLI ARG...: starts CLI in the background into C/stdout and C/stderr, with the
+# default signal dispositions (a background job of a script would ignore SIGINT); sets PID
+# (the CLI's process, found by its executable) and TPID (the timeout wrapping it).
 DEFSIG=(env --default-signal=INT,TERM)
 "${DEFSIG[@]}" true 2>/dev/null ||
     DEFSIG=("$PY" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGTERM, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])')
-start_big() {
-    base before="$BIG/big_t1.tif" after="$BIG/big_t2.tif"
-    timeout -k 5 600 "${DEFSIG[@]}" "$ENF" --out "$OUT" "${ARGS[@]}" >"$C/stdout" 2>"$C/stderr" </dev/null &
+start_bg() {
+    local exe i
+    exe=$(readlink -f "$1")
+    timeout -k 5 600 "${DEFSIG[@]}" "$@" >"$C/stdout" 2>"$C/stderr" </dev/null &
     TPID=$!
     BGPIDS+=("$TPID")
     PID=
-    local i
     for ((i = 0; i < 200; i++)); do
         PID=$(pgrep -P "$TPID" | head -n1)
-        [[ -n $PID && $(readlink "/proc/$PID/exe" 2>/dev/null) == "$(readlink -f "$ENF")" ]] && break
+        [[ -n $PID && $(readlink "/proc/$PID/exe" 2>/dev/null) == "$exe" ]] && break
         PID=
         sleep 0.02
     done
 }
+start_big() {
+    base before="$BIG/big_t1.tif" after="$BIG/big_t2.tif"
+    start_bg "$ENF" --out "$OUT" "${ARGS[@]}"
+}
 
-# wait_writing: until something changes in OUT or its parent, or 40% of the big job's time.
+# wait_writing: until something changes in OUT (the job's staging folder appears) or 40% of
+# the big job's time has passed; then 0.3 s more, well inside the work. False when the run
+# ended first.
 wait_writing() {
     local a b t0 limit
-    a=$(ls -A --full-time "$OUT" "$C" 2>/dev/null | sha256sum)
+    a=$(ls -A --full-time "$OUT" 2>/dev/null | sha256sum)
     t0=$(now_us)
     limit=$((${BIG_SECS%.*} * 400000 + 300000))
     while kill -0 "$PID" 2>/dev/null; do
-        b=$(ls -A --full-time "$OUT" "$C" 2>/dev/null | sha256sum)
-        [[ $a != "$b" ]] && return 0
-        (($(now_us) - t0 > limit)) && return 0
+        b=$(ls -A --full-time "$OUT" 2>/dev/null | sha256sum)
+        if [[ $a != "$b" ]] || (($(now_us) - t0 > limit)); then
+            sleep 0.3
+            kill -0 "$PID" 2>/dev/null
+            return
+        fi
         sleep 0.05
     done
     return 1
 }
 
+# interrupt SIGNAL: sends SIGNAL to PID and waits for the run; sets RC and NOTE. False (and
+# nothing judged) when the run had already ended, so that the signal came too late.
+interrupt() {
+    local t0 ds
+    t0=$(now_us)
+    if ! kill -s "$1" "$PID" 2>/dev/null; then
+        { wait "$TPID"; } 2>/dev/null
+        return 1
+    fi
+    { wait "$TPID"; } 2>/dev/null
+    RC=$?
+    ds=$(((($(now_us) - t0) + 50000) / 100000))
+    SECS=
+    NOTE="ended $((ds / 10)).$((ds % 10))s after SIG$1"
+}
+
+# enforce documents 130 ("interrupted") for Ctrl-C and SIGTERM alike; 143 (the shell's
+# convention for SIGTERM) and 1 (a refused run) are accepted too.
 sig_case() { # ID WHAT SIGNAL CODES
     local id=$1 what=$2 sig=$3 codes=$4
     want "$id" || return 0
     big_reference
     newcase "$id" good
     start_big
-    if [[ -z $PID ]] || ! wait_writing; then
-        wait "$TPID"
+    if [[ -z $PID ]] || ! wait_writing || ! interrupt "$sig"; then
+        { wait "$TPID"; } 2>/dev/null
         skip "$id" "$what" "exit $codes, untouched, no leftovers" "the run ended before it could be interrupted"
         return 0
     fi
-    sleep 0.3
-    local t0
-    t0=$(now_us)
-    kill -s "$sig" "$PID"
-    { wait "$TPID"; } 2>/dev/null
-    RC=$?
-    local ds=$(((($(now_us) - t0) + 50000) / 100000))
-    SECS=
-    NOTE="ended $((ds / 10)).$((ds % 10))s after the signal"
     expect_exit ${codes//|/ }
     no_panic
     no_debug
@@ -1011,21 +1100,18 @@ sig_case() { # ID WHAT SIGNAL CODES
     finish "$id" "$what" "exit $codes, good set untouched, no leftovers"
 }
 sig_case sig-int "SIGINT (Ctrl-C) mid-run, folder holding a good run" INT "130|1"
-sig_case sig-term "SIGTERM mid-run, folder holding a good run" TERM "143|1"
+sig_case sig-term "SIGTERM mid-run, folder holding a good run" TERM "130|143|1"
 
 if want sig-kill9 || want sig-kill9-next; then
     big_reference
     newcase sig-kill9 good
     start_big
-    if [[ -z $PID ]] || ! wait_writing; then
-        wait "$TPID"
-        skip sig-kill9 "kill -9 mid-run" "good set untouched" "the run ended before it could be interrupted"
-    else
-        sleep 0.3
-        kill -9 "$PID"
+    if [[ -z $PID ]] || ! wait_writing || ! interrupt KILL; then
         { wait "$TPID"; } 2>/dev/null
-        RC=$?
-        SECS=
+        skip sig-kill9 "kill -9 mid-run" "good set untouched" "the run ended before it could be interrupted"
+        skip sig-kill9-next "the next run into the folder a kill -9 left" "exit 0, complete set, no leftovers" \
+            "no kill -9 happened"
+    else
         # Leftovers cannot be cleaned by a killed process; the visible set must be intact.
         grep -v '^\.' "$SNAP" >"$C/visible.snap"
         "${CHECK[@]}" snap "$OUT" | grep -v '^\.' >"$C/after.snap"
@@ -1035,6 +1121,7 @@ if want sig-kill9 || want sig-kill9-next; then
         want sig-kill9 && finish sig-kill9 "kill -9 mid-run, folder holding a good run ($left hidden leftovers)" \
             "visible good set untouched"
         PROBS=()
+        NOTE=
         base
         run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
         expect_exit 0
@@ -1043,6 +1130,64 @@ if want sig-kill9 || want sig-kill9-next; then
         no_leftovers "$OUT" "$C"
         want sig-kill9-next && finish sig-kill9-next "the next run into the folder a kill -9 left" \
             "exit 0, complete set, no leftovers"
+    fi
+fi
+
+# The same against index, which writes one file (through a temporary .ndvi.tif.tmp-*): the
+# signal is sent while that temporary file exists, the worst moment.
+start_index_big() {
+    start_bg "$IDX" --input "$BIG/big_t1.tif" --sensor landsat-dn --name NDVI --backend "$BACKEND" \
+        --out "$OUT/ndvi.tif"
+}
+# wait_temp: until OUT holds the temporary file of index. False when the run ended first.
+wait_temp() {
+    while kill -0 "$PID" 2>/dev/null; do
+        compgen -G "$OUT/.ndvi.tif.tmp-*" >/dev/null && return 0
+        sleep 0.005
+    done
+    return 1
+}
+idx_sig_case() { # ID WHAT SIGNAL CODES
+    local id=$1 what=$2 sig=$3 codes=$4
+    want "$id" || return 0
+    newcase "$id" index
+    start_index_big
+    if [[ -z $PID ]] || ! wait_temp || ! interrupt "$sig"; then
+        { wait "$TPID"; } 2>/dev/null
+        skip "$id" "$what" "exit $codes, untouched, no leftovers" "the run ended before it could be interrupted"
+        return 0
+    fi
+    expect_exit ${codes//|/ }
+    no_panic
+    no_debug
+    unchanged
+    no_leftovers "$OUT" "$C"
+    finish "$id" "$what" "exit $codes, ndvi.tif untouched, no leftovers"
+}
+idx_sig_case idx-sig-int "index: SIGINT while writing, folder holding ndvi.tif" INT "130|1"
+idx_sig_case idx-sig-term "index: SIGTERM while writing, folder holding ndvi.tif" TERM "130|143|1"
+
+if want idx-kill9-next; then
+    newcase idx-kill9-next index
+    start_index_big
+    if [[ -z $PID ]] || ! wait_temp || ! interrupt KILL; then
+        { wait "$TPID"; } 2>/dev/null
+        skip idx-kill9-next "index: kill -9 while writing, then the next run" "exit 0, no leftovers" \
+            "the run ended before it could be interrupted"
+    else
+        grep -v '^\.' "$SNAP" >"$C/visible.snap"
+        "${CHECK[@]}" snap "$OUT" | grep -v '^\.' >"$C/after.snap"
+        d=$("${CHECK[@]}" diff "$C/visible.snap" "$C/after.snap")
+        [[ -n $d ]] && PROBS+=("ndvi.tif changed by the killed run: $d")
+        left=$("${CHECK[@]}" leftovers "$OUT" | wc -l)
+        NOTE="the killed run left $left hidden entries"
+        run_cli "$C" "$TO" "$IDX" --input "$T1" --sensor landsat-dn --name NDVI --backend "$BACKEND" \
+            --out "$OUT/ndvi.tif"
+        expect_exit 0
+        no_panic
+        no_leftovers "$OUT" "$C"
+        finish idx-kill9-next "index: kill -9 while writing, then the next run into the folder" \
+            "killed run: ndvi.tif untouched; next run: exit 0, no leftovers"
     fi
 fi
 
@@ -1089,6 +1234,8 @@ conc_case() { # ID WHAT JOB-A JOB-B DELAY (seconds, or a fraction of the big job
     pa=$!
     BGPIDS+=("$pa")
     sleep "$delay"
+    local overlap=yes
+    kill -0 "$pa" 2>/dev/null || overlap=no
     timeout -k 5 600 "$ENF" --out "$OUT" "${argsB[@]}" >"$C/b/stdout" 2>"$C/b/stderr" </dev/null &
     pb=$!
     BGPIDS+=("$pb")
@@ -1096,6 +1243,11 @@ conc_case() { # ID WHAT JOB-A JOB-B DELAY (seconds, or a fraction of the big job
     ra=$?
     { wait "$pb"; } 2>/dev/null
     rb=$?
+    if [[ $overlap == no ]]; then
+        skip "$id" "$what" "one refuses (another job) or they serialise; the set is from one job" \
+            "A had ended (exit $ra) before B started ${delay}s later: nothing ran concurrently"
+        return 0
+    fi
     RC="A $ra, B $rb"
     SECS=
     cat "$C/a/stderr" "$C/b/stderr" >"$C/stderr"
@@ -1131,7 +1283,7 @@ conc_case conc-big-small-late "big A, demo B three quarters into A's time" big s
 
 # ---------------------------------------------------------------------------------------------
 
-printf '\nattack: %d passed, %d failed, %d skipped (of %d cases)\n' "$NPASS" "$NFAIL" "$NSKIP" \
-    "$((NPASS + NFAIL + NSKIP))"
+printf '\nattack: %d passed, %d failed, %d skipped (of %d cases) in %d s\n' "$NPASS" "$NFAIL" "$NSKIP" \
+    "$((NPASS + NFAIL + NSKIP))" "$SECONDS" | tee -a "$TABLE"
 [[ -n ${ATTACK_REPORT:-} ]] && cp "$TABLE" "$ATTACK_REPORT"
 ((NFAIL == 0))

@@ -13,6 +13,9 @@
                                starting with = + - @ TAB or CR, unless a plain number.
   check.py regular DIR NAME... names under DIR that exist and are not regular files.
   check.py patches STDOUT      the patch count printed by enforce ("N patches, ..."), or -1.
+  check.py closed-stdout CMD...  runs CMD with its stdout a pipe nobody reads any more (the
+                               read end closed before CMD starts, as in `CMD | head` once head
+                               has ended); exits with CMD's status (128+N for signal N).
 """
 
 import csv
@@ -21,6 +24,7 @@ import os
 import re
 import signal
 import stat
+import subprocess
 import sys
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the callers cut long lists with head
@@ -144,6 +148,13 @@ def patches(path):
     print(m.group(1) if m else -1)
 
 
+def closed_stdout(cmd):
+    r, w = os.pipe()
+    os.close(r)
+    rc = subprocess.run(cmd, stdout=w, stdin=subprocess.DEVNULL).returncode  # SIGPIPE default in CMD
+    sys.exit(128 - rc if rc < 0 else rc)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "snap":
@@ -160,5 +171,7 @@ if __name__ == "__main__":
         regular(args[0], args[1:])
     elif cmd == "patches":
         patches(args[0])
+    elif cmd == "closed-stdout":
+        closed_stdout(args)
     else:
         sys.exit(f"unknown command {cmd}")
