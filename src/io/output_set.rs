@@ -5,7 +5,7 @@
 //! run left behind is removed by the next run.
 
 use crate::error::{Error, Result};
-use crate::io::atomic::{io_err, unpredictable_suffix};
+use crate::io::atomic::{io_err, register_in_flight, unpredictable_suffix, unregister_in_flight};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +67,7 @@ impl OutputSet {
         remove_leftovers(dir)?;
         let staging = dir.join(format!("{STAGING_PREFIX}{}", unpredictable_suffix()));
         std::fs::create_dir(&staging).map_err(io_err(&staging))?;
+        register_in_flight(&staging);
         Ok(OutputSet {
             dir: dir.to_path_buf(),
             staging,
@@ -132,6 +133,7 @@ impl OutputSet {
         published.push(to);
         self.published = true;
         let _ = std::fs::remove_dir(&self.staging);
+        unregister_in_flight(&self.staging);
         Ok(published)
     }
 }
@@ -141,6 +143,7 @@ impl Drop for OutputSet {
         if !self.published {
             // Best effort: a staging folder that stays is removed by the next run.
             let _ = std::fs::remove_dir_all(&self.staging);
+            unregister_in_flight(&self.staging);
             if self.created {
                 // The folder this run created goes too (only if nothing else is in it).
                 let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));

@@ -539,11 +539,22 @@ impl Job {
             height: i.height,
             georef: i.georef,
         };
-        check_same_grid(&grid_of(&info_b), &grid_of(&info_a))?;
+        let dates = format!(
+            "{} (before) and {} (after)",
+            self.before.display(),
+            self.after.display()
+        );
+        check_same_grid(&grid_of(&info_b), &grid_of(&info_a)).map_err(|e| match e {
+            Error::GridMismatch { what } => Error::GridMismatch {
+                what: format!("{dates}: {what}"),
+            },
+            e => e,
+        })?;
         if info_b.band_count != info_a.band_count {
             return Err(Error::GridMismatch {
                 what: format!(
-                    "the first date has {} bands, the second {}",
+                    "{dates}: the before date has {} bands, the after date {}; both need the \
+                     same bands in the same order",
                     info_b.band_count, info_a.band_count
                 ),
             });

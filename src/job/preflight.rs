@@ -206,7 +206,7 @@ impl Job {
                     ZoneSource::GeoJson(path) => {
                         let layer = read_geojson(path)?;
                         let what = format!("zone layer '{name}' ({})", path.display());
-                        warn_skipped(&mut warnings, &what, &layer.skipped);
+                        warn_skipped(&mut warnings, &what, &layer);
                         ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
                     }
                     ZoneSource::Raster(path) => {
@@ -241,10 +241,19 @@ impl Job {
             .map(|(path, field)| -> Result<_> {
                 let layer = read_geojson(path)?;
                 let what = format!("the regions layer ({})", path.display());
-                warn_skipped(&mut warnings, &what, &layer.skipped);
+                warn_skipped(&mut warnings, &what, &layer);
                 let layer = in_grid_crs(&layer, grid, &what)?.into_owned();
                 // The codes, and an early error for a missing field.
-                let codes = region_rows_from_layer(&layer, field, grid, 0..0)?.codes;
+                let codes = region_rows_from_layer(&layer, field, grid, 0..0)
+                    .map_err(|e| match e {
+                        Error::InvalidParameter { reason, .. } => Error::InvalidParameter {
+                            name: "--region-field".into(),
+                            value: field.clone(),
+                            reason: format!("in {}, {reason}", path.display()),
+                        },
+                        e => e,
+                    })?
+                    .codes;
                 Ok((layer, field.clone(), codes))
             })
             .transpose()?;
@@ -257,12 +266,12 @@ impl Job {
 }
 
 /// A warning for the features of a layer that were left out.
-fn warn_skipped(warnings: &mut Vec<String>, what: &str, skipped: &[String]) {
-    if !skipped.is_empty() {
-        warnings.push(format!(
-            "{what}: {} feature(s) are not polygons and were left out: {}",
-            skipped.len(),
-            skipped.join(", ")
-        ));
+/// Warns of what reading `layer` left out or repaired.
+fn warn_skipped(warnings: &mut Vec<String>, what: &str, layer: &crate::io::FeatureLayer) {
+    if !layer.skipped.is_empty() {
+        warnings.push(format!("{what}: left out: {}", layer.skipped.join(", ")));
+    }
+    if !layer.repaired.is_empty() {
+        warnings.push(format!("{what}: repaired: {}", layer.repaired.join(", ")));
     }
 }
