@@ -377,14 +377,27 @@ fn check_extent(p: &Polygon, lon_lat: bool, part: &str) -> std::result::Result<(
             x.abs() > 1e8 || y.abs() > 1e8
         }
     };
+    let short = |v: f64| {
+        if v.abs() < 1e9 {
+            v.to_string()
+        } else {
+            format!("{v:e}")
+        }
+    };
     let rings = std::iter::once(&p.exterior).chain(&p.holes);
     match rings.flatten().find(|c| outside(c)) {
         None => Ok(()),
-        Some([x, y]) if lon_lat => Err(format!(
-            "{part}: ({x}, {y}) is not a longitude/latitude; a layer in projected \
-             coordinates needs a crs member naming its EPSG code"
+        Some(&[x, y]) if lon_lat => Err(format!(
+            "{part}: ({}, {}) is not a longitude/latitude; a layer in projected \
+             coordinates needs a crs member naming its EPSG code",
+            short(x),
+            short(y)
         )),
-        Some([x, y]) => Err(format!("{part}: ({x}, {y}) lies off the Earth")),
+        Some(&[x, y]) => Err(format!(
+            "{part}: ({}, {}) lies off the Earth",
+            short(x),
+            short(y)
+        )),
     }
 }
 

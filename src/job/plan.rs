@@ -132,7 +132,7 @@ fn check_samples(path: &Path, date: &'static str, sample: &BandStack, whole: boo
     if let Some((role, median)) = median_reflectance_above_limit(sample) {
         let band = role.map_or_else(|| "a band".to_string(), |r| format!("the {r} band"));
         return Err(refuse(format!(
-            "the median reflectance of {band} is {median:.4e}, above {MAX_MEDIAN_REFLECTANCE}: \
+            "the median reflectance of {band} is {median:.2}, above {MAX_MEDIAN_REFLECTANCE}: \
              these samples are not reflectance under the radiometry given (scale {}, offset {}); \
              for digital numbers give the sensor (--sensor) or its --scale and --offset, or, \
              without a known scale, store them as integers (gdal_translate -ot UInt16) for a \
