@@ -657,15 +657,22 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Outputs over inputs: refused, the input (inside the output folder) unchanged.
 
-if want io-before-class-before; then
-    newcase io-before-class-before good
-    cp "$T1" "$OUT/class_before.tif"
+# io_case ID WHAT SOURCE NAME KEY [FLAG...]: SOURCE stored as <out>/NAME and given to the job
+# as its input KEY (see base); the job must refuse and leave the input unchanged.
+io_case() {
+    local id=$1 what=$2 src=$3 name=$4 key=$5
+    shift 5
+    want "$id" || return 0
+    newcase "$id" good
+    cp "$src" "$OUT/$name"
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    base before="$OUT/class_before.tif"
-    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    judge_refusal "1|2" class_before.tif
-    finish io-before-class-before "before image stored as <out>/class_before.tif" "refused, input unchanged"
-fi
+    base "$key=$OUT/$name"
+    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}" "$@"
+    judge_refusal "1|2" "$name"
+    finish "$id" "$what" "refused, input unchanged"
+}
+
+io_case io-before-class-before "before image stored as <out>/class_before.tif" "$T1" class_before.tif before
 if want io-after-alias; then
     newcase io-after-alias good
     cp "$T2" "$OUT/class_after.tif"
@@ -676,42 +683,10 @@ if want io-after-alias; then
     judge_refusal "1|2" class_after.tif
     finish io-after-alias "after image as <case>/alias/./class_after.tif, alias -> out" "refused, input unchanged"
 fi
-if want io-zone-change; then
-    newcase io-zone-change good
-    cp "$R/mask_good.tif" "$OUT/change.tif"
-    "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    base farm="$OUT/change.tif"
-    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    judge_refusal "1|2" change.tif
-    finish io-zone-change "zone mask named <out>/change.tif" "refused, input unchanged"
-fi
-if want io-zone-change-raw; then
-    newcase io-zone-change-raw good
-    cp "$R/mask_good.tif" "$OUT/change_raw.tif"
-    "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    base farm="$OUT/change_raw.tif"
-    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}" --raw-change
-    judge_refusal "1|2" change_raw.tif
-    finish io-zone-change-raw "zone mask named <out>/change_raw.tif, --raw-change" "refused, input unchanged"
-fi
-if want io-regions-patches; then
-    newcase io-regions-patches good
-    cp "$ILL/counties.geojson" "$OUT/patches.geojson"
-    "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    base regions="$OUT/patches.geojson"
-    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    judge_refusal "1|2" patches.geojson
-    finish io-regions-patches "regions named <out>/patches.geojson" "refused, input unchanged"
-fi
-if want io-zone-summary; then
-    newcase io-zone-summary good
-    cp "$ILL/eco_redline.geojson" "$OUT/summary.json"
-    "${CHECK[@]}" snap "$OUT" >"$SNAP"
-    base eco="$OUT/summary.json"
-    run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    judge_refusal "1|2" summary.json
-    finish io-zone-summary "zones named <out>/summary.json" "refused, input unchanged"
-fi
+io_case io-zone-change "zone mask named <out>/change.tif" "$R/mask_good.tif" change.tif farm
+io_case io-zone-change-raw "zone mask named <out>/change_raw.tif, --raw-change" "$R/mask_good.tif" change_raw.tif farm --raw-change
+io_case io-regions-patches "regions named <out>/patches.geojson" "$ILL/counties.geojson" patches.geojson regions
+io_case io-zone-summary "zones named <out>/summary.json" "$ILL/eco_redline.geojson" summary.json eco
 if want io-index-same; then
     newcase io-index-same index
     cp "$R/s2_6band.tif" "$OUT/stack.tif"

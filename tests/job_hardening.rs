@@ -14,6 +14,7 @@ use common::{data, temp_dir};
 use landwatch::Raster;
 use landwatch::geo::{Crs, Unsupported};
 use landwatch::io::{GeoTiff, ReadLimits, WriteOptions, read_geotiff, read_info, write_image};
+use landwatch::job::JOB_OUTPUTS;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -455,19 +456,7 @@ fn planted_links_are_never_followed() {
     let victim_dir = dir.join("victim_dir");
     std::fs::create_dir_all(&victim_dir).unwrap();
     std::fs::write(victim_dir.join("kept.txt"), "kept\n").unwrap();
-    let outputs = [
-        "class_before.tif",
-        "class_after.tif",
-        "change.tif",
-        "change_raw.tif",
-        "patches.tif",
-        "patches.geojson",
-        "patches.csv",
-        "regions.csv",
-        "summary.json",
-        "quicklook.png",
-        "report.html",
-    ];
+    let outputs = JOB_OUTPUTS;
     let temporaries = [
         ".summary.json.tmp-0",
         ".patches.tif.tmp-1-0",

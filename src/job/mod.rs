@@ -296,23 +296,26 @@ pub const DEFAULT_MAX_PIXELS: u64 = 2_000_000_000;
 /// The most rows a strip may have ([`Job::tile_rows`]).
 pub const MAX_TILE_ROWS: usize = 1 << 16;
 
+/// The names of the files a job may write into its output folder (besides the
+/// `patches_*.geojson` copies in other CRSs).
+pub const JOB_OUTPUTS: [&str; 11] = [
+    "class_before.tif",
+    "class_after.tif",
+    "change.tif",
+    "change_raw.tif",
+    "patches.tif",
+    "patches.geojson",
+    "patches.csv",
+    "regions.csv",
+    "summary.json",
+    "quicklook.png",
+    "report.html",
+];
+
 /// The files a job writes, by name: an earlier run's file of such a name that this run does
 /// not write is removed when this run's set is published.
 pub fn is_job_output(name: &str) -> bool {
-    const NAMES: [&str; 11] = [
-        "class_before.tif",
-        "class_after.tif",
-        "change.tif",
-        "change_raw.tif",
-        "patches.tif",
-        "patches.geojson",
-        "patches.csv",
-        "regions.csv",
-        "summary.json",
-        "quicklook.png",
-        "report.html",
-    ];
-    NAMES.contains(&name)
+    JOB_OUTPUTS.contains(&name)
         || name == "patches_native.geojson"
         || (name.starts_with("patches_epsg") && name.ends_with(".geojson"))
 }
