@@ -44,7 +44,7 @@ const PLAUSIBILITY_SAMPLES: usize = 65_536;
 /// For a calibrated stack (not [raw digital numbers](is_raw_dn)), the first band, as
 /// `(role, median)`, whose median reflectance under the stack's radiometry exceeds
 /// [`MAX_MEDIAN_REFLECTANCE`]; `None` when every band is plausible or the stack is raw.
-/// Reads at most [`PLAUSIBILITY_SAMPLES`] evenly spread valid samples per band.
+/// Reads at most 65,536 evenly spread valid samples per band.
 pub fn median_reflectance_above_limit(stack: &BandStack) -> Option<(Option<BandRole>, f64)> {
     if is_raw_dn(stack) {
         return None;
