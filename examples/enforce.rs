@@ -209,6 +209,13 @@ fn parse(args: Vec<String>) -> Result<(Job, PathBuf, Backend), String> {
 }
 
 fn main() -> ExitCode {
+    // A closed stdout (`enforce … | head`) ends the process quietly, as for other tools,
+    // instead of a panic in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let (job, out, backend) = match parse(std::env::args().skip(1).collect()) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -237,6 +244,7 @@ fn main() -> ExitCode {
     let flag = cancel.clone();
     let handler = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
+            landwatch::io::remove_in_flight();
             std::process::exit(130);
         }
         eprintln!("interrupted: stopping; nothing will be published");

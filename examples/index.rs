@@ -90,6 +90,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn run(args: &Args) -> landwatch::Result<()> {
+    if landwatch::io::same_file(&args.input, &args.out) {
+        return Err(landwatch::Error::OutputIsInput {
+            output: args.out.clone(),
+            input: args.input.clone(),
+        });
+    }
     let image = read_geotiff(&args.input, &ReadLimits::default())?;
     let roles = args
         .bands
@@ -132,6 +138,21 @@ fn run(args: &Args) -> landwatch::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // A closed stdout (`index … | head`) ends the process quietly, as for other tools,
+    // instead of a panic in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    // Ctrl-C or SIGTERM: the half-written output is removed before the process ends.
+    if let Err(e) = ctrlc::set_handler(|| {
+        landwatch::io::remove_in_flight();
+        eprintln!("interrupted: the output was not written");
+        std::process::exit(130);
+    }) {
+        eprintln!("warning: Ctrl-C will not clean up ({e})");
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -160,6 +160,27 @@ pub enum Error {
         /// What is wrong with its georeferencing (CRS named).
         reason: String,
     },
+    /// A date whose samples are not what the job was told they are (digital numbers read as
+    /// reflectance, or no valid pixel at all).
+    #[error("{path} ({date} date): {reason}")]
+    Samples {
+        /// The file involved.
+        path: PathBuf,
+        /// Which date of the pair it is (`before` or `after`).
+        date: &'static str,
+        /// What was found and what is expected.
+        reason: String,
+    },
+    /// An output that would be written over one of the run's own inputs.
+    #[error(
+        "{output}: this output is the input {input}; writing it would destroy the input: choose another output path or folder"
+    )]
+    OutputIsInput {
+        /// The output path.
+        output: PathBuf,
+        /// The input it is (the same file, compared by device and inode).
+        input: PathBuf,
+    },
     /// An output folder another landwatch run is writing into.
     #[error(
         "{path}: another landwatch job is writing into this folder; wait for it to end or choose another folder"

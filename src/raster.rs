@@ -42,6 +42,19 @@ impl DataType {
     }
 }
 
+impl std::fmt::Display for DataType {
+    /// GDAL's name of the type (`Byte`, `UInt16`, …), as in `gdalinfo`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DataType::U8 => "Byte",
+            DataType::U16 => "UInt16",
+            DataType::I16 => "Int16",
+            DataType::U32 => "UInt32",
+            DataType::F32 => "Float32",
+        })
+    }
+}
+
 /// The samples of one band, row-major, in their stored type. Kernels read them directly,
 /// without widening the whole band first.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +193,18 @@ impl GeoTransform {
     }
 }
 
+impl std::fmt::Display for GeoTransform {
+    /// `origin (x, y), pixel dx × dy`, with the rotation terms when there are any.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [x0, a, b, y0, d, e] = self.0;
+        write!(f, "origin ({x0}, {y0}), pixel {a} × {e}")?;
+        if b != 0.0 || d != 0.0 {
+            write!(f, ", rotation {b}, {d}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Where a raster lies on the Earth.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoReference {
@@ -201,6 +226,21 @@ impl GeoReference {
     /// The EPSG code of the CRS, when it has one.
     pub fn epsg_code(&self) -> Option<u32> {
         self.crs.and_then(|c| c.epsg_code())
+    }
+
+    /// A georeference for messages: its transform and CRS, or that there is none.
+    pub fn describe(georef: Option<&GeoReference>) -> String {
+        georef.map_or_else(|| "no georeference".into(), |g| g.to_string())
+    }
+}
+
+impl std::fmt::Display for GeoReference {
+    /// The transform, then the CRS (or "no CRS").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.crs {
+            Some(crs) => write!(f, "{} in {crs}", self.transform),
+            None => write!(f, "{} with no CRS", self.transform),
+        }
     }
 }
 

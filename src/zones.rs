@@ -110,7 +110,7 @@ fn rasterize(
     if det == 0.0 || !det.is_finite() {
         return Err(Error::InvalidParameter {
             name: "geotransform".into(),
-            value: format!("{:?}", grid.georef.transform.0),
+            value: grid.georef.transform.to_string(),
             reason: "it cannot be inverted".into(),
         });
     }
@@ -217,8 +217,13 @@ pub fn zone_from_raster(name: &str, raster: &Raster<u8>, grid: &TargetGrid) -> R
     {
         return Err(Error::GridMismatch {
             what: format!(
-                "zone raster '{name}' is {}×{} on {:?}, the imagery {}×{} on {:?}",
-                raster.width, raster.height, raster.georef, grid.width, grid.height, grid.georef
+                "zone raster '{name}' is {}×{} on {}, the imagery {}×{} on {}",
+                raster.width,
+                raster.height,
+                GeoReference::describe(raster.georef.as_ref()),
+                grid.width,
+                grid.height,
+                grid.georef
             ),
         });
     }

@@ -33,6 +33,40 @@ pub const UNITS: f64 = 1e4;
 /// normalization of a value never overflows an i32.
 pub const MAX_UNITS: i32 = 131_071;
 
+/// The highest median reflectance accepted in any band of a calibrated date. Top-of-atmosphere
+/// reflectance of snow and cloud stays below about 1.2, so a median above this is not
+/// reflectance: most often digital numbers stored as floats or without their scale.
+pub const MAX_MEDIAN_REFLECTANCE: f64 = 1.5;
+
+/// Pixels per band read by [`median_reflectance_above_limit`].
+const PLAUSIBILITY_SAMPLES: usize = 65_536;
+
+/// For a calibrated stack (not [raw digital numbers](is_raw_dn)), the first band, as
+/// `(role, median)`, whose median reflectance under the stack's radiometry exceeds
+/// [`MAX_MEDIAN_REFLECTANCE`]; `None` when every band is plausible or the stack is raw.
+/// Reads at most 65,536 evenly spread valid samples per band.
+pub fn median_reflectance_above_limit(stack: &BandStack) -> Option<(Option<BandRole>, f64)> {
+    if is_raw_dn(stack) {
+        return None;
+    }
+    let r = stack.radiometry;
+    let step = (stack.len() / PLAUSIBILITY_SAMPLES).max(1);
+    stack.bands().iter().find_map(|band| {
+        let mut values: Vec<f32> = (0..band.data.len())
+            .step_by(step)
+            .map(|i| band.data.get_f32(i))
+            .filter(|&v| v.is_finite() && band.nodata.is_none_or(|n| f64::from(v) != n))
+            .collect();
+        if values.is_empty() {
+            return None;
+        }
+        let middle = values.len() / 2;
+        let (_, median, _) = values.select_nth_unstable_by(middle, f32::total_cmp);
+        let reflectance = f64::from(*median) * r.scale + r.offset;
+        (reflectance > MAX_MEDIAN_REFLECTANCE).then_some((band.role, reflectance))
+    })
+}
+
 /// The map of one band of one date onto 10⁻⁴ reflectance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BandMap {

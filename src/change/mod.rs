@@ -40,7 +40,7 @@ use crate::classify::{
     BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, OTHER, VEGETATION, WATER,
 };
 use crate::error::{Error, Result};
-use crate::geo::{Crs, PixelArea};
+use crate::geo::PixelArea;
 use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, DataType, Raster};
 use crate::sensor::BandRole::{self, *};
@@ -693,13 +693,7 @@ pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<(
         && a != b
     {
         return Err(Error::GridMismatch {
-            what: format!(
-                "the dates lie on different grids: {} {:?} against {} {:?}",
-                crs_name(a.crs),
-                a.transform.0,
-                crs_name(b.crs),
-                b.transform.0
-            ),
+            what: format!("the dates lie on different grids: {a} against {b}"),
         });
     }
     Ok(())
@@ -725,11 +719,6 @@ pub(crate) fn codes_job<'a>(
     job.params.iconsts[0] = threshold.min(i32::MAX as u32) as i32;
     job.params.iconsts[1] = method.code();
     job
-}
-
-/// A CRS's name for messages, or "no CRS".
-fn crs_name(crs: Option<Crs>) -> String {
-    crs.map_or_else(|| "no CRS".into(), |c| c.to_string())
 }
 
 #[cfg(test)]

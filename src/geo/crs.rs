@@ -226,7 +226,7 @@ impl Crs {
                     proj4rs::proj::Proj::from_proj_string(&self.proj_string()?).map_err(|e| {
                         Error::UnsupportedCrs {
                             crs: self.to_string(),
-                            reason: format!("PROJ cannot use its definition: {e:?}"),
+                            reason: format!("PROJ cannot use its definition: {e}"),
                         }
                     })?;
                 Ok(proj.to_meter())

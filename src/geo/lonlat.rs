@@ -47,7 +47,7 @@ impl LonLat {
             reason,
         };
         let proj = Proj::from_proj_string(&proj_string)
-            .map_err(|e| unsupported(format!("PROJ cannot use its definition: {e:?}")))?;
+            .map_err(|e| unsupported(format!("PROJ cannot use its definition: {e}")))?;
         let shifts = frame == GeodeticFrame::Wgs84 && shifts_datum(&proj_string);
         if proj.is_latlong() && !shifts {
             return Ok(LonLat {
@@ -72,7 +72,7 @@ impl LonLat {
             }
         };
         let lon_lat = Proj::from_proj_string(&frame)
-            .map_err(|e| unsupported(format!("no longitude/latitude frame: {e:?}")))?;
+            .map_err(|e| unsupported(format!("no longitude/latitude frame: {e}")))?;
         Ok(LonLat {
             path: Path::Proj(Box::new((proj, lon_lat))),
         })

@@ -59,6 +59,17 @@ pub struct Window {
     pub height: usize,
 }
 
+impl std::fmt::Display for Window {
+    /// `W×H at column C, row R`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}×{} at column {}, row {}",
+            self.width, self.height, self.col, self.row
+        )
+    }
+}
+
 /// Relative tolerance on transform coefficients, as a fraction of the pixel size.
 const TOLERANCE: f64 = 1e-6;
 
@@ -238,7 +249,7 @@ pub fn crop_stack(stack: &BandStack, w: &Window) -> Result<BandStack> {
     if !inside {
         return Err(Error::InvalidParameter {
             name: "window".into(),
-            value: format!("{w:?}"),
+            value: w.to_string(),
             reason: format!("outside the {}×{} stack", stack.width(), stack.height()),
         });
     }

@@ -6,13 +6,95 @@ use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The temporary files and staging folders this process is writing, for
+/// [`remove_in_flight`].
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Notes that `path` (a temporary file or a staging folder) is being written.
+pub(crate) fn register_in_flight(path: &Path) {
+    IN_FLIGHT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_path_buf());
+}
+
+/// Notes that `path` was renamed into place or removed.
+pub(crate) fn unregister_in_flight(path: &Path) {
+    IN_FLIGHT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|p| p != path);
+}
+
+/// Removes every temporary file and staging folder this process is writing: for a signal
+/// handler about to end the process (Ctrl-C, SIGTERM), so that nothing half-written stays.
+/// Files already renamed into place are not touched.
+pub fn remove_in_flight() {
+    let paths = std::mem::take(&mut *IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()));
+    for path in paths {
+        let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        let _ = if is_dir {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}
+
+/// Removes the temporary files of `path` that killed writers left (`.NAME.tmp-*` next to
+/// it): a live writer holds a lock on its temporary file, so only abandoned ones are taken.
+/// Links at those names are removed as links.
+fn remove_abandoned_temps(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp-");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let temp = entry.path();
+        let abandoned = match entry.file_type() {
+            Ok(t) if t.is_file() => File::open(&temp).is_ok_and(|f| f.try_lock().is_ok()),
+            Ok(t) => t.is_symlink(),
+            Err(_) => false,
+        };
+        if abandoned {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+}
 
 /// Wraps an I/O error with the path it happened on.
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// Whether two paths name the same file: the same device and inode, links followed (on
+/// Unix; the same canonical path elsewhere). A path that does not exist names no file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            (a.dev(), a.ino()) == (b.dev(), b.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        _ => false,
     }
 }
 
@@ -58,27 +140,32 @@ pub fn write_atomically<F>(path: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> Result<()>,
 {
+    remove_abandoned_temps(path);
     let tmp = temp_path(path);
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&tmp)
         .map_err(io_err(&tmp))?;
+    // Held until the file is closed: tells a later writer that this temporary is not
+    // abandoned. Best effort (a file system without locks still gets the rest).
+    let _ = file.try_lock();
+    register_in_flight(&tmp);
     let mut writer = BufWriter::new(file);
     let outcome = write(&mut writer).and_then(|()| {
         writer.flush().map_err(io_err(&tmp))?;
         writer.get_ref().sync_all().map_err(io_err(&tmp))?;
         Ok(())
     });
+    // Renamed while still open and locked, so that no other writer takes it for abandoned.
+    let renamed = outcome.and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path)));
     drop(writer);
-    match outcome.and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path))) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            // Best effort: the original error is the one worth reporting.
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    if renamed.is_err() {
+        // Best effort: the original error is the one worth reporting.
+        let _ = std::fs::remove_file(&tmp);
     }
+    unregister_in_flight(&tmp);
+    renamed
 }
 
 #[cfg(test)]

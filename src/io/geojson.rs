@@ -252,8 +252,11 @@ pub struct FeatureLayer {
     /// `crs.properties.name` as an EPSG CRS (`EPSG:32651`, `urn:ogc:def:crs:EPSG::32651`),
     /// or the grid's CRS once placed on a grid; `None` means RFC 7946 longitude/latitude.
     pub crs: Option<Crs>,
-    /// The features left out because they are not polygons, as "feature 3 (Point)".
+    /// What was left out and why: features that are not polygons, as "feature 3 (a
+    /// Point)", and polygons or holes whose ring has fewer than three distinct positions.
     pub skipped: Vec<String>,
+    /// What was read other than as written: rings that were not closed, closed here.
+    pub repaired: Vec<String>,
 }
 
 /// Reads a GeoJSON FeatureCollection (or a single Feature) of polygons and multipolygons.
@@ -270,11 +273,10 @@ pub fn read_geojson(path: impl AsRef<Path>) -> Result<FeatureLayer> {
 /// Parses GeoJSON text; the error says what is wrong, in words.
 pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let crs = root
-        .pointer("/crs/properties/name")
-        .and_then(Value::as_str)
-        .and_then(|name| name.rsplit(':').next()?.parse().ok())
-        .map(Crs::epsg);
+    let crs = match root.get("crs") {
+        None | Some(Value::Null) => None,
+        Some(member) => named_crs(member)?,
+    };
     let features: Vec<&Value> = match root.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => root
             .get("features")
@@ -283,12 +285,14 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
             .iter()
             .collect(),
         Some("Feature") => vec![&root],
-        other => return Err(format!("expected a FeatureCollection, found {other:?}")),
+        Some(other) => return Err(format!("expected a FeatureCollection, found a {other}")),
+        None => return Err("expected a FeatureCollection, found an object without a type".into()),
     };
     let mut layer = FeatureLayer {
         features: Vec::new(),
         crs,
         skipped: Vec::new(),
+        repaired: Vec::new(),
     };
     for (i, f) in features.into_iter().enumerate() {
         let properties = f
@@ -299,7 +303,7 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
         let geometry = f.get("geometry").unwrap_or(&Value::Null);
         let coordinates = geometry.get("coordinates");
         let kind = geometry.get("type").and_then(Value::as_str);
-        let polygons = match (kind, coordinates) {
+        let parsed = match (kind, coordinates) {
             (Some("Polygon"), Some(c)) => vec![parse_polygon(c, i)?],
             (Some("MultiPolygon"), Some(Value::Array(ps))) => ps
                 .iter()
@@ -317,12 +321,123 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
                 continue;
             }
         };
-        layer.features.push(Feature {
-            polygons,
-            properties,
-        });
+        let mut polygons = Vec::new();
+        for (k, polygon) in parsed.into_iter().enumerate() {
+            let part = if kind == Some("MultiPolygon") {
+                format!("feature {i}, polygon {k}")
+            } else {
+                format!("feature {i}")
+            };
+            check_extent(&polygon, crs.is_none(), &part)?;
+            if let Some(p) = usable_polygon(polygon, &part, &mut layer) {
+                polygons.push(p);
+            }
+        }
+        if !polygons.is_empty() {
+            layer.features.push(Feature {
+                polygons,
+                properties,
+            });
+        }
     }
     Ok(layer)
+}
+
+/// The CRS a legacy `crs` member names: an EPSG code (`EPSG:32651`,
+/// `urn:ogc:def:crs:EPSG::32651`), or longitude/latitude (`CRS84`, `EPSG:4326`), as `None`.
+/// Anything else is refused: a layer silently read in the wrong CRS covers nothing.
+fn named_crs(member: &Value) -> std::result::Result<Option<Crs>, String> {
+    let name = member
+        .pointer("/properties/name")
+        .and_then(Value::as_str)
+        .ok_or("its crs member has no properties.name; give an EPSG code or remove it")?;
+    if name.ends_with("CRS84") {
+        return Ok(None);
+    }
+    let code = name
+        .contains("EPSG")
+        .then(|| name.rsplit(':').next()?.parse::<u32>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            format!(
+                "its crs member names '{name}', which is not an EPSG code \
+                 (EPSG:32651, urn:ogc:def:crs:EPSG::32651) or CRS84"
+            )
+        })?;
+    Ok(Some(Crs::epsg(code)))
+}
+
+/// Refuses coordinates that no layer of the Earth holds: beyond ±360° / ±90° in a
+/// longitude/latitude layer, beyond ±10⁸ units (100,000 km) in a projected one.
+fn check_extent(p: &Polygon, lon_lat: bool, part: &str) -> std::result::Result<(), String> {
+    let outside = |&[x, y]: &[f64; 2]| {
+        if lon_lat {
+            x.abs() > 360.0 || y.abs() > 90.0
+        } else {
+            x.abs() > 1e8 || y.abs() > 1e8
+        }
+    };
+    let short = |v: f64| {
+        if v.abs() < 1e9 {
+            v.to_string()
+        } else {
+            format!("{v:e}")
+        }
+    };
+    let rings = std::iter::once(&p.exterior).chain(&p.holes);
+    match rings.flatten().find(|c| outside(c)) {
+        None => Ok(()),
+        Some(&[x, y]) if lon_lat => Err(format!(
+            "{part}: ({}, {}) is not a longitude/latitude; a layer in projected \
+             coordinates needs a crs member naming its EPSG code",
+            short(x),
+            short(y)
+        )),
+        Some(&[x, y]) => Err(format!(
+            "{part}: ({}, {}) lies off the Earth",
+            short(x),
+            short(y)
+        )),
+    }
+}
+
+/// The polygon with its rings closed (noted in `layer.repaired`), without holes of fewer
+/// than three distinct positions; `None`, noted in `layer.skipped`, when its exterior is such
+/// a ring.
+fn usable_polygon(mut p: Polygon, part: &str, layer: &mut FeatureLayer) -> Option<Polygon> {
+    let distinct = |ring: &[[f64; 2]]| {
+        let mut points = ring.to_vec();
+        points.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+        points.dedup();
+        points.len()
+    };
+    if distinct(&p.exterior) < 3 {
+        layer.skipped.push(format!(
+            "{part} (its ring has {} distinct positions; a polygon needs 3)",
+            distinct(&p.exterior)
+        ));
+        return None;
+    }
+    let holes = p.holes.len();
+    p.holes.retain(|h| distinct(h) >= 3);
+    if p.holes.len() < holes {
+        layer.skipped.push(format!(
+            "{part}: {} hole(s) of fewer than 3 distinct positions",
+            holes - p.holes.len()
+        ));
+    }
+    for (r, ring) in std::iter::once(&mut p.exterior)
+        .chain(&mut p.holes)
+        .enumerate()
+    {
+        if ring.first() != ring.last() {
+            ring.push(ring[0]);
+            layer
+                .repaired
+                .push(format!("{part}, ring {r} was not closed"));
+        }
+    }
+    Some(p)
 }
 
 fn parse_polygon(value: &Value, feature: usize) -> std::result::Result<Polygon, String> {
@@ -356,6 +471,84 @@ fn parse_polygon(value: &Value, feature: usize) -> std::result::Result<Polygon, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn collection(crs: &str, geometries: &[&str]) -> String {
+        let features: Vec<String> = geometries
+            .iter()
+            .map(|g| format!(r#"{{"type":"Feature","properties":{{}},"geometry":{g}}}"#))
+            .collect();
+        format!(
+            r#"{{"type":"FeatureCollection",{crs}"features":[{}]}}"#,
+            features.join(",")
+        )
+    }
+
+    #[test]
+    fn a_crs_member_that_names_no_crs_is_refused() {
+        let square = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#;
+        let named = |name: &str| {
+            parse_geojson(&collection(
+                &format!(r#""crs":{{"type":"name","properties":{{"name":"{name}"}}}},"#),
+                &[square],
+            ))
+        };
+        assert_eq!(named("EPSG:32651").unwrap().crs, Some(Crs::epsg(32651)));
+        assert_eq!(
+            named("urn:ogc:def:crs:EPSG::4490").unwrap().crs,
+            Some(Crs::epsg(4490))
+        );
+        assert_eq!(named("urn:ogc:def:crs:OGC:1.3:CRS84").unwrap().crs, None);
+        let refused = named("not a crs at all").unwrap_err();
+        assert!(refused.contains("'not a crs at all'"), "{refused}");
+        assert!(parse_geojson(&collection(r#""crs":{"type":"link"},"#, &[square])).is_err());
+    }
+
+    #[test]
+    fn coordinates_off_the_earth_are_refused() {
+        let far = r#"{"type":"Polygon","coordinates":[[[0,0],[1e308,0],[1,1],[0,0]]]}"#;
+        let projected = r#""crs":{"type":"name","properties":{"name":"EPSG:32651"}},"#;
+        let lon_lat = parse_geojson(&collection("", &[far])).unwrap_err();
+        assert!(
+            lon_lat.contains("feature 0") && lon_lat.contains("longitude"),
+            "{lon_lat}"
+        );
+        assert!(parse_geojson(&collection(projected, &[far])).is_err());
+        let utm = r#"{"type":"Polygon","coordinates":[[[203325,3604935],[209325,3604935],[209325,3598935],[203325,3604935]]]}"#;
+        assert!(parse_geojson(&collection(projected, &[utm])).is_ok());
+        assert!(parse_geojson(&collection("", &[utm])).is_err());
+    }
+
+    #[test]
+    fn degenerate_rings_are_left_out_and_open_rings_closed_with_a_note() {
+        let layer = parse_geojson(&collection(
+            "",
+            &[
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,0]]]}"#,
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1]],[[0.2,0.2],[0.2,0.2],[0.2,0.2],[0.2,0.2]]]}"#,
+                r#"{"type":"Point","coordinates":[0,0]}"#,
+            ],
+        ))
+        .unwrap();
+        assert_eq!(layer.features.len(), 1);
+        let kept = &layer.features[0].polygons[0];
+        assert_eq!(
+            kept.exterior,
+            vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
+        );
+        assert!(kept.holes.is_empty());
+        assert_eq!(
+            layer.skipped,
+            vec![
+                "feature 0 (its ring has 2 distinct positions; a polygon needs 3)".to_string(),
+                "feature 1: 1 hole(s) of fewer than 3 distinct positions".into(),
+                "feature 2 (a Point)".into(),
+            ]
+        );
+        assert_eq!(
+            layer.repaired,
+            vec!["feature 1, ring 0 was not closed".to_string()]
+        );
+    }
 
     #[test]
     fn streamed_features_equal_the_json_tree() {

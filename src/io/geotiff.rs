@@ -601,7 +601,7 @@ fn check_limits(
     if bytes > limits.max_bytes || usize::try_from(bytes).is_err() {
         return Err(Error::TooLarge {
             what: format!(
-                "{}: {width}×{height}×{bands} samples of {data_type:?} need {bytes} bytes, \
+                "{}: {width}×{height}×{bands} samples of {data_type} need {bytes} bytes, \
                  over the limit of {}",
                 path.display(),
                 limits.max_bytes

@@ -5,7 +5,7 @@
 //! run left behind is removed by the next run.
 
 use crate::error::{Error, Result};
-use crate::io::atomic::{io_err, unpredictable_suffix};
+use crate::io::atomic::{io_err, register_in_flight, unpredictable_suffix, unregister_in_flight};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -23,13 +23,17 @@ pub struct OutputSet {
     /// ends, however it ends.
     _lock: File,
     published: bool,
+    /// Whether `begin` created the folder: a run that does not publish then removes it.
+    created: bool,
 }
 
 impl OutputSet {
     /// Creates `dir` if needed, locks it (another run holding it is refused with a message),
     /// removes what killed runs left (staging folders and temporary files), and opens a new
-    /// staging folder with an unpredictable name.
+    /// staging folder with an unpredictable name. When the set is dropped unpublished, a
+    /// folder that `begin` created is removed again.
     pub fn begin(dir: &Path) -> Result<OutputSet> {
+        let created = std::fs::symlink_metadata(dir).is_err();
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let lock_path = dir.join(LOCK_FILE);
         if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| !m.is_file()) {
@@ -40,13 +44,12 @@ impl OutputSet {
                 ),
             });
         }
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        // A link planted between the check above and the open is not followed either.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        let lock = options.open(&lock_path).map_err(io_err(&lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -64,11 +67,13 @@ impl OutputSet {
         remove_leftovers(dir)?;
         let staging = dir.join(format!("{STAGING_PREFIX}{}", unpredictable_suffix()));
         std::fs::create_dir(&staging).map_err(io_err(&staging))?;
+        register_in_flight(&staging);
         Ok(OutputSet {
             dir: dir.to_path_buf(),
             staging,
             _lock: lock,
             published: false,
+            created,
         })
     }
 
@@ -128,6 +133,7 @@ impl OutputSet {
         published.push(to);
         self.published = true;
         let _ = std::fs::remove_dir(&self.staging);
+        unregister_in_flight(&self.staging);
         Ok(published)
     }
 }
@@ -137,6 +143,12 @@ impl Drop for OutputSet {
         if !self.published {
             // Best effort: a staging folder that stays is removed by the next run.
             let _ = std::fs::remove_dir_all(&self.staging);
+            unregister_in_flight(&self.staging);
+            if self.created {
+                // The folder this run created goes too (only if nothing else is in it).
+                let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
+                let _ = std::fs::remove_dir(&self.dir);
+            }
         }
     }
 }
@@ -158,10 +170,13 @@ fn remove_leftovers(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
+        // The entry's own type: a link is removed as a link, never followed.
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if name.starts_with(STAGING_PREFIX) && is_dir {
+        let leftover =
+            name.starts_with(STAGING_PREFIX) || (name.starts_with('.') && name.contains(".tmp-"));
+        if leftover && is_dir {
             std::fs::remove_dir_all(&path).map_err(io_err(&path))?;
-        } else if name.starts_with('.') && name.contains(".tmp-") && !is_dir {
+        } else if leftover {
             remove_if_present(&path)?;
         }
     }

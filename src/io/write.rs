@@ -108,7 +108,11 @@ pub fn write_stack(
     if let Some(i) = bands.iter().position(|b| !same(b.nodata, nodata)) {
         return Err(Error::InvalidParameter {
             name: "nodata".into(),
-            value: format!("{:?} (band {i}) vs {:?} (band 0)", bands[i].nodata, nodata),
+            value: format!(
+                "{} (band {i}) vs {} (band 0)",
+                nodata_text(bands[i].nodata),
+                nodata_text(nodata)
+            ),
             reason: "a GeoTIFF holds one nodata value for all bands".into(),
         });
     }
@@ -141,11 +145,8 @@ pub fn write_bands(
             .map(|(i, b)| {
                 T::slice(b).ok_or_else(|| Error::InvalidParameter {
                     name: "bands".into(),
-                    value: format!("band {i} is {:?}", b.data_type()),
-                    reason: format!(
-                        "band 0 is {:?}; a GeoTIFF has one sample type",
-                        T::DATA_TYPE
-                    ),
+                    value: format!("band {i} is {}", b.data_type()),
+                    reason: format!("band 0 is {}; a GeoTIFF has one sample type", T::DATA_TYPE),
                 })
             })
             .collect()
@@ -260,7 +261,7 @@ impl Plan {
         {
             return Err(invalid(
                 "transform",
-                format!("{:?}", g.transform.0),
+                g.transform.to_string(),
                 "coefficients must be finite",
             ));
         }
@@ -458,6 +459,11 @@ impl<T: GeoTiffSample + 'static> GeoTiffStripWriter<T> {
 /// under the very compression job they wait for, and nothing would drain the channel. Jobs on
 /// this pool never wait on anything but each other. `None` when its threads cannot be
 /// started: tiles are then compressed one at a time on the calling thread.
+/// A nodata value for messages: the value, or "none".
+fn nodata_text(nodata: Option<f64>) -> String {
+    nodata.map_or_else(|| "none".into(), |v| v.to_string())
+}
+
 fn encoder_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {

@@ -296,23 +296,26 @@ pub const DEFAULT_MAX_PIXELS: u64 = 2_000_000_000;
 /// The most rows a strip may have ([`Job::tile_rows`]).
 pub const MAX_TILE_ROWS: usize = 1 << 16;
 
+/// The names of the files a job may write into its output folder (besides the
+/// `patches_*.geojson` copies in other CRSs).
+pub const JOB_OUTPUTS: [&str; 11] = [
+    "class_before.tif",
+    "class_after.tif",
+    "change.tif",
+    "change_raw.tif",
+    "patches.tif",
+    "patches.geojson",
+    "patches.csv",
+    "regions.csv",
+    "summary.json",
+    "quicklook.png",
+    "report.html",
+];
+
 /// The files a job writes, by name: an earlier run's file of such a name that this run does
 /// not write is removed when this run's set is published.
 pub fn is_job_output(name: &str) -> bool {
-    const NAMES: [&str; 11] = [
-        "class_before.tif",
-        "class_after.tif",
-        "change.tif",
-        "change_raw.tif",
-        "patches.tif",
-        "patches.geojson",
-        "patches.csv",
-        "regions.csv",
-        "summary.json",
-        "quicklook.png",
-        "report.html",
-    ];
-    NAMES.contains(&name)
+    JOB_OUTPUTS.contains(&name)
         || name == "patches_native.geojson"
         || (name.starts_with("patches_epsg") && name.ends_with(".geojson"))
 }
@@ -494,7 +497,11 @@ impl Job {
         if roles.len() > band_count {
             return Err(Error::InvalidParameter {
                 name: "bands".into(),
-                value: format!("{roles:?}"),
+                value: roles
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 reason: format!("the stacks have only {band_count} bands"),
             });
         }
@@ -535,11 +542,22 @@ impl Job {
             height: i.height,
             georef: i.georef,
         };
-        check_same_grid(&grid_of(&info_b), &grid_of(&info_a))?;
+        let dates = format!(
+            "{} (before) and {} (after)",
+            self.before.display(),
+            self.after.display()
+        );
+        check_same_grid(&grid_of(&info_b), &grid_of(&info_a)).map_err(|e| match e {
+            Error::GridMismatch { what } => Error::GridMismatch {
+                what: format!("{dates}: {what}"),
+            },
+            e => e,
+        })?;
         if info_b.band_count != info_a.band_count {
             return Err(Error::GridMismatch {
                 what: format!(
-                    "the first date has {} bands, the second {}",
+                    "{dates}: the before date has {} bands, the after date {}; both need the \
+                     same bands in the same order",
                     info_b.band_count, info_a.band_count
                 ),
             });

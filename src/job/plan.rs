@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::change::ChangeMethod;
+use crate::change::calibration::{MAX_MEDIAN_REFLECTANCE, median_reflectance_above_limit};
 use crate::change::context::{ContextJob, ContextModel};
 
 impl Job {
@@ -26,6 +27,9 @@ impl Job {
         };
         let (before, after) = rayon::join(|| sample(&self.before), || sample(&self.after));
         let (before, after) = (before?, after?);
+        let whole = windows.len() == 1 && windows[0] == (0, height);
+        check_samples(&self.before, "before", &before, whole)?;
+        check_samples(&self.after, "after", &after, whole)?;
         self.report("plan", 1, 1);
         if self.options.method == ChangeMethod::Contextual {
             return self.plan_contextual(width, pixel_m, &before, &after, engine);
@@ -98,6 +102,45 @@ impl Job {
         let seed = (settings.seed_sigma * crate::change::noise::SCORE_UNITS).round() as u32;
         Ok((relation, seed, choice))
     }
+}
+
+/// Refuses a date whose sample holds no valid pixel, or whose calibrated samples are not
+/// reflectance (see [`median_reflectance_above_limit`]), naming its file and date.
+fn check_samples(path: &Path, date: &'static str, sample: &BandStack, whole: bool) -> Result<()> {
+    let refuse = |reason: String| Error::Samples {
+        path: path.to_path_buf(),
+        date,
+        reason,
+    };
+    let valid = |i: usize| {
+        sample.bands().iter().all(|b| {
+            let v = b.data.get_f32(i);
+            v.is_finite() && b.nodata.is_none_or(|n| f64::from(v) != n)
+        })
+    };
+    if !(0..sample.len()).any(valid) {
+        let rows = if whole {
+            "every pixel"
+        } else {
+            "every pixel of the rows sampled for the plan"
+        };
+        return Err(refuse(format!(
+            "{rows} is nodata, NaN or infinite in at least one band; \
+             check the file's nodata value and the band order (--bands)"
+        )));
+    }
+    if let Some((role, median)) = median_reflectance_above_limit(sample) {
+        let band = role.map_or_else(|| "a band".to_string(), |r| format!("the {r} band"));
+        return Err(refuse(format!(
+            "the median reflectance of {band} is {median:.2}, above {MAX_MEDIAN_REFLECTANCE}: \
+             these samples are not reflectance under the radiometry given (scale {}, offset {}); \
+             for digital numbers give the sensor (--sensor) or its --scale and --offset, or, \
+             without a known scale, store them as integers (gdal_translate -ot UInt16) for a \
+             relative calibration",
+            sample.radiometry.scale, sample.radiometry.offset
+        )));
+    }
+    Ok(())
 }
 
 /// The sample windows `(row, rows)` of a scene `width × height`, from its size alone (never

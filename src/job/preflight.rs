@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::geo::{GeodeticFrame, LonLat};
+use crate::io::same_file;
 use crate::raster::GeoReference;
 
 /// A protected zone ready to rasterize strip by strip.
@@ -92,21 +93,6 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
     }
 }
 
-/// Whether two paths name the same file (the same device and inode, links followed); a
-/// path that does not exist names no file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        #[cfg(unix)]
-        (Ok(a), Ok(b)) => {
-            use std::os::unix::fs::MetadataExt;
-            (a.dev(), a.ino()) == (b.dev(), b.ino())
-        }
-        #[cfg(not(unix))]
-        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
-        _ => false,
-    }
-}
-
 impl Job {
     /// The job's own settings, checked before anything is read.
     pub(super) fn check_settings(&self) -> Result<()> {
@@ -155,10 +141,12 @@ impl Job {
         let pixels = (width as u64).checked_mul(height as u64);
         match pixels {
             Some(n) if n <= self.max_pixels => Ok(()),
-            _ => Err(Error::Georeference {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "declares {width}×{height} pixels, more than the limit of {}                      (raise it with --max-pixels, or Job::max_pixels, if the scene is real)",
+            _ => Err(Error::TooLarge {
+                what: format!(
+                    "{}: declares {width}×{height} = {} pixels, more than the limit of {} \
+                     (raise it with --max-pixels, or Job::max_pixels, if the scene is real)",
+                    path.display(),
+                    (width as u128) * (height as u128),
                     self.max_pixels
                 ),
             }),
@@ -194,13 +182,9 @@ impl Job {
                     continue;
                 }
                 if let Some(input) = inputs.iter().find(|i| same_file(i, &entry.path())) {
-                    return Err(Error::Georeference {
-                        path: input.to_path_buf(),
-                        reason: format!(
-                            "is an input of the job, and the job would write its output \
-                             {name} over it in {}; move the input or choose another folder",
-                            out.display()
-                        ),
+                    return Err(Error::OutputIsInput {
+                        output: entry.path(),
+                        input: input.to_path_buf(),
                     });
                 }
             }
@@ -222,7 +206,7 @@ impl Job {
                     ZoneSource::GeoJson(path) => {
                         let layer = read_geojson(path)?;
                         let what = format!("zone layer '{name}' ({})", path.display());
-                        warn_skipped(&mut warnings, &what, &layer.skipped);
+                        warn_skipped(&mut warnings, &what, &layer);
                         ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
                     }
                     ZoneSource::Raster(path) => {
@@ -232,13 +216,13 @@ impl Job {
                         if !on_grid || info.data_type != crate::raster::DataType::U8 {
                             return Err(Error::GridMismatch {
                                 what: format!(
-                                    "zone raster '{name}' ({}) is {}×{} {:?} on {:?}; a u8 \
-                                     raster on the imagery's {}×{} grid on {:?} is needed",
+                                    "zone raster '{name}' ({}) is {}×{} {} on {}; a Byte \
+                                     raster on the imagery's {}×{} grid ({}) is needed",
                                     path.display(),
                                     info.width,
                                     info.height,
                                     info.data_type,
-                                    info.georef,
+                                    GeoReference::describe(info.georef.as_ref()),
                                     grid.width,
                                     grid.height,
                                     grid.georef
@@ -257,10 +241,19 @@ impl Job {
             .map(|(path, field)| -> Result<_> {
                 let layer = read_geojson(path)?;
                 let what = format!("the regions layer ({})", path.display());
-                warn_skipped(&mut warnings, &what, &layer.skipped);
+                warn_skipped(&mut warnings, &what, &layer);
                 let layer = in_grid_crs(&layer, grid, &what)?.into_owned();
                 // The codes, and an early error for a missing field.
-                let codes = region_rows_from_layer(&layer, field, grid, 0..0)?.codes;
+                let codes = region_rows_from_layer(&layer, field, grid, 0..0)
+                    .map_err(|e| match e {
+                        Error::InvalidParameter { reason, .. } => Error::InvalidParameter {
+                            name: "--region-field".into(),
+                            value: field.clone(),
+                            reason: format!("in {}, {reason}", path.display()),
+                        },
+                        e => e,
+                    })?
+                    .codes;
                 Ok((layer, field.clone(), codes))
             })
             .transpose()?;
@@ -273,12 +266,12 @@ impl Job {
 }
 
 /// A warning for the features of a layer that were left out.
-fn warn_skipped(warnings: &mut Vec<String>, what: &str, skipped: &[String]) {
-    if !skipped.is_empty() {
-        warnings.push(format!(
-            "{what}: {} feature(s) are not polygons and were left out: {}",
-            skipped.len(),
-            skipped.join(", ")
-        ));
+/// Warns of what reading `layer` left out or repaired.
+fn warn_skipped(warnings: &mut Vec<String>, what: &str, layer: &crate::io::FeatureLayer) {
+    if !layer.skipped.is_empty() {
+        warnings.push(format!("{what}: left out: {}", layer.skipped.join(", ")));
+    }
+    if !layer.repaired.is_empty() {
+        warnings.push(format!("{what}: repaired: {}", layer.repaired.join(", ")));
     }
 }

@@ -47,7 +47,7 @@ impl CodeSource for Raster<u8> {
         if w.col + w.width > self.width || w.row + w.height > self.height {
             return Err(Error::InvalidParameter {
                 name: "window".into(),
-                value: format!("{w:?}"),
+                value: w.to_string(),
                 reason: format!("outside the {}×{} raster", self.width, self.height),
             });
         }
