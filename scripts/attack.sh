@@ -1056,13 +1056,16 @@ interrupt() {
 
 # enforce documents 130 ("interrupted") for Ctrl-C and SIGTERM alike; 143 (the shell's
 # convention for SIGTERM) and 1 (a refused run) are accepted too.
-sig_case() { # ID WHAT SIGNAL CODES
-    local id=$1 what=$2 sig=$3 codes=$4
+# interrupt_case ID WHAT SIGNAL CODES PREPARE KIND START WAIT KEPT: PREPARE, a case folder of
+# KIND, START the run in the background, WAIT until it is writing, send SIGNAL; then the exit
+# code is one of CODES and the folder is as it was (KEPT says what was kept).
+interrupt_case() {
+    local id=$1 what=$2 sig=$3 codes=$4 prepare=$5 kind=$6 start=$7 wait_for=$8 kept=$9
     want "$id" || return 0
-    big_reference
-    newcase "$id" good
-    start_big
-    if [[ -z $PID ]] || ! wait_writing || ! interrupt "$sig"; then
+    $prepare
+    newcase "$id" "$kind"
+    $start
+    if [[ -z $PID ]] || ! $wait_for || ! interrupt "$sig"; then
         { wait "$TPID"; } 2>/dev/null
         skip "$id" "$what" "exit $codes, untouched, no leftovers" "the run ended before it could be interrupted"
         return 0
@@ -1072,7 +1075,10 @@ sig_case() { # ID WHAT SIGNAL CODES
     no_debug
     unchanged
     no_leftovers "$OUT" "$C"
-    finish "$id" "$what" "exit $codes, good set untouched, no leftovers"
+    finish "$id" "$what" "exit $codes, $kept untouched, no leftovers"
+}
+sig_case() { # ID WHAT SIGNAL CODES
+    interrupt_case "$1" "$2" "$3" "$4" big_reference good start_big wait_writing "good set"
 }
 sig_case sig-int "SIGINT (Ctrl-C) mid-run, folder holding a good run" INT "130|1"
 sig_case sig-term "SIGTERM mid-run, folder holding a good run" TERM "130|143|1"
@@ -1123,21 +1129,7 @@ wait_temp() {
     return 1
 }
 idx_sig_case() { # ID WHAT SIGNAL CODES
-    local id=$1 what=$2 sig=$3 codes=$4
-    want "$id" || return 0
-    newcase "$id" index
-    start_index_big
-    if [[ -z $PID ]] || ! wait_temp || ! interrupt "$sig"; then
-        { wait "$TPID"; } 2>/dev/null
-        skip "$id" "$what" "exit $codes, untouched, no leftovers" "the run ended before it could be interrupted"
-        return 0
-    fi
-    expect_exit ${codes//|/ }
-    no_panic
-    no_debug
-    unchanged
-    no_leftovers "$OUT" "$C"
-    finish "$id" "$what" "exit $codes, ndvi.tif untouched, no leftovers"
+    interrupt_case "$1" "$2" "$3" "$4" : index start_index_big wait_temp ndvi.tif
 }
 idx_sig_case idx-sig-int "index: SIGINT while writing, folder holding ndvi.tif" INT "130|1"
 idx_sig_case idx-sig-term "index: SIGTERM while writing, folder holding ndvi.tif" TERM "130|143|1"
