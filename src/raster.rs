@@ -169,6 +169,11 @@ impl Band {
         self.nodata = Some(nodata);
         self
     }
+
+    /// Whether sample value `v` of this band is valid: finite and not the nodata value.
+    pub fn is_valid(&self, v: f32) -> bool {
+        v.is_finite() && self.nodata.is_none_or(|n| f64::from(v) != n)
+    }
 }
 
 /// A six-coefficient affine transform in GDAL order: `x = c[0] + col·c[1] + row·c[2]`,

@@ -292,31 +292,12 @@ impl Patches {
     }
 }
 
-/// Splits one CSV record (RFC 4180 quoting).
-fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 /// `area_m2` by `id` from `patches.csv`.
 fn csv_areas(path: &Path) -> Result<BTreeMap<u64, f64>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut lines = text.lines();
-    let header = csv_fields(lines.next().unwrap_or_default());
+    let header = common::csv_fields(lines.next().unwrap_or_default());
     let column = |name: &str| {
         header
             .iter()
@@ -326,7 +307,7 @@ fn csv_areas(path: &Path) -> Result<BTreeMap<u64, f64>, String> {
     let (id, area) = (column("id")?, column("area_m2")?);
     let mut areas = BTreeMap::new();
     for line in lines.filter(|l| !l.is_empty()) {
-        let f = csv_fields(line);
+        let f = common::csv_fields(line);
         let parse = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
         match (parse(id), parse(area)) {
             (Some(i), Some(a)) => areas.insert(i as u64, a),
@@ -669,53 +650,6 @@ impl Unplaceable {
     }
 }
 
-/// Every file under `dir`: its path relative to `dir`, its length and a hash of its bytes;
-/// folders are listed too.
-fn listing(dir: &Path) -> BTreeMap<PathBuf, Option<(u64, u64)>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<(u64, u64)>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                into.insert(rel, None);
-                walk(root, &path, into);
-            } else {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                // FNV-1a.
-                let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-                });
-                into.insert(rel, Some((bytes.len() as u64, hash)));
-            }
-        }
-    }
-    let mut files = BTreeMap::new();
-    walk(dir, dir, &mut files);
-    files
-}
-
-/// What changed between two listings.
-fn listing_changes(
-    before: &BTreeMap<PathBuf, Option<(u64, u64)>>,
-    after: &BTreeMap<PathBuf, Option<(u64, u64)>>,
-) -> Vec<String> {
-    let mut changes = Vec::new();
-    for (path, entry) in after {
-        match before.get(path) {
-            None => changes.push(format!("{} appeared", path.display())),
-            Some(old) if old != entry => changes.push(format!("{} changed", path.display())),
-            _ => {}
-        }
-    }
-    for path in before.keys().filter(|p| !after.contains_key(*p)) {
-        changes.push(format!("{} disappeared", path.display()));
-    }
-    changes
-}
-
 /// The job on `kind` inputs must fail with an error that names the offending file, without
 /// a panic, and leave the output folder as it was: an existing one holding one file
 /// (`existing`), or one that does not exist yet. Each of three pairs is tried: the bad
@@ -745,7 +679,7 @@ fn refusal(test: &str, kind: Unplaceable, existing: bool) {
             std::fs::create_dir_all(&out).unwrap();
             std::fs::write(out.join("keep.txt"), "a file the job must leave alone\n").unwrap();
         }
-        let listed = listing(&dir);
+        let listed = common::snapshot(&dir);
         let result = run_job(before, after, &zones, &out);
         let mut found = Vec::new();
         match result {
@@ -771,7 +705,7 @@ fn refusal(test: &str, kind: Unplaceable, existing: bool) {
                 out.file_name().unwrap().to_string_lossy()
             ));
         }
-        let changes = listing_changes(&listed, &listing(&dir));
+        let changes = common::differences(&listed, &common::snapshot(&dir));
         if !changes.is_empty() {
             found.push(format!(
                 "the scratch folder changed: {}",

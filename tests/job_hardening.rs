@@ -10,12 +10,11 @@
 
 mod common;
 
-use common::{data, temp_dir};
+use common::{data, differences, snapshot, temp_dir};
 use landwatch::Raster;
 use landwatch::geo::{Crs, Unsupported};
 use landwatch::io::{GeoTiff, ReadLimits, WriteOptions, read_geotiff, read_info, write_image};
 use landwatch::job::JOB_OUTPUTS;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -116,52 +115,6 @@ fn run_good(args: &[String]) {
         "the good run failed: {}",
         stderr(&output)
     );
-}
-
-/// What a folder holds, hidden entries included: each entry's path relative to `dir` and
-/// what it is (a link and its target, a folder, or a file and its bytes).
-#[derive(Debug, PartialEq)]
-enum Entry {
-    Link(PathBuf),
-    Folder,
-    File(Vec<u8>),
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Entry> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Entry>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            let kind = entry.file_type().unwrap();
-            if kind.is_symlink() {
-                into.insert(rel, Entry::Link(std::fs::read_link(&path).unwrap()));
-            } else if kind.is_dir() {
-                into.insert(rel, Entry::Folder);
-                walk(root, &path, into);
-            } else {
-                into.insert(rel, Entry::File(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut entries = BTreeMap::new();
-    walk(dir, dir, &mut entries);
-    entries
-}
-
-/// The differences between two snapshots, by name.
-fn differences(was: &BTreeMap<PathBuf, Entry>, is: &BTreeMap<PathBuf, Entry>) -> Vec<String> {
-    let mut found = Vec::new();
-    for (path, entry) in is {
-        match was.get(path) {
-            None => found.push(format!("{} appeared", path.display())),
-            Some(old) if old != entry => found.push(format!("{} changed", path.display())),
-            _ => {}
-        }
-    }
-    for path in was.keys().filter(|p| !is.contains_key(*p)) {
-        found.push(format!("{} disappeared", path.display()));
-    }
-    found
 }
 
 /// Names in `dir` that only an unfinished run leaves: staging folders and temporary files.
@@ -609,25 +562,6 @@ fn out_of_range_numbers_are_command_line_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The cells of a CSV line (RFC 4180 quoting).
-fn csv_cells(line: &str) -> Vec<String> {
-    let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => cells.push(std::mem::take(&mut cell)),
-            _ => cell.push(c),
-        }
-    }
-    cells.push(cell);
-    cells
-}
-
 #[test]
 fn formulas_in_region_codes_and_zone_names_never_reach_a_csv_cell() {
     let dir = temp_dir("hardening_csv");
@@ -656,7 +590,7 @@ fn formulas_in_region_codes_and_zone_names_never_reach_a_csv_cell() {
     for file in ["regions.csv", "patches.csv"] {
         let text = std::fs::read_to_string(out.join(file)).unwrap();
         for line in text.lines() {
-            for cell in csv_cells(line) {
+            for cell in common::csv_fields(line) {
                 let first = cell.chars().next();
                 let formula = matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r'))
                     && cell.parse::<f64>().is_err();

@@ -55,7 +55,7 @@ pub fn median_reflectance_above_limit(stack: &BandStack) -> Option<(Option<BandR
         let mut values: Vec<f32> = (0..band.data.len())
             .step_by(step)
             .map(|i| band.data.get_f32(i))
-            .filter(|&v| v.is_finite() && band.nodata.is_none_or(|n| f64::from(v) != n))
+            .filter(|&v| band.is_valid(v))
             .collect();
         if values.is_empty() {
             return None;

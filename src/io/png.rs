@@ -49,7 +49,7 @@ pub fn composite_rgba(stack: &BandStack, roles: [BandRole; 3]) -> Result<Vec<u8>
         let mut all_valid = true;
         for (k, band) in bands.iter().enumerate() {
             let v = band.data.get_f32(i);
-            if !is_valid(band, v) {
+            if !band.is_valid(v) {
                 all_valid = false;
                 break;
             }
@@ -94,10 +94,6 @@ pub fn class_map_png(
     write_rgba(path.as_ref(), &rgba, raster.width, raster.height)
 }
 
-fn is_valid(band: &Band, v: f32) -> bool {
-    v.is_finite() && band.nodata.is_none_or(|n| f64::from(v) != n)
-}
-
 /// A linear map from `[lo, hi]` to `[0, 255]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Stretch {
@@ -121,7 +117,7 @@ impl Stretch {
 fn stretch(band: &Band) -> Result<Stretch> {
     let mut values: Vec<f32> = (0..band.data.len())
         .map(|i| band.data.get_f32(i))
-        .filter(|&v| is_valid(band, v))
+        .filter(|&v| band.is_valid(v))
         .collect();
     if values.is_empty() {
         return Err(Error::AllNodata {

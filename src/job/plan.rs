@@ -112,12 +112,7 @@ fn check_samples(path: &Path, date: &'static str, sample: &BandStack, whole: boo
         date,
         reason,
     };
-    let valid = |i: usize| {
-        sample.bands().iter().all(|b| {
-            let v = b.data.get_f32(i);
-            v.is_finite() && b.nodata.is_none_or(|n| f64::from(v) != n)
-        })
-    };
+    let valid = |i: usize| sample.bands().iter().all(|b| b.is_valid(b.data.get_f32(i)));
     if !(0..sample.len()).any(valid) {
         let rows = if whole {
             "every pixel"

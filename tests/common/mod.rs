@@ -259,3 +259,75 @@ pub fn summary_results(dir: &std::path::Path) -> serde_json::Value {
         "regions_warned": summary["regions_warned"],
     })
 }
+
+/// Splits one CSV record into its fields (RFC 4180 quoting).
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// What a folder holds, hidden entries included: each entry's path relative to `dir` and
+/// what it is (a link and its target, a folder, or a file and its bytes).
+#[derive(Debug, PartialEq)]
+pub enum Entry {
+    /// A symbolic link, with its target.
+    Link(std::path::PathBuf),
+    /// A folder.
+    Folder,
+    /// A file, with its bytes.
+    File(Vec<u8>),
+}
+
+/// A folder's entries by relative path (see [`snapshot`]).
+pub type Snapshot = std::collections::BTreeMap<std::path::PathBuf, Entry>;
+
+/// Everything `dir` holds, recursively, as [`Entry`]s.
+pub fn snapshot(dir: &std::path::Path) -> Snapshot {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, into: &mut Snapshot) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                into.insert(rel, Entry::Link(std::fs::read_link(&path).unwrap()));
+            } else if kind.is_dir() {
+                into.insert(rel, Entry::Folder);
+                walk(root, &path, into);
+            } else {
+                into.insert(rel, Entry::File(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut entries = Snapshot::new();
+    walk(dir, dir, &mut entries);
+    entries
+}
+
+/// The differences between two snapshots, by name.
+pub fn differences(was: &Snapshot, is: &Snapshot) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, entry) in is {
+        match was.get(path) {
+            None => found.push(format!("{} appeared", path.display())),
+            Some(old) if old != entry => found.push(format!("{} changed", path.display())),
+            _ => {}
+        }
+    }
+    for path in was.keys().filter(|p| !is.contains_key(*p)) {
+        found.push(format!("{} disappeared", path.display()));
+    }
+    found
+}
