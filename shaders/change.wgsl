@@ -74,9 +74,9 @@ fn index_change(kind: i32, b: array<i32, 6>, a: array<i32, 6>) -> u32 {
 }
 
 // The direction sector and change measure of pixel i, packed as bits 8-13 and 16-31:
-// iconsts[13] = 0 change-vector magnitude, 1 |ΔNDVI|, 2 |ΔBSI|, 3 |ΔNDBI| (thousandths).
-// Values are quantized, shifted by the date's integer offset (iconsts[14], [15]) and the
-// second date mapped onto the first.
+// MEASURE = 0 change-vector magnitude, 1 |ΔNDVI|, 2 |ΔBSI|, 3 |ΔNDBI| (thousandths).
+// Values are quantized, shifted by the date's integer offset (OFFSET_BEFORE, OFFSET_AFTER)
+// and the second date mapped onto the first (GAIN_Q12, OFFSET_Q12).
 fn change_measure(i: u32, nb: u32) -> u32 {
     let k = params.consts;
     var b: array<i32, 6>;
@@ -84,14 +84,14 @@ fn change_measure(i: u32, nb: u32) -> u32 {
     var m2 = 0u;
     var direction = 0u;
     for (var j = 0u; j < nb; j++) {
-        b[j] = quantize(load(j, i), k[9]) + params.iconsts[14];
-        let after = quantize(load(nb + j, i), k[10]) + params.iconsts[15];
-        a[j] = (params.iconsts[j] * after + params.iconsts[6u + j]) >> 12u;
+        b[j] = quantize(load(j, i), k[QUANTIZE_BEFORE]) + params.iconsts[OFFSET_BEFORE];
+        let after = quantize(load(nb + j, i), k[QUANTIZE_AFTER]) + params.iconsts[OFFSET_AFTER];
+        a[j] = (params.iconsts[GAIN_Q12 + j] * after + params.iconsts[OFFSET_Q12 + j]) >> 12u;
         let d = clamp(a[j] - b[j], -MAX_DIFFERENCE, MAX_DIFFERENCE);
         m2 += u32(d * d);
         direction |= select(0u, 1u << j, d > 0);
     }
-    let kind = params.iconsts[13];
+    let kind = params.iconsts[MEASURE];
     var measure = 0u;
     if kind == 0 {
         measure = isqrt(m2);
@@ -103,7 +103,7 @@ fn change_measure(i: u32, nb: u32) -> u32 {
 
 fn change_word(i: u32) -> vec2<u32> {
     let k = params.consts;
-    let nb = u32(params.iconsts[12]);
+    let nb = u32(params.iconsts[BANDS_PER_DATE]);
     // Every band of both dates, and the optional caller mask after them, must be valid.
     var valid = true;
     for (var j = 0u; j < params.n_slots; j++) {
@@ -113,7 +113,7 @@ fn change_word(i: u32) -> vec2<u32> {
         return vec2(15u | (15u << 4u), 0u);
     }
     // With SWIR1 (nb >= 5) the full rules, without it the four-band rules.
-    let before = classify_at(0u, i, nb, k[5], k[6]);
-    let after = classify_at(nb, i, nb, k[7], k[8]);
+    let before = classify_at(0u, i, nb, k[SHIFT2], k[SHIFT4]);
+    let after = classify_at(nb, i, nb, k[AFTER_SHIFT2], k[AFTER_SHIFT4]);
     return vec2(before | (after << 4u) | change_measure(i, nb), 1u);
 }

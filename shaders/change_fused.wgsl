@@ -3,7 +3,7 @@
 // pixel: byte 0 the class before, byte 1 the class after (255 = nodata), byte 2 the change code.
 // Prefixed by classify_rules.wgsl, change.wgsl and change_rules.wgsl; followed by
 // per_pixel_main.wgsl. CPU twin: fused in src/backend/cpu/change.rs.
-// params.op: the method; consts[11]: the threshold (an integer, exact in f32).
+// params.op: the method; consts[CHANGE_THRESHOLD]: the threshold (an integer, exact in f32).
 
 fn class_byte(nibble: u32) -> u32 {
     return select(nibble, 255u, nibble == 15u);
@@ -11,7 +11,7 @@ fn class_byte(nibble: u32) -> u32 {
 
 fn pixel_word(i: u32) -> vec2<u32> {
     let w = change_word(i);
-    let code = decide(w.x, u32(params.consts[11]), i32(params.op));
+    let code = decide(w.x, u32(params.consts[CHANGE_THRESHOLD]), i32(params.op));
     let classes = class_byte(w.x & 0xfu) | (class_byte((w.x >> 4u) & 0xfu) << 8u);
     return vec2(classes | (code << 16u), w.y);
 }

@@ -2,5 +2,5 @@
 // packed_u8_main.wgsl. CPU twin: src/backend/cpu/classify.rs.
 
 fn pixel_code(i: u32) -> u32 {
-    return classify_at(0u, i, params.n_slots, params.consts[5], params.consts[6]);
+    return classify_at(0u, i, params.n_slots, params.consts[SHIFT2], params.consts[SHIFT4]);
 }

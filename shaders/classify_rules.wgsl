@@ -1,8 +1,8 @@
 // Land-cover rules shared by the classification and change kernels.
 // CPU twins: class_code and vnir_class_code in src/backend/cpu/classify.rs. Codes and rules:
 // src/classify.rs.
-// Thresholds are params.consts[0..5]: NDWI, MNDWI, NDVI, BSI, NDBI; [12] the redness of bare
-// soil and [13] the NDVI below which four-band pixels are bare soil or built-up.
+// Thresholds: the `classify` slots of src/pixel/slots.rs (NDWI, MNDWI, NDVI, BSI, NDBI, the
+// redness of bare soil and the NDVI below which four-band pixels are bare soil or built-up).
 
 const CLASS_NODATA: u32 = 255u;
 
@@ -10,20 +10,20 @@ const CLASS_NODATA: u32 = 255u;
 // two- and four-band sums (0 for values in reflectance units).
 fn class_of(b: f32, g: f32, r: f32, n: f32, s1: f32, shift2: f32, shift4: f32) -> u32 {
     let k = params.consts;
-    let water = ratio_above(g - n, (g + n) + shift2, k[0])
-        && ratio_above(g - s1, (g + s1) + shift2, k[1]);
+    let water = ratio_above(g - n, (g + n) + shift2, k[NDWI])
+        && ratio_above(g - s1, (g + s1) + shift2, k[MNDWI]);
     let soil = s1 + r;
     let leaf = n + b;
     if water {
         return 1u;
     }
-    if ratio_above(n - r, (n + r) + shift2, k[2]) {
+    if ratio_above(n - r, (n + r) + shift2, k[NDVI]) {
         return 2u;
     }
-    if ratio_above(soil - leaf, (soil + leaf) + shift4, k[3]) {
+    if ratio_above(soil - leaf, (soil + leaf) + shift4, k[BSI]) {
         return 3u;
     }
-    if ratio_above(s1 - n, (s1 + n) + shift2, k[4]) {
+    if ratio_above(s1 - n, (s1 + n) + shift2, k[NDBI]) {
         return 4u;
     }
     return 5u;
@@ -34,16 +34,16 @@ fn class_of(b: f32, g: f32, r: f32, n: f32, s1: f32, shift2: f32, shift4: f32) -
 // redness threshold, else built-up; anything else (sparse or mixed cover) is "other".
 fn vnir_class_of(b: f32, g: f32, r: f32, n: f32, shift2: f32) -> u32 {
     let k = params.consts;
-    if ratio_above(g - n, (g + n) + shift2, k[0]) {
+    if ratio_above(g - n, (g + n) + shift2, k[NDWI]) {
         return 1u;
     }
-    if ratio_above(n - r, (n + r) + shift2, k[2]) {
+    if ratio_above(n - r, (n + r) + shift2, k[NDVI]) {
         return 2u;
     }
-    if ratio_above(n - r, (n + r) + shift2, k[13]) {
+    if ratio_above(n - r, (n + r) + shift2, k[BARE_NDVI]) {
         return 5u;
     }
-    if ratio_above(r - b, (r + b) + shift2, k[12]) {
+    if ratio_above(r - b, (r + b) + shift2, k[REDNESS]) {
         return 3u;
     }
     return 4u;

@@ -1,6 +1,6 @@
 // Spectral indices, one f32 per pixel; followed by per_pixel_main.wgsl.
 // CPU twin: src/backend/cpu/index.rs.
-// Operation codes and constant slots: src/index.rs (op, slot_const).
+// Operation codes: src/index.rs (op); constant slots: the `index` family of src/pixel/slots.rs.
 
 fn ratio(num: f32, den: f32) -> f32 {
     if den == 0.0 {
@@ -10,7 +10,7 @@ fn ratio(num: f32, den: f32) -> f32 {
     return select(INDEX_NODATA, q, is_finite(q));
 }
 
-// Constants: k[0] denominator shift (radiometry in DN), k[1] gain, k[2] C1, k[3] C2.
+// Constants: the denominator shift (radiometry in DN), the gain, EVI's C1 and C2.
 fn index_value(i: u32) -> f32 {
     var v: array<f32, 4>;
     for (var s = 0u; s < params.n_slots; s++) {
@@ -22,18 +22,19 @@ fn index_value(i: u32) -> f32 {
     let k = params.consts;
     switch params.op {
         case 0u: {
-            return ratio(v[0] - v[1], (v[0] + v[1]) + k[0]);
+            return ratio(v[0] - v[1], (v[0] + v[1]) + k[INDEX_SHIFT]);
         }
         case 1u: {
             let soil = v[0] + v[1];
             let leaf = v[2] + v[3];
-            return ratio(soil - leaf, (soil + leaf) + k[0]);
+            return ratio(soil - leaf, (soil + leaf) + k[INDEX_SHIFT]);
         }
         case 2u: {
-            return ratio(k[1] * (v[0] - v[1]), (v[0] + v[1]) + k[0]);
+            return ratio(k[INDEX_GAIN] * (v[0] - v[1]), (v[0] + v[1]) + k[INDEX_SHIFT]);
         }
         case 3u: {
-            return ratio(k[1] * (v[0] - v[1]), ((v[0] + k[2] * v[1]) - k[3] * v[2]) + k[0]);
+            let den = ((v[0] + k[EVI_C1] * v[1]) - k[EVI_C2] * v[2]) + k[INDEX_SHIFT];
+            return ratio(k[INDEX_GAIN] * (v[0] - v[1]), den);
         }
         default: {
             return INDEX_NODATA;

@@ -8,7 +8,7 @@
 // the roots 1..n in raster order: per-block root counts, one scan of the block counts, a scan
 // inside each block, then every pixel takes its root's id.
 //
-// params.iconsts: [2] connectivity (4 or 8), [3] number of blocks. Every pass but the scan
+// The `label` slots: CONNECTIVITY (4 or 8) and LABEL_BLOCKS, the number of blocks. Every pass but the scan
 // handles one block of 1,024 pixels per workgroup, four consecutive pixels per invocation.
 
 const BACKGROUND: u32 = 0xffffffffu;
@@ -47,7 +47,7 @@ fn workgroup_scan(lid: u32, v: u32) -> vec2<u32> {
 fn earlier_neighbour(x: i32, y: i32, n: u32, code: u32) -> u32 {
     var dx = -1;
     var dy = 0;
-    let eight = params.iconsts[2] == 8;
+    let eight = params.iconsts[CONNECTIVITY] == 8;
     switch n {
         case 0u: { dx = -1; dy = 0; }
         case 1u: { dx = 0; dy = -1; }
@@ -172,7 +172,7 @@ fn label_compress(
     }
     let sums = workgroup_scan(lid, roots);
     let block = block_index(wid, groups);
-    if lid == 0u && block < u32(params.iconsts[3]) {
+    if lid == 0u && block < u32(params.iconsts[LABEL_BLOCKS]) {
         blocks[block] = sums.y;
     }
 }
@@ -181,7 +181,7 @@ fn label_compress(
 // the total goes after them.
 @compute @workgroup_size(256)
 fn label_scan(@builtin(local_invocation_index) lid: u32) {
-    let n_blocks = u32(params.iconsts[3]);
+    let n_blocks = u32(params.iconsts[LABEL_BLOCKS]);
     let per_thread = (n_blocks + WORKGROUP - 1u) / WORKGROUP;
     let start = lid * per_thread;
     var sum = 0u;
@@ -221,7 +221,7 @@ fn label_assign(
     }
     let sums = workgroup_scan(lid, roots);
     let block = block_index(wid, groups);
-    if block >= u32(params.iconsts[3]) {
+    if block >= u32(params.iconsts[LABEL_BLOCKS]) {
         return;
     }
     var id = blocks[block] + sums.x;

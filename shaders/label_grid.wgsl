@@ -1,15 +1,15 @@
 // Grid helpers shared by the patch kernels (morphology.wgsl and label.wgsl). The change codes
-// are slot 0 of the packed input (u8, four to a word); params.iconsts[0] and [1] hold the
-// raster's width and height, params.count its pixel count.
+// are slot 0 of the packed input (u8, four to a word); params.iconsts[RASTER_WIDTH] and
+// [RASTER_HEIGHT] hold the raster's width and height, params.count its pixel count.
 
 const PATCH_NODATA: u32 = 255u;
 
 fn grid_width() -> i32 {
-    return params.iconsts[0];
+    return params.iconsts[RASTER_WIDTH];
 }
 
 fn grid_height() -> i32 {
-    return params.iconsts[1];
+    return params.iconsts[RASTER_HEIGHT];
 }
 
 // The change code of pixel i (slot 0 is u8 at word offset 0).

@@ -1,8 +1,8 @@
 // Binary opening and closing of change codes, in two passes each; the CPU twin is
 // src/patch/morphology.rs, which documents the semantics. Prefixed by label_grid.wgsl.
 //
-// params.iconsts: [2] radius of the structuring element, [3] 1 for a cross (plus) and 0 for a
-// square, [4] 1 when the whole change mask is one class. Slot 1 holds the class table: word
+// The `morphology` slots: ELEMENT_RADIUS, ELEMENT_CROSS (1 for a cross (plus), 0 for a
+// square) and WHOLE_MASK (1 when the whole change mask is one class). Slot 1 holds the class table: word
 // c (0..256) is the class of code c (0 = not in the mask), words 256..288 the code of each
 // class bit of a closing round.
 //
@@ -12,12 +12,12 @@
 @group(0) @binding(4) var<storage, read_write> codes_out: array<u32>;
 
 fn morph_radius() -> i32 {
-    return params.iconsts[2];
+    return params.iconsts[ELEMENT_RADIUS];
 }
 
 // True when offset (dx, dy) belongs to the structuring element.
 fn in_element(dx: i32, dy: i32) -> bool {
-    return params.iconsts[3] == 0 || dx == 0 || dy == 0;
+    return params.iconsts[ELEMENT_CROSS] == 0 || dx == 0 || dy == 0;
 }
 
 fn class_of(code: u32) -> u32 {
@@ -140,7 +140,7 @@ fn close_code(i: u32, previous: u32) -> u32 {
     if bits == 0u {
         return 0u;
     }
-    if params.iconsts[4] == 0 {
+    if params.iconsts[WHOLE_MASK] == 0 {
         return code_of_bit(firstTrailingBit(bits));
     }
     var lowest = 256u;

@@ -68,38 +68,6 @@ pub fn class_name(code: u8) -> &'static str {
     }
 }
 
-/// Positions in `PixelParams::consts` used by the classification kernel.
-pub(crate) mod slot_const {
-    /// NDWI threshold.
-    pub const NDWI: usize = 0;
-    /// MNDWI threshold.
-    pub const MNDWI: usize = 1;
-    /// NDVI threshold.
-    pub const NDVI: usize = 2;
-    /// BSI threshold.
-    pub const BSI: usize = 3;
-    /// NDBI threshold.
-    pub const NDBI: usize = 4;
-    /// `2·offset/scale`.
-    pub const SHIFT2: usize = 5;
-    /// `4·offset/scale`.
-    pub const SHIFT4: usize = 6;
-    /// `2·offset/scale` of the second date (change detection).
-    pub const AFTER_SHIFT2: usize = 7;
-    /// `4·offset/scale` of the second date (change detection).
-    pub const AFTER_SHIFT4: usize = 8;
-    /// Quantization factor of the first date (change detection).
-    pub const QUANTIZE_BEFORE: usize = 9;
-    /// Quantization factor of the second date (change detection).
-    pub const QUANTIZE_AFTER: usize = 10;
-    /// The change threshold of the fused pass, an integer up to 65,536 (exact in f32).
-    pub const CHANGE_THRESHOLD: usize = 11;
-    /// Bare-soil redness threshold (four-band rules).
-    pub const REDNESS: usize = 12;
-    /// The NDVI below which four-band pixels are bare soil or built-up.
-    pub const BARE_NDVI: usize = 13;
-}
-
 /// The thresholds of the classification rules, on reflectance-based indices.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassThresholds {
@@ -151,7 +119,7 @@ impl ClassThresholds {
     pub(crate) fn set_consts(&self, job: &mut PixelJob<'_>, stack: &BandStack) -> Result<()> {
         let r = stack.radiometry;
         r.validate()?;
-        use slot_const::*;
+        use crate::pixel::slots::classify::*;
         for (slot, name, t) in [
             (NDWI, "water_ndwi", self.water_ndwi),
             (MNDWI, "water_mndwi", self.water_mndwi),

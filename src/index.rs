@@ -25,18 +25,6 @@ pub(crate) mod op {
     pub const EVI: u32 = 3;
 }
 
-/// Positions in `PixelParams::consts` used by the index kernels.
-pub(crate) mod slot_const {
-    /// The DN shift added to the denominator: the radiometric offset (and SAVI's or EVI's L)
-    /// expressed in digital numbers.
-    pub const SHIFT: usize = 0;
-    /// Gain on the numerator (SAVI's 1 + L, EVI's G).
-    pub const GAIN: usize = 1;
-    /// EVI's red aerosol coefficient C1.
-    pub const C1: usize = 2;
-    /// EVI's blue aerosol coefficient C2.
-    pub const C2: usize = 3;
-}
 
 /// A spectral index computed per pixel from reflectance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,11 +113,11 @@ impl SpectralIndex {
             }
             _ => (2.0 * o / s, 1.0),
         };
-        use slot_const::*;
-        job.set_const(SHIFT, "radiometric shift", shift)?;
-        job.set_const(GAIN, "gain", gain)?;
-        job.set_const(C1, "C1", Self::EVI_C1)?;
-        job.set_const(C2, "C2", Self::EVI_C2)?;
+        use crate::pixel::slots::index::*;
+        job.set_const(INDEX_SHIFT, "radiometric shift", shift)?;
+        job.set_const(INDEX_GAIN, "gain", gain)?;
+        job.set_const(EVI_C1, "C1", Self::EVI_C1)?;
+        job.set_const(EVI_C2, "C2", Self::EVI_C2)?;
         Ok(job)
     }
 }

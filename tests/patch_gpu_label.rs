@@ -4,7 +4,7 @@
 
 mod patch_support;
 
-use landwatch::patch::gpu_label::GPU_LABEL_DISPATCHES;
+use landwatch::backend::gpu::GPU_LABEL_DISPATCHES;
 use landwatch::patch::label as cpu_label;
 use landwatch::patch::{Connectivity, Labels};
 use landwatch::{Device, Engine, GpuFailureKind, GpuOptions, Raster};

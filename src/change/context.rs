@@ -424,6 +424,40 @@ pub(crate) struct ContextParams {
     pub shift: [u32; 6],
 }
 
+#[cfg(test)]
+impl ContextParams {
+    /// Every field but the padding with its byte offset, for the layout check against WGSL.
+    pub(crate) fn field_offsets() -> Vec<(&'static str, usize)> {
+        use std::mem::offset_of;
+        vec![
+            ("width", offset_of!(ContextParams, width)),
+            ("rows", offset_of!(ContextParams, rows)),
+            ("first_row", offset_of!(ContextParams, first_row)),
+            ("out_rows", offset_of!(ContextParams, out_rows)),
+            ("bands", offset_of!(ContextParams, bands)),
+            ("radius", offset_of!(ContextParams, radius)),
+            ("smoothing", offset_of!(ContextParams, smoothing)),
+            ("seed", offset_of!(ContextParams, seed)),
+            ("grow", offset_of!(ContextParams, grow)),
+            ("cloud_blue", offset_of!(ContextParams, cloud_blue)),
+            ("cloud_core_rise", offset_of!(ContextParams, cloud_core_rise)),
+            ("cloud_grow_rise", offset_of!(ContextParams, cloud_grow_rise)),
+            ("cloud_core_white", offset_of!(ContextParams, cloud_core_white)),
+            ("cloud_grow_white", offset_of!(ContextParams, cloud_grow_white)),
+            ("shadow_dark", offset_of!(ContextParams, shadow_dark)),
+            ("haze_rise", offset_of!(ContextParams, haze_rise)),
+            ("haze_swir", offset_of!(ContextParams, haze_swir)),
+            ("factor", offset_of!(ContextParams, factor)),
+            ("offset", offset_of!(ContextParams, offset)),
+            ("gain_q12", offset_of!(ContextParams, gain_q12)),
+            ("offset_q12", offset_of!(ContextParams, offset_q12)),
+            ("median", offset_of!(ContextParams, median)),
+            ("weight", offset_of!(ContextParams, weight)),
+            ("shift", offset_of!(ContextParams, shift)),
+        ]
+    }
+}
+
 /// One run of the contextual kernels: the bands of both dates over a window of whole rows
 /// (with the halo rows above and below that the output rows need:
 /// [`ContextSettings::halo_rows`]), and the parameters. Run it with

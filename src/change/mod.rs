@@ -620,7 +620,7 @@ impl ClassThresholds {
         normalization: &Normalization,
         method: ChangeMethod,
     ) -> Result<PixelJob<'a>> {
-        use crate::classify::slot_const::*;
+        use crate::pixel::slots::change::*;
         check_same_grid(before, after)?;
         let roles = change_roles(before, after);
         if roles.len() < 5 {
@@ -648,12 +648,13 @@ impl ClassThresholds {
         job.set_const(AFTER_SHIFT4, "offset/scale", 4.0 * r.offset_in_dn())?;
         job.set_const(QUANTIZE_BEFORE, "quantization", quantization(before))?;
         job.set_const(QUANTIZE_AFTER, "quantization", quantization(after))?;
-        job.params.iconsts[..6].copy_from_slice(&normalization.gain_q12);
-        job.params.iconsts[6..12].copy_from_slice(&normalization.offset_q12);
-        job.params.iconsts[12] = roles.len() as i32;
-        job.params.iconsts[13] = method.measure();
-        job.params.iconsts[14] = quantized_offset(before);
-        job.params.iconsts[15] = quantized_offset(after);
+        let k = &mut job.params.iconsts;
+        k[GAIN_Q12].copy_from_slice(&normalization.gain_q12);
+        k[OFFSET_Q12].copy_from_slice(&normalization.offset_q12);
+        k[BANDS_PER_DATE] = roles.len() as i32;
+        k[MEASURE] = method.measure();
+        k[OFFSET_BEFORE] = quantized_offset(before);
+        k[OFFSET_AFTER] = quantized_offset(after);
         Ok(job)
     }
 }
@@ -704,7 +705,7 @@ pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<(
 pub(crate) fn decide_in_pass(job: &mut PixelJob<'_>, threshold: u32, method: ChangeMethod) {
     // A measure is at most 65,535, so any threshold from 65,535 up decides the same, and
     // 65,536 is exact in f32.
-    job.params.consts[crate::classify::slot_const::CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
+    job.params.consts[crate::pixel::slots::change::CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
     job.params.op = method.code() as u32;
 }
 
@@ -716,8 +717,9 @@ pub(crate) fn codes_job<'a>(
     method: ChangeMethod,
 ) -> PixelJob<'a> {
     let mut job = PixelJob::over_data(len, &[words]);
-    job.params.iconsts[0] = threshold.min(i32::MAX as u32) as i32;
-    job.params.iconsts[1] = method.code();
+    use crate::pixel::slots::change_codes::*;
+    job.params.iconsts[CODES_THRESHOLD] = threshold.min(i32::MAX as u32) as i32;
+    job.params.iconsts[CODES_METHOD] = method.code();
     job
 }
 

@@ -10,10 +10,8 @@ use super::program::{Builder, Op, Program};
 use super::symbols::{self, Func};
 use crate::sensor::BandRole;
 
-/// Job constants reserved before the named ones: reflectance scale and offset.
-pub(crate) const FIRST_CONST: usize = 2;
-/// Named constants a formula may use.
-pub(crate) const MAX_CONSTANTS: usize = 16 - FIRST_CONST;
+/// Named constants a formula may use: the job constants after scale and offset.
+pub(crate) const MAX_CONSTANTS: usize = crate::pixel::slots::formula::FORMULA_CONSTANTS.len();
 
 /// The checked formula: its program, the bands in slot order and the named constants in
 /// order with their default values.

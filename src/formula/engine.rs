@@ -1,7 +1,7 @@
 //! [`Engine::formula`]: a formula's per-pixel job, run on the GPU with the CPU as fallback.
 
 use super::Formula;
-use super::check::FIRST_CONST;
+use crate::pixel::slots::formula::{FORMULA_CONSTANTS, FORMULA_OFFSET, FORMULA_SCALE};
 use crate::backend::{Computed, Engine, cpu};
 use crate::error::{Error, Result};
 use crate::pixel::{INDEX_NODATA, PixelJob};
@@ -18,8 +18,8 @@ impl Formula {
         let mut job = PixelJob::new(stack, OP_FORMULA, self.bands(), &label)?;
         let r = stack.radiometry;
         r.validate()?;
-        job.set_const(0, "scale", r.scale)?;
-        job.set_const(1, "offset", r.offset)?;
+        job.set_const(FORMULA_SCALE, "scale", r.scale)?;
+        job.set_const(FORMULA_OFFSET, "offset", r.offset)?;
         for (i, (name, value)) in self.constants().into_iter().enumerate() {
             let Some(v) = value else {
                 return Err(Error::InvalidParameter {
@@ -31,7 +31,7 @@ impl Formula {
                     ),
                 });
             };
-            job.set_const(FIRST_CONST + i, name, v)?;
+            job.set_const(FORMULA_CONSTANTS.at(i), name, v)?;
         }
         Ok(job)
     }

@@ -3,7 +3,7 @@
 //! loops the compiler vectorises), with NaN standing for "undefined" (see `semantics.rs`).
 
 use super::ast::CmpOp;
-use super::check::FIRST_CONST;
+use crate::pixel::slots::formula::{FORMULA_CONSTANTS, FORMULA_OFFSET, FORMULA_SCALE};
 use super::program::{Op, Program};
 use super::semantics as sem;
 use crate::backend::cpu::Chunk;
@@ -83,14 +83,14 @@ impl CpuPlan {
         regs: &mut [Vec<f32>],
     ) -> u64 {
         let n = out.len();
-        let (scale, offset) = (p.consts[0], p.consts[1]);
+        let (scale, offset) = (p.consts[FORMULA_SCALE], p.consts[FORMULA_OFFSET]);
         for &(op, dst) in &self.steps {
             let mut d = std::mem::take(&mut regs[dst]);
             d.resize(n, 0.0);
             let r = |i: u32| &regs[i as usize][..n];
             match op {
                 Op::Lit(bits) => d.fill(f32::from_bits(bits)),
-                Op::Const(c) => d.fill(p.consts[FIRST_CONST + c as usize]),
+                Op::Const(c) => d.fill(p.consts[FORMULA_CONSTANTS.at(c as usize)]),
                 Op::Band(s) => {
                     let x = chunk.slots.get(s as usize).copied().unwrap_or(&[]);
                     map1(&mut d, x, |x| sem::finite(x * scale + offset));

@@ -20,7 +20,7 @@ pub(crate) enum Op {
     Lit(u32),
     /// The reflectance of band slot `n`.
     Band(u32),
-    /// Named constant `n` (job constant `FIRST_CONST + n`).
+    /// Named constant `n` (job slot `FORMULA_CONSTANTS` + n).
     Const(u32),
     Neg(u32),
     Abs(u32),

@@ -2,11 +2,11 @@
 //! on the CPU otherwise or when the GPU fails, with the same [`Execution`] report as every
 //! other kernel.
 
-use super::gpu_label::label_on_gpu;
 use super::morphology::{
     MorphOp, MorphScope, Morphology, StructuringElement, check_raster, morphology,
-    morphology_on_gpu,
 };
+use crate::backend::gpu::label::label_on_gpu;
+use crate::backend::gpu::morphology::morphology_on_gpu;
 use super::{Connectivity, Labels};
 use crate::backend::gpu::GpuContext;
 use crate::backend::{Computed, Engine};

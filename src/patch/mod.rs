@@ -36,7 +36,6 @@ pub fn is_background(code: u8) -> bool {
 pub mod area;
 pub mod attributes;
 mod engine;
-pub mod gpu_label;
 pub mod label;
 pub mod morphology;
 pub mod output;

@@ -26,13 +26,9 @@
 //! Per-type closing handles the codes present in the raster in rounds of 32 (one bit each in
 //! the dilated sets); real change rasters need one round.
 
-use crate::backend::gpu::program::Program;
-use crate::backend::gpu::{GpuContext, Kernel};
-use crate::error::{Error, GpuFailure, GpuFailureKind, Result};
-use crate::pixel::PixelParams;
+use crate::error::{Error, Result};
 use crate::raster::Raster;
 use rayon::prelude::*;
-use std::borrow::Cow;
 
 use super::is_background;
 
@@ -141,8 +137,8 @@ pub struct Morphology {
 /// Classes of one round: `class_of[code]` (0 = no class) and, for closing, the code of each
 /// class bit. Laid out as the kernels read it (slot 1 of the packed input).
 #[derive(Clone)]
-struct ClassTable {
-    words: [u32; 256 + 32],
+pub(crate) struct ClassTable {
+    pub(crate) words: [u32; 256 + 32],
 }
 
 impl ClassTable {
@@ -155,7 +151,7 @@ impl ClassTable {
 }
 
 /// The class tables of `m` on `codes`, one per round.
-fn class_tables(codes: &[u8], m: &Morphology) -> Vec<ClassTable> {
+pub(crate) fn class_tables(codes: &[u8], m: &Morphology) -> Vec<ClassTable> {
     let mut table = ClassTable {
         words: [0; 256 + 32],
     };
@@ -363,94 +359,4 @@ pub fn morphology(codes: &Raster<u8>, m: &Morphology) -> Result<Raster<u8>> {
         nodata: crate::change::CHANGE_NODATA,
         georef: codes.georef,
     })
-}
-
-const MORPHOLOGY_WGSL: &str = concat!(
-    include_str!("../../shaders/label_grid.wgsl"),
-    include_str!("../../shaders/morphology.wgsl")
-);
-
-fn kernel(entry: &'static str) -> Kernel {
-    Kernel {
-        entry,
-        source: Cow::Borrowed(MORPHOLOGY_WGSL),
-    }
-}
-
-/// Largest raster, in pixels, that the GPU kernels index (i32 coordinates, u32 indices).
-pub(crate) const GPU_MAX_PIXELS: usize = 1 << 31;
-
-/// Fails with `LimitExceeded` for rasters the kernels cannot index.
-pub(crate) fn check_gpu_size(n: usize) -> std::result::Result<(), GpuFailure> {
-    if n >= GPU_MAX_PIXELS {
-        return Err(GpuFailure::new(
-            GpuFailureKind::LimitExceeded,
-            format!("{n} pixels: the patch kernels index at most 2^31 - 1"),
-        ));
-    }
-    Ok(())
-}
-
-/// Parameters of a patch kernel: the raster in slot 0 (u8), its size in `iconsts[0..2]`.
-pub(crate) fn grid_params(codes: &Raster<u8>) -> PixelParams {
-    let mut params: PixelParams = bytemuck::Zeroable::zeroed();
-    params.count = (codes.width * codes.height) as u32;
-    params.n_slots = 1;
-    params.iconsts[0] = codes.width as i32;
-    params.iconsts[1] = codes.height as i32;
-    params
-}
-
-/// Opening or closing on the GPU: two dispatches per round (see the module documentation),
-/// with every buffer on the device until the result is read back. Fails with `LimitExceeded`
-/// when the raster's intermediate (4 bytes a pixel) does not fit one storage binding.
-pub(crate) fn morphology_on_gpu(
-    ctx: &GpuContext,
-    codes: &Raster<u8>,
-    m: &Morphology,
-) -> std::result::Result<Vec<u8>, GpuFailure> {
-    let n = codes.data.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    check_gpu_size(n)?;
-    let tables = class_tables(&codes.data, m);
-    let code_words = n.div_ceil(4) as u64;
-    let mut params = grid_params(codes);
-    params.n_slots = 2;
-    params.slot_offset[1] = code_words as u32;
-    params.iconsts[2] = m.element.radius() as i32;
-    params.iconsts[3] = i32::from(m.element.shape() == ElementShape::Cross);
-    params.iconsts[4] = i32::from(m.scope == MorphScope::WholeMask);
-
-    let mut p = Program::new(ctx)?;
-    let params_buf = p.storage(size_of::<PixelParams>() as u64, "morphology parameters")?;
-    let samples = p.storage((code_words + 256 + 32) * 4, "change codes")?;
-    let inter = p.storage(n as u64 * 4, "the morphology intermediate")?;
-    let out = p.storage(code_words * 4, "the morphology output")?;
-    p.upload(params_buf, 0, bytemuck::bytes_of(&params));
-    p.upload(samples, 0, &codes.data);
-    p.clear(out);
-    let (first, second) = match m.op {
-        MorphOp::Open => ("morph_erode_classes", "morph_open_final"),
-        MorphOp::Close => ("morph_dilate_sets", "morph_close_final"),
-    };
-    let pixel_groups = (n as u64).div_ceil(256);
-    let word_groups = code_words.div_ceil(256);
-    for t in &tables {
-        p.upload(samples, code_words * 4, bytemuck::cast_slice(&t.words));
-        p.dispatch(
-            &kernel(first),
-            &[(0, params_buf), (1, samples), (2, inter)],
-            pixel_groups,
-        )?;
-        p.dispatch(
-            &kernel(second),
-            &[(0, params_buf), (1, samples), (2, inter), (4, out)],
-            word_groups,
-        )?;
-    }
-    let mut bytes = p.read(&[(out, 0, n as u64)])?;
-    bytes.truncate(n);
-    Ok(bytes)
 }

@@ -18,8 +18,9 @@ use crate::change::{
     CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
     OTHER_CHANGE, UNCHANGED,
 };
+use crate::pixel::slots::{change as sc, change_codes, classify as cc};
 use crate::classify::{
-    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as sc,
+    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER,
 };
 use crate::pixel::PixelJob;
 use crate::raster::BandData;
@@ -109,20 +110,24 @@ struct ChangeConsts {
 impl ChangeConsts {
     fn new(job: &PixelJob<'_>) -> ChangeConsts {
         let (p, g) = (&job.params, &job.params.iconsts);
-        let nb = g[12] as usize;
+        let nb = g[sc::BANDS_PER_DATE] as usize;
         let small_integers = (job.slots[..2 * nb].iter())
             .all(|d| matches!(d, BandData::U8(_) | BandData::U16(_) | BandData::I16(_)));
         let unit = p.consts[sc::QUANTIZE_BEFORE] == 1.0 && p.consts[sc::QUANTIZE_AFTER] == 1.0;
-        let shifts = [sc::SHIFT2, sc::SHIFT4, sc::AFTER_SHIFT2, sc::AFTER_SHIFT4];
+        let shifts = [cc::SHIFT2, cc::SHIFT4, sc::AFTER_SHIFT2, sc::AFTER_SHIFT4];
         ChangeConsts {
             exact: small_integers && unit,
-            unshifted: shifts.iter().all(|&i| p.consts[i] == 0.0) && g[14] == 0 && g[15] == 0,
+            unshifted: shifts.iter().all(|&i| p.consts[i] == 0.0) && g[sc::OFFSET_BEFORE] == 0
+                && g[sc::OFFSET_AFTER] == 0,
             k: p.consts,
-            kind: g[13],
+            kind: g[sc::MEASURE],
             quantize: [p.consts[sc::QUANTIZE_BEFORE], p.consts[sc::QUANTIZE_AFTER]],
-            offset: [g[14], g[15]],
-            gain_q12: g[..6].try_into().expect("six gains"),
-            mapped_offset: std::array::from_fn(|j| g[j].wrapping_mul(g[15]).wrapping_add(g[6 + j])),
+            offset: [g[sc::OFFSET_BEFORE], g[sc::OFFSET_AFTER]],
+            gain_q12: g[sc::GAIN_Q12].try_into().expect("six gains"),
+            mapped_offset: std::array::from_fn(|j| {
+                let (gain, offset) = (g[sc::GAIN_Q12][j], g[sc::OFFSET_Q12][j]);
+                gain.wrapping_mul(g[sc::OFFSET_AFTER]).wrapping_add(offset)
+            }),
         }
     }
 }
@@ -205,7 +210,7 @@ fn block<Src: Samples, const INDEX: bool, const EXACT: bool, const PLAIN: bool>(
     }
     let k = &c.k;
     let shifts = (
-        [k[sc::SHIFT2], k[sc::SHIFT4]],
+        [k[cc::SHIFT2], k[cc::SHIFT4]],
         [k[sc::AFTER_SHIFT2], k[sc::AFTER_SHIFT4]],
     );
     let class_before = block_classes::<PLAIN>(c, nb, &v, 0, shifts.0);
@@ -364,7 +369,7 @@ pub(crate) fn pass_one(job: &PixelJob<'_>, out: &mut [u32]) -> u64 {
 pub(crate) fn pass_one_at(level: SimdLevel, job: &PixelJob<'_>, out: &mut [u32]) -> u64 {
     let consts = ChangeConsts::new(job);
     let slots = slots(job);
-    let samples = JobSamples::new(&slots, job.params.iconsts[12] as usize);
+    let samples = JobSamples::new(&slots, job.params.iconsts[sc::BANDS_PER_DATE] as usize);
     out.par_chunks_mut(TASK_PIXELS)
         .enumerate()
         .map(|(t, out)| {
@@ -549,7 +554,7 @@ pub(crate) fn fused(job: &PixelJob<'_>, out: &mut ChangePlanes<'_>) -> u64 {
 pub(crate) fn fused_at(level: SimdLevel, job: &PixelJob<'_>, out: &mut ChangePlanes<'_>) -> u64 {
     let (consts, rule) = (ChangeConsts::new(job), Rule::of(job));
     let slots = slots(job);
-    let samples = JobSamples::new(&slots, job.params.iconsts[12] as usize);
+    let samples = JobSamples::new(&slots, job.params.iconsts[sc::BANDS_PER_DATE] as usize);
     let tasks = (out.class_before.par_chunks_mut(TASK_PIXELS))
         .zip(out.class_after.par_chunks_mut(TASK_PIXELS))
         .zip(out.change.par_chunks_mut(TASK_PIXELS));
@@ -603,8 +608,8 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
     let crate::raster::BandData::U32(words) = job.slots[0] else {
         unreachable!("pass 2 reads the u32 words of pass 1");
     };
-    let threshold = job.params.iconsts[0] as u32;
-    let method = job.params.iconsts[1];
+    let threshold = job.params.iconsts[change_codes::CODES_THRESHOLD] as u32;
+    let method = job.params.iconsts[change_codes::CODES_METHOD];
     out.par_chunks_mut(1 << 16)
         .zip(words.par_chunks(1 << 16))
         .map(|(out, words)| {

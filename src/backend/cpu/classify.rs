@@ -1,8 +1,9 @@
 //! CPU twin of `shaders/classify.wgsl`.
 
 use super::Chunk;
+use crate::pixel::slots::classify as c;
 use crate::classify::{
-    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER, slot_const as c,
+    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER,
 };
 use crate::pixel::PixelParams;
 

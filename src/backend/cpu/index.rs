@@ -1,7 +1,8 @@
 //! CPU twin of `shaders/index.wgsl`.
 
 use super::Chunk;
-use crate::index::{op, slot_const as c};
+use crate::index::op;
+use crate::pixel::slots::index as c;
 use crate::pixel::{INDEX_NODATA, PixelParams};
 
 /// `num / den`, or nodata when the denominator is zero or the quotient is not finite.
@@ -18,7 +19,7 @@ fn ratio(num: f32, den: f32) -> f32 {
 pub(crate) fn index_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [f32]) -> u64 {
     let k = &p.consts;
     let s = &chunk.slots;
-    let shift = k[c::SHIFT];
+    let shift = k[c::INDEX_SHIFT];
     let value = |i: usize| -> f32 {
         match p.op {
             op::NORMALIZED_DIFFERENCE => {
@@ -32,13 +33,13 @@ pub(crate) fn index_chunk(p: &PixelParams, chunk: &Chunk<'_>, out: &mut [f32]) -
             }
             op::SAVI => {
                 let (n, r) = (s[0][i], s[1][i]);
-                ratio(k[c::GAIN] * (n - r), (n + r) + shift)
+                ratio(k[c::INDEX_GAIN] * (n - r), (n + r) + shift)
             }
             op::EVI => {
                 let (n, r, b) = (s[0][i], s[1][i], s[2][i]);
                 ratio(
-                    k[c::GAIN] * (n - r),
-                    ((n + k[c::C1] * r) - k[c::C2] * b) + shift,
+                    k[c::INDEX_GAIN] * (n - r),
+                    ((n + k[c::EVI_C1] * r) - k[c::EVI_C2] * b) + shift,
                 )
             }
             _ => INDEX_NODATA,

@@ -2,24 +2,15 @@
 //! rows, as a [`Program`] (both dispatches read buffers that stay on the device). The CPU twin
 //! is `src/backend/cpu/change_context.rs`.
 
-use super::context::{GpuContext, Kernel};
+use super::context::GpuContext;
+use super::kernels::{CHANGE_CONTEXT, Kernel};
 use super::program::Program;
 use crate::change::context::{ContextJob, ContextParams};
 use crate::error::{GpuFailure, GpuFailureKind};
 use crate::pixel::PixelParams;
-use std::borrow::Cow;
-
-const CONTEXT_WGSL: &str = concat!(
-    include_str!("../../../shaders/classify_rules.wgsl"),
-    include_str!("../../../shaders/change_rules.wgsl"),
-    include_str!("../../../shaders/change_context.wgsl"),
-);
 
 fn kernel(entry: &'static str) -> Kernel {
-    Kernel {
-        entry,
-        source: Cow::Borrowed(CONTEXT_WGSL),
-    }
+    CHANGE_CONTEXT.kernel(entry)
 }
 
 /// Threads per workgroup, as declared in the kernel.

@@ -1,7 +1,9 @@
 //! The GPU context: adapter choice, device, pipeline cache and buffer pool, created once and
 //! reused by every kernel.
 
+use super::kernels::Kernel;
 use super::pool::BufferPool;
+use std::borrow::Cow;
 use crate::error::{GpuFailure, GpuFailureKind};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -276,12 +278,11 @@ impl GpuContext {
             return Ok(p.clone());
         }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let source = format!("{}\n{}", COMMON_WGSL, kernel.source);
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(kernel.entry),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
+                source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(&kernel.source)),
             });
         let pipeline = self
             .device
@@ -300,17 +301,4 @@ impl GpuContext {
         cache.insert(key, pipeline.clone());
         Ok(pipeline)
     }
-}
-
-/// The helpers every kernel source is prefixed with.
-const COMMON_WGSL: &str = include_str!("../../../shaders/common.wgsl");
-
-/// A compute kernel: its WGSL source (without the common prefix) and entry point. Sources
-/// may be generated at run time (formula kernels); entry point and source form the cache key.
-#[derive(Debug)]
-pub(crate) struct Kernel {
-    /// Entry point name.
-    pub entry: &'static str,
-    /// WGSL source of the kernel family.
-    pub source: std::borrow::Cow<'static, str>,
 }

@@ -6,7 +6,9 @@
 //! ([`time_resident`]), and measure the device's own copy bandwidth ([`copy_bandwidth`]),
 //! the roofline such timings are set against.
 
-use super::context::{GpuContext, Kernel};
+use super::context::GpuContext;
+use super::kernels::Kernel;
+use super::scope::{scoped, upload};
 use crate::error::{GpuFailure, GpuFailureKind};
 use crate::pixel::{PixelJob, PixelParams};
 use std::time::Instant;
@@ -230,28 +232,6 @@ pub(crate) fn copy_bandwidth(
     })
 }
 
-/// Runs `body` inside out-of-memory and validation error scopes, on a live device, and turns
-/// what the scopes caught into failures.
-fn scoped<T>(
-    ctx: &GpuContext,
-    body: impl FnOnce() -> Result<T, GpuFailure>,
-) -> Result<T, GpuFailure> {
-    ctx.check_alive()?;
-    let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-    let invalid = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let result = body();
-    let validation = pollster::block_on(invalid.pop());
-    let out_of_memory = pollster::block_on(oom.pop());
-    if let Some(e) = out_of_memory {
-        return Err(GpuFailure::new(GpuFailureKind::OutOfMemory, e.to_string()));
-    }
-    if let Some(e) = validation {
-        return Err(GpuFailure::new(GpuFailureKind::Validation, e.to_string()));
-    }
-    ctx.check_alive()?;
-    result
-}
-
 /// Waits until the device has finished everything submitted.
 fn wait(ctx: &GpuContext) -> Result<(), GpuFailure> {
     ctx.device
@@ -358,13 +338,7 @@ fn upload_chunk(ctx: &GpuContext, job: &PixelJob<'_>, [start, count]: [u64; 2], 
         let size = data.data_type().size() as u64;
         let bytes = &data.as_bytes()[(start * size) as usize..((start + count) * size) as usize];
         params.slot_offset[s] = word as u32;
-        if bytes.len() % 4 == 0 {
-            queue.write_buffer(&bound.input, word * 4, bytes);
-        } else {
-            let mut padded = bytes.to_vec();
-            padded.resize(bytes.len().next_multiple_of(4), 0);
-            queue.write_buffer(&bound.input, word * 4, &padded);
-        }
+        upload(ctx, &bound.input, word * 4, bytes);
         word += (bytes.len() as u64).div_ceil(4);
     }
     queue.write_buffer(&bound.params, 0, bytemuck::bytes_of(&params));

@@ -1,61 +1,24 @@
-//! The wgpu backend: context, buffer pool, dispatch, and one entry point per kernel.
+//! The wgpu backend: context, buffer pool, the kernel registry, the two runners (per-pixel
+//! dispatch and multi-pass programs), and the host code of every kernel.
 
 pub(crate) mod change_context;
 mod context;
 mod dispatch;
+pub(crate) mod kernels;
+pub(crate) mod label;
+pub(crate) mod morphology;
 mod pool;
 pub(crate) mod program;
+mod scope;
 
-pub(crate) use context::Kernel;
 pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
+pub use label::GPU_LABEL_DISPATCHES;
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
 pub(crate) use dispatch::ResidentTiming;
 use dispatch::{OutputShape, run_pixels};
-use std::borrow::Cow;
-
-/// Builds a kernel from its WGSL parts, in order (common.wgsl is prefixed by the context).
-macro_rules! kernel {
-    ($entry:literal, $($part:literal),+) => {
-        Kernel {
-            entry: $entry,
-            source: Cow::Borrowed(concat!($(include_str!(concat!("../../../shaders/", $part))),+)),
-        }
-    };
-}
-
-const PER_PIXEL_MAIN: &str = include_str!("../../../shaders/per_pixel_main.wgsl");
-
-const INDEX: Kernel = kernel!("per_pixel_main", "index.wgsl", "per_pixel_main.wgsl");
-const CLASSIFY: Kernel = kernel!(
-    "packed_u8_main",
-    "classify_rules.wgsl",
-    "classify.wgsl",
-    "packed_u8_main.wgsl"
-);
-const CHANGE: Kernel = kernel!(
-    "per_pixel_main",
-    "classify_rules.wgsl",
-    "change.wgsl",
-    "change_pass1.wgsl",
-    "per_pixel_main.wgsl"
-);
-const CHANGE_HISTOGRAM: Kernel = kernel!("change_histogram_main", "change_histogram.wgsl");
-const CHANGE_CODES: Kernel = kernel!(
-    "packed_u8_main",
-    "change_rules.wgsl",
-    "change_codes.wgsl",
-    "packed_u8_main.wgsl"
-);
-const CHANGE_FUSED: Kernel = kernel!(
-    "per_pixel_main",
-    "classify_rules.wgsl",
-    "change.wgsl",
-    "change_rules.wgsl",
-    "change_fused.wgsl",
-    "per_pixel_main.wgsl"
-);
+use kernels::{KernelFamily, Kernel};
 
 /// The per-pixel kernels with a fixed source, for [`GpuContext::run_kernel`] and
 /// [`GpuContext::time_resident`].
@@ -74,14 +37,15 @@ pub(crate) enum PixelKernel {
 }
 
 impl PixelKernel {
-    fn kernel(self) -> &'static Kernel {
-        match self {
-            PixelKernel::Index => &INDEX,
-            PixelKernel::Classify => &CLASSIFY,
-            PixelKernel::Change => &CHANGE,
-            PixelKernel::ChangeCodes => &CHANGE_CODES,
-            PixelKernel::ChangeFused => &CHANGE_FUSED,
-        }
+    fn kernel(self) -> Kernel {
+        let family: &'static KernelFamily = match self {
+            PixelKernel::Index => &kernels::INDEX,
+            PixelKernel::Classify => &kernels::CLASSIFY,
+            PixelKernel::Change => &kernels::CHANGE_PASS_ONE,
+            PixelKernel::ChangeCodes => &kernels::CHANGE_CODES,
+            PixelKernel::ChangeFused => &kernels::CHANGE_FUSED,
+        };
+        family.only_kernel()
     }
 
     fn shape(self) -> OutputShape {
@@ -118,7 +82,7 @@ impl GpuContext {
         job: &PixelJob<'_>,
         out: &mut [u8],
     ) -> Result<u64, GpuFailure> {
-        run_pixels(self, kernel.kernel(), job, kernel.shape(), out)
+        run_pixels(self, &kernel.kernel(), job, kernel.shape(), out)
     }
 
     /// Times `kernel` with its inputs resident on the device (see
@@ -131,7 +95,7 @@ impl GpuContext {
         repeats: u32,
         out: &mut [u8],
     ) -> Result<ResidentTiming, GpuFailure> {
-        dispatch::time_resident(self, kernel.kernel(), job, kernel.shape(), repeats, out)
+        dispatch::time_resident(self, &kernel.kernel(), job, kernel.shape(), repeats, out)
     }
 
     /// The device's copy bandwidth, bytes read plus written per second, over copies of up to
@@ -158,13 +122,9 @@ impl GpuContext {
         job: &PixelJob<'_>,
         out: &mut [f32],
     ) -> Result<u64, GpuFailure> {
-        let kernel = Kernel {
-            entry: "per_pixel_main",
-            source: Cow::Owned(format!("{body}\n{PER_PIXEL_MAIN}")),
-        };
         run_pixels(
             self,
-            &kernel,
+            &kernels::formula(body),
             job,
             WORD_PER_PIXEL,
             bytemuck::cast_slice_mut(out),
@@ -177,8 +137,8 @@ impl GpuContext {
         self.run_kernel(PixelKernel::Change, job, bytemuck::cast_slice_mut(out))
     }
 
-    /// Runs change detection in one pass (the job's `op` is the method, `consts[11]` the
-    /// threshold); `out` receives one word per pixel: class before, class after and change
+    /// Runs change detection in one pass (the job's `op` is the method, slot
+    /// `CHANGE_THRESHOLD` the threshold); `out` receives one word per pixel: class before, class after and change
     /// code in bytes 0, 1 and 2. Returns the valid count.
     pub(crate) fn change_fused(
         &self,
@@ -199,7 +159,7 @@ impl GpuContext {
         };
         run_pixels(
             self,
-            &CHANGE_HISTOGRAM,
+            &kernels::CHANGE_HISTOGRAM.only_kernel(),
             job,
             shape,
             bytemuck::cast_slice_mut(out),

@@ -6,7 +6,9 @@
 //! binding and every dispatch the 2-D workgroup grid. When it does not, the program fails
 //! with [`GpuFailureKind::LimitExceeded`] so that the engine falls back to the CPU.
 
-use super::context::{GpuContext, Kernel};
+use super::context::GpuContext;
+use super::kernels::Kernel;
+use super::scope::{ErrorScopes, upload};
 use crate::error::{GpuFailure, GpuFailureKind};
 use wgpu::BufferUsages as U;
 
@@ -19,23 +21,19 @@ pub(crate) struct Program<'c> {
     ctx: &'c GpuContext,
     buffers: Vec<wgpu::Buffer>,
     encoder: Option<wgpu::CommandEncoder>,
-    // Popped in reverse order of creation by `read`; dropped (popped) on early exits.
-    invalid: Option<wgpu::ErrorScopeGuard>,
-    oom: Option<wgpu::ErrorScopeGuard>,
+    // Closed by `read`; dropped (popped) on early exits.
+    scopes: Option<ErrorScopes>,
 }
 
 impl<'c> Program<'c> {
     /// Starts a program on `ctx`, failing if the device was lost.
     pub fn new(ctx: &'c GpuContext) -> Result<Self, GpuFailure> {
-        ctx.check_alive()?;
-        let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let invalid = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scopes = ErrorScopes::open(ctx)?;
         Ok(Program {
             ctx,
             buffers: Vec::new(),
             encoder: None,
-            invalid: Some(invalid),
-            oom: Some(oom),
+            scopes: Some(scopes),
         })
     }
 
@@ -63,14 +61,7 @@ impl<'c> Program<'c> {
     /// write is ordered after every dispatch recorded so far.
     pub fn upload(&mut self, buffer: BufferId, offset: u64, data: &[u8]) {
         self.submit_pending();
-        let target = &self.buffers[buffer.0];
-        if data.len().is_multiple_of(4) {
-            self.ctx.queue.write_buffer(target, offset, data);
-        } else {
-            let mut padded = data.to_vec();
-            padded.resize(data.len().next_multiple_of(4), 0);
-            self.ctx.queue.write_buffer(target, offset, &padded);
-        }
+        upload(self.ctx, &self.buffers[buffer.0], offset, data);
     }
 
     /// Fills `buffer` with zeros.
@@ -134,16 +125,10 @@ impl<'c> Program<'c> {
     /// concatenated in order, and hands the buffers back to the pool.
     pub fn read(mut self, ranges: &[(BufferId, u64, u64)]) -> Result<Vec<u8>, GpuFailure> {
         let result = self.read_inner(ranges);
-        let validation = self.invalid.take().map(|s| pollster::block_on(s.pop()));
-        let out_of_memory = self.oom.take().map(|s| pollster::block_on(s.pop()));
-        if let Some(Some(e)) = out_of_memory {
-            return Err(GpuFailure::new(GpuFailureKind::OutOfMemory, e.to_string()));
+        match self.scopes.take() {
+            Some(scopes) => scopes.close(self.ctx, result),
+            None => result,
         }
-        if let Some(Some(e)) = validation {
-            return Err(GpuFailure::new(GpuFailureKind::Validation, e.to_string()));
-        }
-        self.ctx.check_alive()?;
-        result
     }
 
     fn read_inner(&mut self, ranges: &[(BufferId, u64, u64)]) -> Result<Vec<u8>, GpuFailure> {

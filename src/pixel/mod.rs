@@ -5,9 +5,12 @@
 //! the same struct) and read by the CPU twin, so the two backends cannot disagree about what
 //! a job means.
 
+pub(crate) mod slots;
+
 use crate::error::{Error, Result};
 use crate::raster::{Band, BandData, BandStack};
 use crate::sensor::BandRole;
+use slots::{CONSTS, FloatSlot};
 
 /// Slots a job can address: both dates of a six-band stack fit with room to spare.
 pub(crate) const MAX_SLOTS: usize = 16;
@@ -35,9 +38,9 @@ pub(crate) struct PixelParams {
     /// The slot's nodata value, as f32 (exact for every integer type up to 16 bits).
     pub slot_nodata: [f32; MAX_SLOTS],
     /// Operation constants (radiometry shifts, thresholds, index coefficients).
-    pub consts: [f32; 16],
+    pub consts: [f32; CONSTS],
     /// Integer constants (fixed-point gains, integer thresholds).
-    pub iconsts: [i32; 16],
+    pub iconsts: [i32; CONSTS],
 }
 
 /// A per-pixel job: parameters plus the bands behind each slot.
@@ -119,8 +122,9 @@ impl<'a> PixelJob<'a> {
         self.params.n_slots = self.slots.len() as u32;
     }
 
-    /// Sets constant `i`, refusing NaN or infinite values with an error naming `name`.
-    pub fn set_const(&mut self, i: usize, name: &str, value: f64) -> Result<()> {
+    /// Sets the constant in `slot`, refusing NaN or infinite values with an error naming
+    /// `name`.
+    pub fn set_const(&mut self, slot: FloatSlot, name: &str, value: f64) -> Result<()> {
         let v = value as f32;
         if !v.is_finite() {
             return Err(Error::InvalidParameter {
@@ -129,7 +133,7 @@ impl<'a> PixelJob<'a> {
                 reason: "must be a finite number within f32 range".into(),
             });
         }
-        self.params.consts[i] = v;
+        self.params.consts[slot] = v;
         Ok(())
     }
 }

@@ -17,14 +17,15 @@
 //! first two); otherwise the GPU run fails with [`GpuFailureKind::LimitExceeded`] and the
 //! engine falls back to the CPU. Tiling with border merging is done elsewhere.
 
+use super::GpuContext;
+use super::kernels::{Kernel, LABEL};
 use super::morphology::{check_gpu_size, grid_params};
-use super::{Connectivity, Labels};
-use crate::backend::gpu::program::Program;
-use crate::backend::gpu::{GpuContext, Kernel};
+use super::program::Program;
 use crate::error::{GpuFailure, GpuFailureKind};
+use crate::patch::{Connectivity, Labels};
 use crate::pixel::PixelParams;
+use crate::pixel::slots::label::{CONNECTIVITY, LABEL_BLOCKS};
 use crate::raster::Raster;
-use std::borrow::Cow;
 
 /// Dispatches of one GPU labelling, for any raster and any patch shape.
 pub const GPU_LABEL_DISPATCHES: u64 = 6;
@@ -32,16 +33,8 @@ pub const GPU_LABEL_DISPATCHES: u64 = 6;
 /// Pixels per workgroup of the labelling passes (256 invocations × 4 pixels).
 const BLOCK: u64 = 1024;
 
-const LABEL_WGSL: &str = concat!(
-    include_str!("../../shaders/label_grid.wgsl"),
-    include_str!("../../shaders/label.wgsl")
-);
-
 fn kernel(entry: &'static str) -> Kernel {
-    Kernel {
-        entry,
-        source: Cow::Borrowed(LABEL_WGSL),
-    }
+    LABEL.kernel(entry)
 }
 
 fn connectivity_code(connectivity: Connectivity) -> i32 {
@@ -72,8 +65,8 @@ pub(crate) fn label_on_gpu(
     let n64 = n as u64;
     let n_blocks = n64.div_ceil(BLOCK);
     let mut params: PixelParams = grid_params(codes);
-    params.iconsts[2] = connectivity_code(connectivity);
-    params.iconsts[3] = n_blocks as i32;
+    params.iconsts[CONNECTIVITY] = connectivity_code(connectivity);
+    params.iconsts[LABEL_BLOCKS] = n_blocks as i32;
 
     let mut p = Program::new(ctx)?;
     let params_buf = p.storage(size_of::<PixelParams>() as u64, "labelling parameters")?;
