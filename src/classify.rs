@@ -28,9 +28,10 @@
 //! correctly rounded in both Rust and WGSL, so both backends take the same decision on every
 //! pixel, bit for bit. A pixel whose denominator is not positive never exceeds a threshold.
 
+use crate::backend::{Computed, Engine, Execution, cpu};
 use crate::error::{Error, Result};
 use crate::pixel::PixelJob;
-use crate::raster::BandStack;
+use crate::raster::{BandStack, Raster};
 use crate::sensor::BandRole::*;
 
 /// Class code: water.
@@ -142,4 +143,36 @@ impl ClassThresholds {
         job.set_const(SHIFT4, "offset/scale", 4.0 * r.offset_in_dn())?;
         Ok(())
     }
+}
+
+/// [`Engine::classify`]: the classes as a raster on the stack's grid.
+pub(crate) fn compute(
+    engine: &Engine,
+    stack: &BandStack,
+    thresholds: &ClassThresholds,
+) -> Result<Computed<Raster<u8>>> {
+    let mut out = Vec::new();
+    let execution = compute_into(engine, stack, thresholds, &mut out)?;
+    Ok(Computed {
+        output: stack.raster_of(out, CLASS_NODATA),
+        execution,
+    })
+}
+
+/// [`Engine::classify_into`]: the classes into a caller's buffer, resized to the stack.
+pub(crate) fn compute_into(
+    engine: &Engine,
+    stack: &BandStack,
+    thresholds: &ClassThresholds,
+    out: &mut Vec<u8>,
+) -> Result<Execution> {
+    let job = thresholds.job(stack)?;
+    out.resize(stack.len(), 0);
+    engine.run(
+        &job,
+        out,
+        |gpu, job, out| gpu.classify(job, out),
+        |job, out| cpu::run_pixels(job, out, cpu::classify::classify_chunk),
+        "land-cover classification",
+    )
 }

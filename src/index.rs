@@ -7,9 +7,10 @@
 //! GPU and the CPU differ only by WGSL's division (2.5 ULP); and it lets every threshold
 //! decision be made without dividing (see `classify`).
 
+use crate::backend::{Computed, Engine, Execution, cpu};
 use crate::error::Result;
-use crate::pixel::PixelJob;
-use crate::raster::BandStack;
+use crate::pixel::{INDEX_NODATA, PixelJob};
+use crate::raster::{BandStack, Raster};
 use crate::sensor::BandRole::{self, *};
 use std::fmt;
 
@@ -24,7 +25,6 @@ pub(crate) mod op {
     /// Enhanced vegetation index over slots nir, red, blue.
     pub const EVI: u32 = 3;
 }
-
 
 /// A spectral index computed per pixel from reflectance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,4 +135,36 @@ impl fmt::Display for SpectralIndex {
             SpectralIndex::NormalizedDifference(a, b) => write!(f, "ND({a},{b})"),
         }
     }
+}
+
+/// [`Engine::index`]: the index as a raster on the stack's grid.
+pub(crate) fn compute(
+    engine: &Engine,
+    stack: &BandStack,
+    index: SpectralIndex,
+) -> Result<Computed<Raster<f32>>> {
+    let mut out = Vec::new();
+    let execution = compute_into(engine, stack, index, &mut out)?;
+    Ok(Computed {
+        output: stack.raster_of(out, INDEX_NODATA),
+        execution,
+    })
+}
+
+/// [`Engine::index_into`]: the index into a caller's buffer, resized to the stack.
+pub(crate) fn compute_into(
+    engine: &Engine,
+    stack: &BandStack,
+    index: SpectralIndex,
+    out: &mut Vec<f32>,
+) -> Result<Execution> {
+    let job = index.job(stack)?;
+    out.resize(stack.len(), 0.0);
+    engine.run(
+        &job,
+        out,
+        |gpu, job, out| gpu.index(job, out),
+        |job, out| cpu::run_pixels(job, out, cpu::index::index_chunk),
+        &index.to_string(),
+    )
 }

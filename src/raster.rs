@@ -262,6 +262,19 @@ pub struct BandStack {
 }
 
 impl BandStack {
+    /// A raster of `data` on this stack's grid, with `nodata`.
+    pub(crate) fn raster_of<T>(&self, data: Vec<T>, nodata: T) -> Raster<T> {
+        Raster {
+            width: self.width(),
+            height: self.height(),
+            data,
+            nodata,
+            georef: self.georef,
+        }
+    }
+}
+
+impl BandStack {
     /// Builds a stack, checking that it is non-empty, that every band has `width × height`
     /// samples, and that no role is given twice.
     pub fn new(width: usize, height: usize, bands: Vec<Band>) -> Result<BandStack> {

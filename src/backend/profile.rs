@@ -6,7 +6,8 @@
 use super::Engine;
 use super::cpu;
 use super::gpu::{AdapterSummary, GpuContext, PixelKernel};
-use crate::change::{ChangeOptions, codes_job, decide_in_pass, otsu, relate_dates};
+use crate::change::detect::{codes_job, decide_in_pass};
+use crate::change::{ChangeOptions, otsu, relate_dates};
 use crate::classify::ClassThresholds;
 use crate::error::{Error, GpuFailure, Result};
 use crate::index::SpectralIndex;

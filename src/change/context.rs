@@ -440,10 +440,22 @@ impl ContextParams {
             ("seed", offset_of!(ContextParams, seed)),
             ("grow", offset_of!(ContextParams, grow)),
             ("cloud_blue", offset_of!(ContextParams, cloud_blue)),
-            ("cloud_core_rise", offset_of!(ContextParams, cloud_core_rise)),
-            ("cloud_grow_rise", offset_of!(ContextParams, cloud_grow_rise)),
-            ("cloud_core_white", offset_of!(ContextParams, cloud_core_white)),
-            ("cloud_grow_white", offset_of!(ContextParams, cloud_grow_white)),
+            (
+                "cloud_core_rise",
+                offset_of!(ContextParams, cloud_core_rise),
+            ),
+            (
+                "cloud_grow_rise",
+                offset_of!(ContextParams, cloud_grow_rise),
+            ),
+            (
+                "cloud_core_white",
+                offset_of!(ContextParams, cloud_core_white),
+            ),
+            (
+                "cloud_grow_white",
+                offset_of!(ContextParams, cloud_grow_white),
+            ),
             ("shadow_dark", offset_of!(ContextParams, shadow_dark)),
             ("haze_rise", offset_of!(ContextParams, haze_rise)),
             ("haze_swir", offset_of!(ContextParams, haze_swir)),

@@ -31,10 +31,14 @@
 
 pub mod calibration;
 pub mod context;
+pub(crate) mod detect;
+pub mod formula;
 pub mod noise;
+pub(crate) mod pass_one;
 pub mod regions;
 
 pub use context::{ContextModel, ContextSettings};
+pub use formula::FormulaChange;
 
 use crate::classify::{
     BARE_SOIL, BUILT_UP, CLASS_NODATA, ClassThresholds, OTHER, VEGETATION, WATER,
@@ -659,24 +663,6 @@ impl ClassThresholds {
     }
 }
 
-/// A caller's cloud or invalid mask as a band whose nodata value (1) marks masked pixels.
-pub(crate) fn mask_band(mask: &Raster<u8>, len: usize) -> Result<Band> {
-    if mask.data.len() != len {
-        return Err(Error::GridMismatch {
-            what: format!(
-                "a mask of {}×{} pixels against images of {len} pixels",
-                mask.width, mask.height
-            ),
-        });
-    }
-    let flags = mask.data.iter().map(|&m| u8::from(m != 0)).collect();
-    Ok(Band {
-        role: None,
-        data: BandData::U8(flags),
-        nodata: Some(1.0),
-    })
-}
-
 /// Fails unless both dates have the same size and, when both are georeferenced, the same grid.
 pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<()> {
     if (before.width(), before.height()) != (after.width(), after.height()) {
@@ -698,29 +684,6 @@ pub(crate) fn check_same_grid(before: &BandStack, after: &BandStack) -> Result<(
         });
     }
     Ok(())
-}
-
-/// Turns a pass-1 job into one of the fused pass (`shaders/change_fused.wgsl`), which also
-/// decides with `threshold` and `method`.
-pub(crate) fn decide_in_pass(job: &mut PixelJob<'_>, threshold: u32, method: ChangeMethod) {
-    // A measure is at most 65,535, so any threshold from 65,535 up decides the same, and
-    // 65,536 is exact in f32.
-    job.params.consts[crate::pixel::slots::change::CHANGE_THRESHOLD] = threshold.min(65_536) as f32;
-    job.params.op = method.code() as u32;
-}
-
-/// A pass-2 job over the packed words of pass 1.
-pub(crate) fn codes_job<'a>(
-    words: &'a BandData,
-    len: usize,
-    threshold: u32,
-    method: ChangeMethod,
-) -> PixelJob<'a> {
-    let mut job = PixelJob::over_data(len, &[words]);
-    use crate::pixel::slots::change_codes::*;
-    job.params.iconsts[CODES_THRESHOLD] = threshold.min(i32::MAX as u32) as i32;
-    job.params.iconsts[CODES_METHOD] = method.code();
-    job
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 //! loops the compiler vectorises), with NaN standing for "undefined" (see `semantics.rs`).
 
 use super::ast::CmpOp;
-use crate::pixel::slots::formula::{FORMULA_CONSTANTS, FORMULA_OFFSET, FORMULA_SCALE};
 use super::program::{Op, Program};
 use super::semantics as sem;
 use crate::backend::cpu::Chunk;
+use crate::pixel::slots::formula::{FORMULA_CONSTANTS, FORMULA_OFFSET, FORMULA_SCALE};
 use crate::pixel::{INDEX_NODATA, PixelParams};
 use std::cell::RefCell;
 

@@ -48,11 +48,10 @@
 
 mod ast;
 mod catalogue;
-mod change;
 mod check;
-mod engine;
 mod error;
 mod eval;
+mod evaluate;
 mod lexer;
 mod parser;
 mod program;
@@ -61,8 +60,8 @@ mod symbols;
 mod wgsl;
 
 pub use catalogue::{CatalogueEntry, catalogue, catalogue_entry};
-pub use change::FormulaChange;
 pub use error::FormulaError;
+pub(crate) use evaluate::evaluate;
 pub use symbols::{AVAILABLE_BANDS, UNAVAILABLE_BANDS};
 
 use crate::error::{Error, Result};

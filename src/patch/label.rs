@@ -5,6 +5,8 @@
 
 use super::unionfind::UnionFind;
 use super::{Connectivity, Labels, is_background};
+use crate::backend::gpu::label::label_on_gpu;
+use crate::backend::{Computed, Engine};
 use crate::error::{Error, Result};
 use crate::raster::Raster;
 use rayon::prelude::*;
@@ -191,4 +193,23 @@ fn scan_row4(row: &[u8], up: &[u8], up_l: &[u32], cur: &mut [u32], uf: &mut Unio
             (false, false) => uf.make(),
         };
     }
+}
+
+/// [`Engine::label`]: on the GPU ([`crate::backend::gpu::label`]) or by [`label`], which
+/// give the same canonical ids.
+pub(crate) fn compute(
+    engine: &Engine,
+    codes: &Raster<u8>,
+    connectivity: Connectivity,
+) -> Result<Computed<Labels>> {
+    check_grid(codes.data.len(), codes.width, codes.height)?;
+    let computed = engine.gpu_or_cpu(
+        &mut (),
+        |gpu, _| label_on_gpu(gpu, codes, connectivity).map(Ok),
+        |_| label(codes, connectivity),
+    );
+    Ok(Computed {
+        output: computed.output?,
+        execution: computed.execution,
+    })
 }

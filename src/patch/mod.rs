@@ -35,7 +35,6 @@ pub fn is_background(code: u8) -> bool {
 
 pub mod area;
 pub mod attributes;
-mod engine;
 pub mod label;
 pub mod morphology;
 pub mod output;

@@ -26,6 +26,8 @@
 //! Per-type closing handles the codes present in the raster in rounds of 32 (one bit each in
 //! the dilated sets); real change rasters need one round.
 
+use crate::backend::gpu::morphology::morphology_on_gpu;
+use crate::backend::{Computed, Engine};
 use crate::error::{Error, Result};
 use crate::raster::Raster;
 use rayon::prelude::*;
@@ -358,5 +360,35 @@ pub fn morphology(codes: &Raster<u8>, m: &Morphology) -> Result<Raster<u8>> {
         data: out,
         nodata: crate::change::CHANGE_NODATA,
         georef: codes.georef,
+    })
+}
+
+/// [`Engine::morphology`]: on the GPU ([`crate::backend::gpu::morphology`]) or by
+/// [`morphology`], which give the same raster.
+pub(crate) fn compute(
+    engine: &Engine,
+    codes: &Raster<u8>,
+    op: MorphOp,
+    element: StructuringElement,
+    scope: MorphScope,
+) -> Result<Computed<Raster<u8>>> {
+    check_raster(codes)?;
+    let m = Morphology { op, element, scope };
+    let computed = engine.gpu_or_cpu(
+        &mut (),
+        |gpu, _| {
+            morphology_on_gpu(gpu, codes, &m).map(|data| {
+                Ok(Raster {
+                    data,
+                    nodata: crate::change::CHANGE_NODATA,
+                    ..*codes
+                })
+            })
+        },
+        |_| morphology(codes, &m),
+    );
+    Ok(Computed {
+        output: computed.output?,
+        execution: computed.execution,
     })
 }

@@ -111,8 +111,6 @@ pub(crate) struct SlotInfo {
 #[derive(Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Family {
-    /// The family's name (its module here).
-    pub name: &'static str,
     /// `const NAME: u32 = N;` for every slot, prefixed to the family's kernels.
     pub wgsl: &'static str,
     /// Every slot, for the overlap checks.
@@ -152,7 +150,6 @@ macro_rules! families {
             $( $(#[$doc])* pub(crate) const $name: $kind = $kind($start $(, $len)?); )*
             /// This family's slots, for the kernel registry and its checks.
             pub(crate) const FAMILY: super::Family = super::Family {
-                name: stringify!($family),
                 wgsl: concat!($("const ", stringify!($name), ": u32 = ", stringify!($start), "u;\n",)*),
                 slots: &[$(super::SlotInfo {
                     name: stringify!($name),

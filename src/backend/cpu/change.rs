@@ -18,25 +18,16 @@ use crate::change::{
     CHANGE_NODATA, ChangePlanes, EARTH_MOVING, EARTH_TO_CONSTRUCTION, EXCAVATION, NEW_CONSTRUCTION,
     OTHER_CHANGE, UNCHANGED,
 };
-use crate::pixel::slots::{change as sc, change_codes, classify as cc};
-use crate::classify::{
-    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER,
-};
+use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER};
 use crate::pixel::PixelJob;
+use crate::pixel::slots::{change as sc, change_codes, classify as cc};
 use crate::raster::BandData;
 use rayon::prelude::*;
 
 /// Largest per-band difference, so that six squares fit a u32.
 const MAX_DIFFERENCE: i32 = 23170;
 
-/// The 4-bit class value that marks nodata in a pass-1 word.
-pub(crate) const NODATA_CLASS: u32 = 15;
-
-/// The pass-1 word of a nodata pixel.
-const NODATA_WORD: u32 = NODATA_CLASS | NODATA_CLASS << 4;
-
-/// Bins of the magnitude histogram: one per possible u16 magnitude.
-pub(crate) const HISTOGRAM_BINS: usize = 65536;
+use crate::change::pass_one::{HISTOGRAM_BINS, NODATA_CLASS, PassOneWord};
 
 /// Integer square root, exact: the f64 square root is correctly rounded, and below 2³² it
 /// never rounds up to the next integer (the gap to it is far above half an f64 ulp), so
@@ -117,7 +108,8 @@ impl ChangeConsts {
         let shifts = [cc::SHIFT2, cc::SHIFT4, sc::AFTER_SHIFT2, sc::AFTER_SHIFT4];
         ChangeConsts {
             exact: small_integers && unit,
-            unshifted: shifts.iter().all(|&i| p.consts[i] == 0.0) && g[sc::OFFSET_BEFORE] == 0
+            unshifted: shifts.iter().all(|&i| p.consts[i] == 0.0)
+                && g[sc::OFFSET_BEFORE] == 0
                 && g[sc::OFFSET_AFTER] == 0,
             k: p.consts,
             kind: g[sc::MEASURE],
@@ -341,11 +333,13 @@ fn block_words<const INDEX: bool>(b: &Block) -> ([u32; LANES], u32) {
         } else {
             isqrt(b.m2[l])
         };
-        let word = u32::from(b.class_before[l])
-            | u32::from(b.class_after[l]) << 4
-            | b.direction[l] << 8
-            | measure << 16;
-        words[l] = if b.valid[l] { word } else { NODATA_WORD };
+        let word = PassOneWord::pack(b.class_before[l], b.class_after[l], b.direction[l], measure);
+        words[l] = if b.valid[l] {
+            word
+        } else {
+            PassOneWord::NODATA
+        }
+        .0;
         valid += u32::from(b.valid[l]);
     }
     (words, valid)
@@ -437,7 +431,7 @@ struct Rule {
 }
 
 impl Rule {
-    /// The rule of a fused job (see `decide_in_pass` in `src/change.rs`): the threshold is
+    /// The rule of a fused job (see `decide_in_pass` in `src/change/detect.rs`): the threshold is
     /// `consts[CHANGE_THRESHOLD]`, an integer up to 65,536, and the method is `op`.
     fn of(job: &PixelJob<'_>) -> Rule {
         let threshold = job.params.consts[sc::CHANGE_THRESHOLD] as u32;
@@ -585,8 +579,9 @@ pub(crate) fn magnitude_histogram(words: &[u32]) -> Vec<u32> {
             || vec![0u32; HISTOGRAM_BINS],
             |mut h, chunk| {
                 for &w in chunk {
-                    if w & 0xf != NODATA_CLASS {
-                        h[(w >> 16) as usize] += 1;
+                    let w = PassOneWord(w);
+                    if w.is_valid() {
+                        h[w.measure() as usize] += 1;
                     }
                 }
                 h
@@ -615,7 +610,8 @@ pub(crate) fn change_codes(job: &PixelJob<'_>, out: &mut [u8]) -> u64 {
         .map(|(out, words)| {
             let mut valid = 0;
             for (o, &w) in out.iter_mut().zip(words) {
-                let (before, after, magnitude) = (w & 0xf, w >> 4 & 0xf, w >> 16);
+                let w = PassOneWord(w);
+                let (before, after, magnitude) = (w.before(), w.after(), w.measure());
                 *o = if before == NODATA_CLASS || after == NODATA_CLASS {
                     CHANGE_NODATA
                 } else {
@@ -751,7 +747,8 @@ mod tests {
                 }
                 let word_data = BandData::U32(words.clone());
                 for threshold in [0, 300, 2000, 65_535, u32::MAX] {
-                    let codes_job = crate::change::codes_job(&word_data, n, threshold, method);
+                    let codes_job =
+                        crate::change::detect::codes_job(&word_data, n, threshold, method);
                     let mut codes = vec![0u8; n];
                     change_codes(&codes_job, &mut codes);
                     let class = |shift: u32| -> Vec<u8> {
@@ -763,7 +760,7 @@ mod tests {
                             .collect()
                     };
                     let mut fused_job = job.clone();
-                    crate::change::decide_in_pass(&mut fused_job, threshold, method);
+                    crate::change::detect::decide_in_pass(&mut fused_job, threshold, method);
                     for level in SimdLevel::available() {
                         let mut planes = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
                         let [class_before, class_after, change] = &mut planes;

@@ -1,11 +1,9 @@
 //! CPU twin of `shaders/classify.wgsl`.
 
 use super::Chunk;
-use crate::pixel::slots::classify as c;
-use crate::classify::{
-    BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER,
-};
+use crate::classify::{BARE_SOIL, BUILT_UP, CLASS_NODATA, OTHER, VEGETATION, WATER};
 use crate::pixel::PixelParams;
+use crate::pixel::slots::classify as c;
 
 /// True when `num / den > t`, decided without dividing; false when `den <= 0`.
 #[inline(always)]

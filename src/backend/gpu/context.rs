@@ -3,8 +3,8 @@
 
 use super::kernels::Kernel;
 use super::pool::BufferPool;
-use std::borrow::Cow;
 use crate::error::{GpuFailure, GpuFailureKind};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;

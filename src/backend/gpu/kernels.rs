@@ -45,7 +45,11 @@ pub(crate) struct KernelFamily {
 impl KernelFamily {
     /// The kernel of `entry`, which must be one of the family's entry points.
     pub fn kernel(&'static self, entry: &'static str) -> Kernel {
-        debug_assert!(self.entries.contains(&entry), "{} has no {entry}", self.name);
+        debug_assert!(
+            self.entries.contains(&entry),
+            "{} has no {entry}",
+            self.name
+        );
         Kernel {
             entry,
             source: Cow::Borrowed(self.source.as_str()),
@@ -305,11 +309,20 @@ mod tests {
                     let overlap = a.array == b.array
                         && a.start < b.start + b.len
                         && b.start < a.start + a.len;
-                    assert!(!overlap, "{}: {} and {} share a slot", family.name, a.name, b.name);
+                    assert!(
+                        !overlap,
+                        "{}: {} and {} share a slot",
+                        family.name, a.name, b.name
+                    );
                 }
             }
         }
-        assert!(slots::formula::FAMILY.slots.iter().all(|s| s.array == Array::Float));
+        assert!(
+            slots::formula::FAMILY
+                .slots
+                .iter()
+                .all(|s| s.array == Array::Float)
+        );
     }
 
     #[test]
@@ -331,7 +344,11 @@ mod tests {
         ];
         for (name, offset) in rust {
             let wgsl = fields.iter().find(|(n, _)| n == name);
-            assert_eq!(wgsl.map(|f| f.1 as usize), Some(offset), "PixelParams.{name}");
+            assert_eq!(
+                wgsl.map(|f| f.1 as usize),
+                Some(offset),
+                "PixelParams.{name}"
+            );
         }
         assert_eq!(size as usize, size_of::<PixelParams>());
     }

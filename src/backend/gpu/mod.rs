@@ -18,7 +18,7 @@ use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
 pub(crate) use dispatch::ResidentTiming;
 use dispatch::{OutputShape, run_pixels};
-use kernels::{KernelFamily, Kernel};
+use kernels::{Kernel, KernelFamily};
 
 /// The per-pixel kernels with a fixed source, for [`GpuContext::run_kernel`] and
 /// [`GpuContext::time_resident`].
