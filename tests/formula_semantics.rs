@@ -159,5 +159,9 @@ fn the_generated_wgsl_holds_no_user_text() {
     for user in ["(N - R)", "N >", "L)", "**", "where"] {
         assert!(!w.contains(user), "{user} found in\n{w}");
     }
-    assert!(w.contains("0.1f") && w.contains("0.001f") && w.contains("params.consts[2]"));
+    assert!(
+        w.contains("0.1f")
+            && w.contains("0.001f")
+            && w.contains("params.consts[FORMULA_CONSTANTS + 0u]")
+    );
 }

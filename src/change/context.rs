@@ -240,6 +240,60 @@ fn whiteness_below(visible: [i32; 3], whiteness: f64) -> bool {
     sum > 0.0 && dev < whiteness * sum
 }
 
+/// When pixels bright and white on either date (cloud, mostly) are many, leaves them out of
+/// the model's calibrated `pairs` (per band, first and second date), so that a pair under
+/// much cloud is still related through its clear pixels (unless that leaves too few); a few
+/// white roofs stay in.
+fn drop_cloud_like(pairs: &mut [Vec<(i32, i32)>], settings: &ContextSettings) {
+    let Some(samples) = pairs.first().map(Vec::len) else {
+        return;
+    };
+    let cloud_like = |k: usize, date: usize| {
+        let v = |j: usize| {
+            if date == 0 {
+                pairs[j][k].0
+            } else {
+                pairs[j][k].1
+            }
+        };
+        let visible = [v(0), v(1), v(2)];
+        visible[0] > units(settings.cloud_blue)
+            && whiteness_below(visible, settings.cloud_core_whiteness)
+    };
+    let clear: Vec<bool> = (0..samples)
+        .map(|k| !cloud_like(k, 0) && !cloud_like(k, 1))
+        .collect();
+    let kept = clear.iter().filter(|&&c| c).count();
+    let cloudy = clear.len() - kept;
+    if cloudy * CLOUDY_MODEL_SHARE > clear.len() && kept >= MIN_MODEL_PIXELS {
+        for band in pairs {
+            let mut k = 0;
+            band.retain(|_| {
+                k += 1;
+                clear[k - 1]
+            });
+        }
+    }
+}
+
+/// Per band, the calibrated step of one stored unit on each date (1 for float samples,
+/// which have no step of their own).
+fn sample_steps(
+    nb: usize,
+    calibration: &[Calibration; 2],
+    before: &BandStack,
+    after: &BandStack,
+) -> Vec<(f64, f64)> {
+    let step = |d: usize, j: usize, stack: &BandStack| {
+        let factor = f64::from(calibration[d].bands[j].factor).abs();
+        let float = (stack.bands().iter()).any(|b| b.data.data_type() == DataType::F32);
+        if float { 1.0 } else { factor }
+    };
+    (0..nb)
+        .map(|j| (step(0, j, before), step(1, j, after)))
+        .collect()
+}
+
 impl ContextModel {
     /// Estimates the model on a sample of the scene: `before` and `after` on the same grid
     /// (for a tiled job, rows sampled over the whole scene), with a pixel of `pixel_m` metres.
@@ -312,53 +366,8 @@ impl ContextModel {
                     .collect()
             })
             .collect();
-        // When pixels bright and white on either date (cloud, mostly) are many, they stay out
-        // of the model, so that a pair under much cloud is still related through its clear
-        // pixels (unless that leaves too few); a few white roofs stay in.
-        let cloud_like = |k: usize, date: usize| {
-            let v = |j: usize| {
-                if date == 0 {
-                    pairs[j][k].0
-                } else {
-                    pairs[j][k].1
-                }
-            };
-            let visible = [v(0), v(1), v(2)];
-            visible[0] > units(settings.cloud_blue)
-                && whiteness_below(visible, settings.cloud_core_whiteness)
-        };
-        let clear: Vec<bool> = (0..picked.len())
-            .map(|k| !cloud_like(k, 0) && !cloud_like(k, 1))
-            .collect();
-        let kept = clear.iter().filter(|&&c| c).count();
-        let cloudy = clear.len() - kept;
-        if cloudy * CLOUDY_MODEL_SHARE > clear.len() && kept >= MIN_MODEL_PIXELS {
-            for band in &mut pairs {
-                let mut k = 0;
-                band.retain(|_| {
-                    k += 1;
-                    clear[k - 1]
-                });
-            }
-        }
-        let steps: Vec<(f64, f64)> = (0..nb)
-            .map(|j| {
-                let step = |d: usize, stack: &BandStack| {
-                    let factor = f64::from(calibration[d].bands[j].factor).abs();
-                    // Float samples have no step of their own: one unit.
-                    if stack
-                        .bands()
-                        .iter()
-                        .any(|b| b.data.data_type() == DataType::F32)
-                    {
-                        1.0
-                    } else {
-                        factor
-                    }
-                };
-                (step(0, before), step(1, after))
-            })
-            .collect();
+        drop_cloud_like(&mut pairs, settings);
+        let steps = sample_steps(nb, &calibration, before, after);
         Ok(ContextModel {
             bands: nb,
             calibration,

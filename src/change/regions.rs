@@ -562,6 +562,82 @@ mod tests {
             .collect()
     }
 
+    /// The reference's cloud, shadow and haze masks of date `d`, and its count of cloud
+    /// regions.
+    fn reference_sky(
+        w: usize,
+        h: usize,
+        flags: &[u8],
+        d: usize,
+        p: &RegionParams,
+    ) -> (Vec<bool>, Vec<bool>, Vec<bool>, u64) {
+        let n = w * h;
+        let raw_core: Vec<bool> = flags.iter().map(|f| f & (1 << (2 * d)) != 0).collect();
+        // Eroded by a 3×3 square, outside the grid counting as outside.
+        let core: Vec<bool> = (0..n)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                x >= 1
+                    && y >= 1
+                    && x + 1 < w
+                    && y + 1 < h
+                    && (y - 1..=y + 1).all(|ny| (x - 1..=x + 1).all(|nx| raw_core[ny * w + nx]))
+            })
+            .collect();
+        let growth: Vec<bool> = flags.iter().map(|f| f & (3 << (2 * d)) != 0).collect();
+        let (core_id, core_n) = flood(w, h, &core);
+        let mut size = vec![0u64; core_n];
+        core_id
+            .iter()
+            .filter(|&&c| c != usize::MAX)
+            .for_each(|&c| size[c] += 1);
+        let (gid, gn) = flood(w, h, &growth);
+        let mut region = vec![false; gn];
+        for i in (0..n).filter(|&i| core[i] && size[core_id[i]] >= p.cloud_min_core_px) {
+            region[gid[i]] = true;
+        }
+        let cloud: Vec<bool> = gid.iter().map(|&g| g != usize::MAX && region[g]).collect();
+        // Boxes as (x0, y0, x1, y1), inclusive.
+        let mut boxes = vec![(usize::MAX, usize::MAX, 0, 0); gn];
+        for i in (0..n).filter(|&i| cloud[i]) {
+            let b = &mut boxes[gid[i]];
+            *b = (
+                b.0.min(i % w),
+                b.1.min(i / w),
+                b.2.max(i % w),
+                b.3.max(i / w),
+            );
+        }
+        let s = p.shadow_distance_px;
+        let kept: Vec<bool> = (0..n)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                flags[i] & (16 << d) != 0
+                    && (0..gn).filter(|&g| region[g]).any(|g| {
+                        let (x0, y0, x1, y1) = boxes[g];
+                        x0.saturating_sub(s) <= x
+                            && x <= x1.saturating_add(s)
+                            && y0.saturating_sub(s) <= y
+                            && y <= y1.saturating_add(s)
+                    })
+            })
+            .collect();
+        let cloud_mask = dilate(w, h, &cloud, p.cloud_dilation_px);
+        let shadow_mask = dilate(w, h, &kept, p.shadow_dilation_px);
+        let haze: Vec<bool> = flags.iter().map(|f| f & (64 << d) != 0).collect();
+        let (hid, hn) = flood(w, h, &haze);
+        let mut haze_size = vec![0u64; hn];
+        hid.iter()
+            .filter(|&&c| c != usize::MAX)
+            .for_each(|&c| haze_size[c] += 1);
+        let large: Vec<bool> = (hid.iter())
+            .map(|&c| c != usize::MAX && haze_size[c] >= p.haze_min_px)
+            .collect();
+        let haze_mask = dilate(w, h, &large, p.cloud_dilation_px);
+        let regions = region.iter().filter(|&&r| r).count() as u64;
+        (cloud_mask, shadow_mask, haze_mask, regions)
+    }
+
     /// The whole-raster reference: final codes and statistics.
     fn reference(
         w: usize,
@@ -576,72 +652,11 @@ mod tests {
         let mut stats = RegionStats::default();
         let mut masked = vec![false; n];
         for d in 0..2 {
-            let raw_core: Vec<bool> = flags.iter().map(|f| f & (1 << (2 * d)) != 0).collect();
-            // Eroded by a 3×3 square, outside the grid counting as outside.
-            let core: Vec<bool> = (0..n)
-                .map(|i| {
-                    let (x, y) = (i % w, i / w);
-                    x >= 1
-                        && y >= 1
-                        && x + 1 < w
-                        && y + 1 < h
-                        && (y - 1..=y + 1).all(|ny| (x - 1..=x + 1).all(|nx| raw_core[ny * w + nx]))
-                })
-                .collect();
-            let growth: Vec<bool> = flags.iter().map(|f| f & (3 << (2 * d)) != 0).collect();
-            let (core_id, core_n) = flood(w, h, &core);
-            let mut size = vec![0u64; core_n];
-            core_id
-                .iter()
-                .filter(|&&c| c != usize::MAX)
-                .for_each(|&c| size[c] += 1);
-            let (gid, gn) = flood(w, h, &growth);
-            let mut region = vec![false; gn];
-            for i in (0..n).filter(|&i| core[i] && size[core_id[i]] >= p.cloud_min_core_px) {
-                region[gid[i]] = true;
-            }
-            let cloud: Vec<bool> = gid.iter().map(|&g| g != usize::MAX && region[g]).collect();
-            // Boxes as (x0, y0, x1, y1), inclusive.
-            let mut boxes = vec![(usize::MAX, usize::MAX, 0, 0); gn];
-            for i in (0..n).filter(|&i| cloud[i]) {
-                let b = &mut boxes[gid[i]];
-                *b = (
-                    b.0.min(i % w),
-                    b.1.min(i / w),
-                    b.2.max(i % w),
-                    b.3.max(i / w),
-                );
-            }
-            let s = p.shadow_distance_px;
-            let kept: Vec<bool> = (0..n)
-                .map(|i| {
-                    let (x, y) = (i % w, i / w);
-                    flags[i] & (16 << d) != 0
-                        && (0..gn).filter(|&g| region[g]).any(|g| {
-                            let (x0, y0, x1, y1) = boxes[g];
-                            x0.saturating_sub(s) <= x
-                                && x <= x1.saturating_add(s)
-                                && y0.saturating_sub(s) <= y
-                                && y <= y1.saturating_add(s)
-                        })
-                })
-                .collect();
-            let cloud_mask = dilate(w, h, &cloud, p.cloud_dilation_px);
-            let shadow_mask = dilate(w, h, &kept, p.shadow_dilation_px);
-            let haze: Vec<bool> = flags.iter().map(|f| f & (64 << d) != 0).collect();
-            let (hid, hn) = flood(w, h, &haze);
-            let mut haze_size = vec![0u64; hn];
-            hid.iter()
-                .filter(|&&c| c != usize::MAX)
-                .for_each(|&c| haze_size[c] += 1);
-            let large: Vec<bool> = (hid.iter())
-                .map(|&c| c != usize::MAX && haze_size[c] >= p.haze_min_px)
-                .collect();
-            let haze_mask = dilate(w, h, &large, p.cloud_dilation_px);
+            let (cloud_mask, shadow_mask, haze_mask, regions) = reference_sky(w, h, flags, d, p);
             stats.cloud_px[d] = count(&cloud_mask);
             stats.shadow_px[d] = count(&shadow_mask);
             stats.haze_px[d] = count(&haze_mask);
-            stats.cloud_regions[d] = region.iter().filter(|&&r| r).count() as u64;
+            stats.cloud_regions[d] = regions;
             for (i, m) in masked.iter_mut().enumerate() {
                 *m |= cloud_mask[i] || shadow_mask[i] || haze_mask[i];
             }
