@@ -56,7 +56,7 @@ use crate::patch::{
     Connectivity, PatchAttributes, TilingOptions, patches_tiled, write_patch_vectors,
 };
 use crate::raster::{BandData, BandStack, Raster};
-use crate::report::{Quicklook, write_report_html};
+
 use crate::sensor::{BandRole, Sensor};
 use crate::zones::{
     TargetGrid, URBAN_BOUNDARY, Zone, in_grid_crs, region_rows_from_layer, zone_from_raster,
@@ -74,10 +74,12 @@ mod changed;
 mod patches;
 mod plan;
 mod preflight;
+mod report;
 mod strips;
 
 use changed::{ChangedPixels, is_changed};
 use preflight::{Layers, ZoneInput, checked_georef};
+use report::{Quicklook, write_report_html};
 
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.

@@ -2,10 +2,10 @@
 //! by side) and `report.html`, one self-contained page with the quicklook, the totals, the
 //! regions sorted by farmland share and the largest patches.
 
+use super::JobReport;
 use crate::change::{CHANGE_PALETTE, change_name};
 use crate::error::{Error, Result};
 use crate::io::png::{composite_rgba, write_rgba};
-use crate::job::JobReport;
 use crate::raster::{Band, BandData, BandStack};
 use crate::sensor::BandRole;
 use std::fmt::Write as _;
