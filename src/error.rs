@@ -1,6 +1,6 @@
 //! The one error type of the crate: every fallible call returns [`Error`].
 
-use crate::sensor::BandRole;
+use crate::band_role::BandRole;
 use std::path::PathBuf;
 
 /// Result alias used throughout landwatch.

@@ -17,6 +17,7 @@
 
 pub mod accuracy;
 pub mod backend;
+mod band_role;
 pub mod change;
 pub mod classify;
 pub mod error;
@@ -29,7 +30,6 @@ pub mod overlay;
 pub mod patch;
 pub(crate) mod pixel;
 pub mod raster;
-pub mod report;
 pub mod sensor;
 #[cfg(test)]
 mod test_rng;

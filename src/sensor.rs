@@ -2,59 +2,16 @@
 //! reflectance.
 
 use crate::error::{Error, Result};
-use std::fmt;
 use std::str::FromStr;
 
-/// The spectral role of a band. Indices and classification address bands by role, never by
-/// position, so that stacks in any band order work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BandRole {
-    /// Blue, about 0.45–0.52 µm.
-    Blue,
-    /// Green, about 0.52–0.60 µm.
-    Green,
-    /// Red, about 0.63–0.69 µm.
-    Red,
-    /// Near infrared, about 0.77–0.90 µm.
-    Nir,
-    /// Shortwave infrared 1, about 1.55–1.75 µm.
-    Swir1,
-    /// Shortwave infrared 2, about 2.08–2.35 µm.
-    Swir2,
-}
+pub use crate::band_role::BandRole;
 
+// Parsing lives here rather than in `band_role` because it fails with the crate's
+// [`Error`], which itself names band roles.
 impl BandRole {
-    /// All roles, in the conventional stack order.
-    pub const ALL: [BandRole; 6] = [
-        BandRole::Blue,
-        BandRole::Green,
-        BandRole::Red,
-        BandRole::Nir,
-        BandRole::Swir1,
-        BandRole::Swir2,
-    ];
-
-    /// The lower-case name used on command lines and in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            BandRole::Blue => "blue",
-            BandRole::Green => "green",
-            BandRole::Red => "red",
-            BandRole::Nir => "nir",
-            BandRole::Swir1 => "swir1",
-            BandRole::Swir2 => "swir2",
-        }
-    }
-
     /// Parses a comma-separated band order such as `blue,green,red,nir`.
     pub fn parse_list(list: &str) -> Result<Vec<BandRole>> {
         list.split(',').map(|s| s.trim().parse()).collect()
-    }
-}
-
-impl fmt::Display for BandRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

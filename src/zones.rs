@@ -309,12 +309,12 @@ mod tests {
         }
     }
 
+    /// A collection in EPSG:32651 of one feature coded 320100, whose geometry is `GEOMETRY`.
+    const ONE_FEATURE: &str = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32651"}},
+               "features":[{"type":"Feature","properties":{"code":"320100"},"geometry":GEOMETRY}]}"#;
+
     fn layer(geometry: &str) -> FeatureLayer {
-        parse_geojson(&format!(
-            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::32651"}}}},
-               "features":[{{"type":"Feature","properties":{{"code":"320100"}},"geometry":{geometry}}}]}}"#
-        ))
-        .unwrap()
+        parse_geojson(&ONE_FEATURE.replace("GEOMETRY", geometry)).unwrap()
     }
 
     fn inside(zone: &Zone) -> Vec<(usize, usize)> {

@@ -418,7 +418,15 @@ impl Encoder {
         );
         self.text(CITATION, "unknown");
         self.short(GEOG_ANGULAR_UNITS, DEGREE);
-        match u.base {
+        self.geodetic_base(&u.base);
+        if let Some(projection) = u.projection {
+            self.projected(&projection, u.unit_m);
+        }
+    }
+
+    /// The geographic CRS a user-defined CRS is based on: an EPSG code, or an ellipsoid.
+    fn geodetic_base(&mut self, base: &GeodeticBase) {
+        match *base {
             GeodeticBase::Epsg(code) => self.short(GEOGRAPHIC_TYPE, code),
             GeodeticBase::Ellipsoid { ellipsoid, epsg } => {
                 self.short(GEOGRAPHIC_TYPE, USER_DEFINED);
@@ -443,20 +451,22 @@ impl Encoder {
                 self.double(PRIME_MERIDIAN_LONG, 0.0);
             }
         }
-        let Some(projection) = u.projection else {
-            return;
-        };
+    }
+
+    /// A user-defined projected CRS: its linear unit of `unit_m` metres and the projection
+    /// with its parameters.
+    fn projected(&mut self, projection: &Projection, unit_m: f64) {
         self.short(PROJECTED_TYPE, USER_DEFINED);
         self.short(PROJECTION, USER_DEFINED);
-        if u.unit_m == 1.0 {
+        if unit_m == 1.0 {
             self.short(LINEAR_UNITS, METRE);
         } else {
             self.short(LINEAR_UNITS, USER_DEFINED);
-            self.double(LINEAR_UNIT_SIZE, u.unit_m);
+            self.double(LINEAR_UNIT_SIZE, unit_m);
         }
         // False origins are written in the linear unit, as they are read.
-        let unit = |v: f64| v / u.unit_m;
-        match projection {
+        let unit = |v: f64| v / unit_m;
+        match *projection {
             Projection::TransverseMercator {
                 lat0,
                 lon0,

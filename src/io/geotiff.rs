@@ -199,6 +199,168 @@ pub(crate) fn tiff_error(path: &Path, e: TiffError) -> Error {
     }
 }
 
+/// The samples per pixel and their type, which every band shares.
+fn sample_type<R: Read + Seek>(decoder: &mut Decoder<R>, path: &Path) -> Result<(u16, DataType)> {
+    let err = |e| tiff_error(path, e);
+    let invalid = |reason: String| Error::InvalidTiff {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let samples = decoder
+        .find_tag_unsigned::<u16>(Tag::SamplesPerPixel)
+        .map_err(err)?
+        .unwrap_or(1);
+    if samples == 0 {
+        return Err(invalid("SamplesPerPixel is 0".into()));
+    }
+    let bits = decoder
+        .find_tag_unsigned_vec::<u16>(Tag::BitsPerSample)
+        .map_err(err)?
+        .unwrap_or_else(|| vec![1]);
+    let formats = decoder
+        .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
+        .map_err(err)?
+        .unwrap_or_else(|| vec![1]);
+    let (bits0, format0) = (bits.first().copied(), formats.first().copied());
+    if bits.iter().any(|&b| Some(b) != bits0) || formats.iter().any(|&f| Some(f) != format0) {
+        return Err(invalid("bands of different sample types".into()));
+    }
+    let data_type = match (format0.unwrap_or(1), bits0.unwrap_or(1)) {
+        (1, 8) => DataType::U8,
+        (1, 16) => DataType::U16,
+        (2, 16) => DataType::I16,
+        (1, 32) => DataType::U32,
+        (3, 32) => DataType::F32,
+        (f, b) => {
+            let kind = match f {
+                1 => "unsigned",
+                2 => "signed",
+                3 => "float",
+                _ => "unknown-format",
+            };
+            return Err(invalid(format!(
+                "{b}-bit {kind} samples are not supported (only u8, u16, i16, u32, f32)"
+            )));
+        }
+    };
+    Ok((samples, data_type))
+}
+
+/// The width and height of a strip or tile of an image of `width` × `height` pixels.
+fn chunk_size<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    path: &Path,
+    tiled: bool,
+    width: usize,
+    height: usize,
+) -> Result<(usize, usize)> {
+    let err = |e| tiff_error(path, e);
+    let invalid = |reason: String| Error::InvalidTiff {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (chunk_w, chunk_h) = if tiled {
+        let tw = decoder
+            .find_tag_unsigned::<u32>(Tag::TileWidth)
+            .map_err(err)?;
+        let th = decoder
+            .find_tag_unsigned::<u32>(Tag::TileLength)
+            .map_err(err)?;
+        (tw.unwrap_or(0) as usize, th.unwrap_or(0) as usize)
+    } else {
+        let rps = decoder
+            .find_tag_unsigned::<u32>(Tag::RowsPerStrip)
+            .map_err(err)?
+            .unwrap_or(height as u32);
+        (width, (rps as usize).min(height))
+    };
+    if chunk_w == 0 || chunk_h == 0 {
+        return Err(invalid("zero strip or tile size".into()));
+    }
+    Ok((chunk_w, chunk_h))
+}
+
+/// The georeference from the GeoTIFF tags and keys, and the GDAL nodata value.
+fn georeference<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    path: &Path,
+) -> Result<(Option<GeoReference>, Option<f64>)> {
+    let err = |e| tiff_error(path, e);
+    let f64s = |d: &mut Decoder<R>, tag: u16| -> Result<Option<Vec<f64>>> {
+        Ok(d.find_tag(Tag::Unknown(tag))
+            .map_err(err)?
+            .and_then(|v| v.into_f64_vec().ok()))
+    };
+    let scale = f64s(decoder, geokeys::TAG_MODEL_PIXEL_SCALE)?;
+    let tiepoints = f64s(decoder, geokeys::TAG_MODEL_TIEPOINT)?;
+    let matrix = f64s(decoder, geokeys::TAG_MODEL_TRANSFORMATION)?;
+    let key_doubles = f64s(decoder, super::crs_keys::TAG_GEO_DOUBLE_PARAMS)?;
+    let key_text = decoder
+        .find_tag(Tag::Unknown(super::crs_keys::TAG_GEO_ASCII_PARAMS))
+        .map_err(err)?
+        .and_then(|v| v.into_string().ok());
+    let keys = decoder
+        .find_tag(Tag::Unknown(geokeys::TAG_GEO_KEY_DIRECTORY))
+        .map_err(err)?
+        .and_then(|v| v.into_u16_vec().ok())
+        .map(|dir| {
+            geokeys::parse_geo_keys(
+                &dir,
+                key_doubles.as_deref().unwrap_or(&[]),
+                key_text.as_deref().unwrap_or(""),
+            )
+        })
+        .unwrap_or(GeoKeys::default());
+    let transform = geokeys::transform_from_tags(
+        scale.as_deref(),
+        tiepoints.as_deref(),
+        matrix.as_deref(),
+        keys.pixel_is_point,
+    );
+    let nodata = decoder
+        .find_tag(Tag::Unknown(geokeys::TAG_GDAL_NODATA))
+        .map_err(err)?
+        .and_then(|v| v.into_string().ok())
+        .and_then(|s| geokeys::parse_nodata(&s));
+    Ok((geokeys::georef(transform, keys), nodata))
+}
+
+/// The file offset and byte count of every chunk, `[across, down, planes]` of them.
+fn chunk_index<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    path: &Path,
+    tiled: bool,
+    [across, down, planes]: [usize; 3],
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    let err = |e| tiff_error(path, e);
+    let invalid = |reason: String| Error::InvalidTiff {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (offset_tag, count_tag) = if tiled {
+        (Tag::TileOffsets, Tag::TileByteCounts)
+    } else {
+        (Tag::StripOffsets, Tag::StripByteCounts)
+    };
+    let offsets = decoder
+        .find_tag_unsigned_vec::<u64>(offset_tag)
+        .map_err(err)?
+        .unwrap_or_default();
+    let counts = decoder
+        .find_tag_unsigned_vec::<u64>(count_tag)
+        .map_err(err)?
+        .unwrap_or_default();
+    let chunks = across.checked_mul(down).and_then(|n| n.checked_mul(planes));
+    if chunks != Some(offsets.len()) || offsets.len() != counts.len() {
+        return Err(invalid(format!(
+            "{} chunk offsets and {} byte counts for {across}×{down}×{planes} chunks",
+            offsets.len(),
+            counts.len()
+        )));
+    }
+    Ok((offsets, counts))
+}
+
 /// An opened image: the decoder, what the header says and how chunks are laid out.
 struct Source<R: Read + Seek> {
     decoder: Decoder<R>,
@@ -220,12 +382,10 @@ struct Source<R: Read + Seek> {
 }
 
 impl<R: Read + Seek> Source<R> {
+    /// Opens the image in `reader` and reads its header: size, sample type, layout of the
+    /// chunks, georeference and nodata, and where every chunk lies.
     fn open(reader: R, path: &Path, limits: &ReadLimits) -> Result<Self> {
         let err = |e| tiff_error(path, e);
-        let invalid = |reason: String| Error::InvalidTiff {
-            path: path.to_path_buf(),
-            reason,
-        };
         let mut tiff_limits = Limits::default();
         let cap = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
         tiff_limits.decoding_buffer_size = cap;
@@ -238,105 +398,15 @@ impl<R: Read + Seek> Source<R> {
         if width == 0 || height == 0 {
             return Err(Error::EmptyRaster { width, height });
         }
-        let samples = decoder
-            .find_tag_unsigned::<u16>(Tag::SamplesPerPixel)
-            .map_err(err)?
-            .unwrap_or(1);
-        if samples == 0 {
-            return Err(invalid("SamplesPerPixel is 0".into()));
-        }
-        let bits = decoder
-            .find_tag_unsigned_vec::<u16>(Tag::BitsPerSample)
-            .map_err(err)?
-            .unwrap_or_else(|| vec![1]);
-        let formats = decoder
-            .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
-            .map_err(err)?
-            .unwrap_or_else(|| vec![1]);
-        let (bits0, format0) = (bits.first().copied(), formats.first().copied());
-        if bits.iter().any(|&b| Some(b) != bits0) || formats.iter().any(|&f| Some(f) != format0) {
-            return Err(invalid("bands of different sample types".into()));
-        }
-        let data_type = match (format0.unwrap_or(1), bits0.unwrap_or(1)) {
-            (1, 8) => DataType::U8,
-            (1, 16) => DataType::U16,
-            (2, 16) => DataType::I16,
-            (1, 32) => DataType::U32,
-            (3, 32) => DataType::F32,
-            (f, b) => {
-                let kind = match f {
-                    1 => "unsigned",
-                    2 => "signed",
-                    3 => "float",
-                    _ => "unknown-format",
-                };
-                return Err(invalid(format!(
-                    "{b}-bit {kind} samples are not supported (only u8, u16, i16, u32, f32)"
-                )));
-            }
-        };
+        let (samples, data_type) = sample_type(&mut decoder, path)?;
         let planar = decoder
             .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
             .map_err(err)?
             .unwrap_or(1)
             == 2;
         let tiled = decoder.get_chunk_type() == ChunkType::Tile;
-        let (chunk_w, chunk_h) = if tiled {
-            let tw = decoder
-                .find_tag_unsigned::<u32>(Tag::TileWidth)
-                .map_err(err)?;
-            let th = decoder
-                .find_tag_unsigned::<u32>(Tag::TileLength)
-                .map_err(err)?;
-            (tw.unwrap_or(0) as usize, th.unwrap_or(0) as usize)
-        } else {
-            let rps = decoder
-                .find_tag_unsigned::<u32>(Tag::RowsPerStrip)
-                .map_err(err)?
-                .unwrap_or(h);
-            (width, (rps as usize).min(height))
-        };
-        if chunk_w == 0 || chunk_h == 0 {
-            return Err(invalid("zero strip or tile size".into()));
-        }
-
-        let f64s = |d: &mut Decoder<R>, tag: u16| -> Result<Option<Vec<f64>>> {
-            Ok(d.find_tag(Tag::Unknown(tag))
-                .map_err(err)?
-                .and_then(|v| v.into_f64_vec().ok()))
-        };
-        let scale = f64s(&mut decoder, geokeys::TAG_MODEL_PIXEL_SCALE)?;
-        let tiepoints = f64s(&mut decoder, geokeys::TAG_MODEL_TIEPOINT)?;
-        let matrix = f64s(&mut decoder, geokeys::TAG_MODEL_TRANSFORMATION)?;
-        let key_doubles = f64s(&mut decoder, super::crs_keys::TAG_GEO_DOUBLE_PARAMS)?;
-        let key_text = decoder
-            .find_tag(Tag::Unknown(super::crs_keys::TAG_GEO_ASCII_PARAMS))
-            .map_err(err)?
-            .and_then(|v| v.into_string().ok());
-        let keys = decoder
-            .find_tag(Tag::Unknown(geokeys::TAG_GEO_KEY_DIRECTORY))
-            .map_err(err)?
-            .and_then(|v| v.into_u16_vec().ok())
-            .map(|dir| {
-                geokeys::parse_geo_keys(
-                    &dir,
-                    key_doubles.as_deref().unwrap_or(&[]),
-                    key_text.as_deref().unwrap_or(""),
-                )
-            })
-            .unwrap_or(GeoKeys::default());
-        let transform = geokeys::transform_from_tags(
-            scale.as_deref(),
-            tiepoints.as_deref(),
-            matrix.as_deref(),
-            keys.pixel_is_point,
-        );
-        let nodata = decoder
-            .find_tag(Tag::Unknown(geokeys::TAG_GDAL_NODATA))
-            .map_err(err)?
-            .and_then(|v| v.into_string().ok())
-            .and_then(|s| geokeys::parse_nodata(&s));
-
+        let (chunk_w, chunk_h) = chunk_size(&mut decoder, path, tiled, width, height)?;
+        let (georef, nodata) = georeference(&mut decoder, path)?;
         let compression = decoder
             .find_tag_unsigned::<u16>(Tag::Compression)
             .map_err(err)?
@@ -345,29 +415,9 @@ impl<R: Read + Seek> Source<R> {
             .find_tag_unsigned::<u16>(Tag::Predictor)
             .map_err(err)?
             .unwrap_or(1);
-        let (offset_tag, count_tag) = if tiled {
-            (Tag::TileOffsets, Tag::TileByteCounts)
-        } else {
-            (Tag::StripOffsets, Tag::StripByteCounts)
-        };
-        let offsets = decoder
-            .find_tag_unsigned_vec::<u64>(offset_tag)
-            .map_err(err)?
-            .unwrap_or_default();
-        let counts = decoder
-            .find_tag_unsigned_vec::<u64>(count_tag)
-            .map_err(err)?
-            .unwrap_or_default();
         let (across, down) = (width.div_ceil(chunk_w), height.div_ceil(chunk_h));
         let planes = if planar { usize::from(samples) } else { 1 };
-        let chunks = across.checked_mul(down).and_then(|n| n.checked_mul(planes));
-        if chunks != Some(offsets.len()) || offsets.len() != counts.len() {
-            return Err(invalid(format!(
-                "{} chunk offsets and {} byte counts for {across}×{down}×{planes} chunks",
-                offsets.len(),
-                counts.len()
-            )));
-        }
+        let (offsets, counts) = chunk_index(&mut decoder, path, tiled, [across, down, planes])?;
         let big_endian = decoder.byte_order() == ByteOrder::BigEndian;
         let file_len = decoder
             .inner()
@@ -382,7 +432,7 @@ impl<R: Read + Seek> Source<R> {
             height,
             band_count: usize::from(samples),
             data_type,
-            georef: geokeys::georef(transform, keys),
+            georef,
             nodata,
             tiled,
             planar,
@@ -409,6 +459,7 @@ impl<R: Read + Seek> Source<R> {
         })
     }
 
+    /// Reads the window of `width` × `height` pixels at (`col`, `row`), within `limits`.
     fn read(
         &mut self,
         col: usize,
@@ -441,11 +492,35 @@ impl<R: Read + Seek> Source<R> {
         let mut bands: Vec<BandData> = (0..info.band_count)
             .map(|_| zeroed(info.data_type, pixels))
             .collect();
+        let pieces = self.pieces(col, row, width, height);
+        self.read_pieces(&pieces, &mut bands)?;
+        let georef = info.georef.map(|g| {
+            let (x, y) = g.transform.apply(col as f64, row as f64);
+            let mut c = g.transform.0;
+            c[0] = x;
+            c[3] = y;
+            GeoReference {
+                transform: GeoTransform(c),
+                crs: g.crs,
+            }
+        });
+        Ok(GeoTiff {
+            width,
+            height,
+            bands,
+            georef,
+            nodata: info.nodata,
+        })
+    }
+
+    /// Every chunk the window of `width` × `height` pixels at (`col`, `row`) touches, with
+    /// the part of it that the window needs.
+    fn pieces(&self, col: usize, row: usize, width: usize, height: usize) -> Vec<Piece> {
+        let info = self.info;
         let spp = info.band_count;
         let planes = if info.planar { spp } else { 1 };
         let samples_in_chunk = if info.planar { 1 } else { spp };
         let per_plane = self.across * self.down;
-        // Every chunk the window touches, with the part of it that the window needs.
         let mut pieces = Vec::new();
         for cy in row / self.chunk_h..=(row + height - 1) / self.chunk_h {
             for cx in col / self.chunk_w..=(col + width - 1) / self.chunk_w {
@@ -476,8 +551,15 @@ impl<R: Read + Seek> Source<R> {
                 }
             }
         }
-        // Compressed bytes are read in file order; a batch of chunks is decoded in parallel,
-        // then copied into the window. A batch bounds the decoded bytes held at once.
+        pieces
+    }
+
+    /// Reads the chunks of `pieces` and copies their parts into the window's `bands`.
+    /// Compressed bytes are read in file order; a batch of chunks is decoded in parallel,
+    /// then copied into the window. A batch bounds the decoded bytes held at once.
+    fn read_pieces(&mut self, pieces: &[Piece], bands: &mut [BandData]) -> Result<()> {
+        let info = self.info;
+        let samples_in_chunk = if info.planar { 1 } else { info.band_count };
         let batch = 4 * rayon::current_num_threads().max(1);
         for group in pieces.chunks(batch) {
             let raws = group
@@ -506,23 +588,7 @@ impl<R: Read + Seek> Source<R> {
                 }
             }
         }
-        let georef = info.georef.map(|g| {
-            let (x, y) = g.transform.apply(col as f64, row as f64);
-            let mut c = g.transform.0;
-            c[0] = x;
-            c[3] = y;
-            GeoReference {
-                transform: GeoTransform(c),
-                crs: g.crs,
-            }
-        });
-        Ok(GeoTiff {
-            width,
-            height,
-            bands,
-            georef,
-            nodata: info.nodata,
-        })
+        Ok(())
     }
 
     fn invalid(&self, reason: String) -> Error {

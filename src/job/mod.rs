@@ -55,8 +55,8 @@ use crate::patch::morphology::{MorphOp, MorphScope, StructuringElement};
 use crate::patch::{
     Connectivity, PatchAttributes, TilingOptions, patches_tiled, write_patch_vectors,
 };
-use crate::raster::{BandData, BandStack, Raster};
-use crate::report::{Quicklook, write_report_html};
+use crate::raster::{BandData, BandStack, GeoReference, Raster};
+
 use crate::sensor::{BandRole, Sensor};
 use crate::zones::{
     TargetGrid, URBAN_BOUNDARY, Zone, in_grid_crs, region_rows_from_layer, zone_from_raster,
@@ -71,13 +71,21 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 mod changed;
+mod detect;
+mod morphology;
 mod patches;
 mod plan;
 mod preflight;
+mod report;
 mod strips;
+mod write;
 
 use changed::{ChangedPixels, is_changed};
-use preflight::{Layers, ZoneInput, checked_georef};
+use morphology::Opening;
+use patches::{Patched, PixelLayers};
+use plan::Plan;
+use preflight::{Dates, Layers, ZoneInput, checked_georef};
+use report::{Quicklook, write_report_html};
 
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.
@@ -105,35 +113,6 @@ const SAMPLE_PIXELS: usize = 1 << 20;
 /// A scene of at most this many pixels is sampled whole (a window or two of a scene this
 /// size would stand for it less well than reading it costs).
 const WHOLE_SCENE_PIXELS: usize = 4 << 20;
-
-/// The clean-up opening of the change mask before labelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Opening {
-    /// A square whose side is the odd number of pixels nearest [`OPENING_M`].
-    Auto,
-    /// No opening.
-    Off,
-    /// A square of this side.
-    Square(usize),
-}
-
-/// The width of the features the default opening removes, in metres.
-const OPENING_M: f64 = 30.0;
-
-impl Opening {
-    /// The side of the square, if any, for pixels of `pixel_m` metres.
-    fn side(self, pixel_m: f64) -> Option<usize> {
-        match self {
-            Opening::Auto => {
-                let side = (OPENING_M / pixel_m).round().clamp(1.0, 255.0) as usize;
-                let odd = if side % 2 == 1 { side } else { side - 1 };
-                (odd >= 3).then_some(odd)
-            }
-            Opening::Off => None,
-            Opening::Square(side) => Some(side),
-        }
-    }
-}
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,17 +225,24 @@ impl Timer {
     }
 }
 
-/// What the per-pixel stage hands to the patch stages.
+/// What the per-pixel stages hand to the patch stages.
 struct PixelResults {
     /// The change codes before clean-up.
     change: Raster<u8>,
+    /// Classes and NDVI of the changed pixels, when the job computed them.
+    changed: Option<ChangedPixels>,
+    /// The picture of both dates, when the job painted it.
+    quicklook: Option<Quicklook>,
+    /// What goes into the report as it is.
+    facts: RunFacts,
+}
+
+/// What the stages before the patches learned of the run, carried into the report as it is.
+struct RunFacts {
     /// What the contextual detector masked as cloud and shadow.
     sky: Option<RegionStats>,
     /// The nominal ground size of a pixel, in metres.
     pixel_m: f64,
-    /// Classes and NDVI of the changed pixels, when the job computed them.
-    changed: Option<ChangedPixels>,
-    quicklook: Option<Quicklook>,
     execution: Execution,
     threshold: u32,
     relation: DateRelation,
@@ -266,6 +252,42 @@ struct PixelResults {
     strip_rows: usize,
     /// The backend measured fastest under `Auto`.
     backend_choice: Option<BackendChoice>,
+}
+
+/// What the patch stages know of the scene from its change raster.
+struct Scene {
+    /// The change raster's georeference.
+    georef: GeoReference,
+    /// All pixels of the scene.
+    pixels: u64,
+    /// Pixels with a change code (not nodata on either date).
+    valid_pixels: u64,
+    /// The side of the clean-up opening, if any.
+    opening: Option<usize>,
+}
+
+impl Scene {
+    /// The scene of the change raster `change`, cleaned up by an opening of side `opening`;
+    /// refused without georeferencing, which patches need.
+    fn of(change: &Raster<u8>, opening: Option<usize>) -> Result<Scene> {
+        let (width, height) = (change.width, change.height);
+        let georef = change.georef.ok_or_else(|| Error::InvalidParameter {
+            name: "change".into(),
+            value: format!("{width}×{height}"),
+            reason: "the change raster has no georeferencing; patches need map coordinates".into(),
+        })?;
+        let valid_pixels = change
+            .data
+            .iter()
+            .filter(|&&c| c != crate::change::CHANGE_NODATA)
+            .count() as u64;
+        Ok(Scene {
+            georef,
+            pixels: (width * height) as u64,
+            valid_pixels,
+            opening,
+        })
+    }
 }
 
 /// The enforcement job: configure with the builder methods, then [`Job::run`].
@@ -526,260 +548,21 @@ impl Job {
     /// Runs the job, writing every output into `out`. Everything that can be checked before
     /// work is: both dates' headers, georeferencing and CRS, the zone and region layers and
     /// the output folder; a refusal there leaves `out` as it was.
+    ///
+    /// The stages, each timed: plan, change, then morphology, patches and write.
     pub fn run(&self, engine: &Engine, out: impl AsRef<Path>) -> Result<JobReport> {
-        let out = out.as_ref();
         let mut timer = Timer::new();
         self.check_settings()?;
-
-        // Inputs: the two dates must share a grid.
-        let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
-        self.check_scene_size(&self.before, info_b.width, info_b.height)?;
-        self.check_scene_size(&self.after, info_a.width, info_a.height)?;
-        let georef = checked_georef(&self.before, info_b.width, info_b.height, info_b.georef)?;
-        checked_georef(&self.after, info_a.width, info_a.height, info_a.georef)?;
-        let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
-            width: i.width,
-            height: i.height,
-            georef: i.georef,
-        };
-        let dates = format!(
-            "{} (before) and {} (after)",
-            self.before.display(),
-            self.after.display()
-        );
-        check_same_grid(&grid_of(&info_b), &grid_of(&info_a)).map_err(|e| match e {
-            Error::GridMismatch { what } => Error::GridMismatch {
-                what: format!("{dates}: {what}"),
-            },
-            e => e,
-        })?;
-        if info_b.band_count != info_a.band_count {
-            return Err(Error::GridMismatch {
-                what: format!(
-                    "{dates}: the before date has {} bands, the after date {}; both need the \
-                     same bands in the same order",
-                    info_b.band_count, info_a.band_count
-                ),
-            });
-        }
-        let (width, height) = (info_b.width, info_b.height);
-        if width == 0 || height == 0 {
-            return Err(Error::EmptyRaster { width, height });
-        }
-        let layout = self.stack_layout(info_b.band_count)?;
-        let grid = TargetGrid {
-            width,
-            height,
-            georef,
-        };
-        let (layers, set) = self.ready(&grid, out, &[&self.before, &self.after])?;
+        let dates = self.open_dates()?;
+        let inputs = [self.before.as_path(), self.after.as_path()];
+        let (layers, set) = self.ready(&dates.grid, out.as_ref(), &inputs)?;
         let staging = set.staging().to_path_buf();
         let out = staging.as_path();
-
-        // Plan: the date relation and the threshold, from a sample of rows fixed by the
-        // scene's size alone (never by how the files are stored).
-        let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), width, height)
-            .unwrap_or(crate::change::context::DEFAULT_PIXEL_M);
-        let (relation, threshold, choice) = self.plan(width, height, &layout, engine, pixel_m)?;
-        // Strips end on block boundaries of either file (for speed only: results do not
-        // depend on the strip height).
-        let block_rows = info_b.block_rows.max(info_a.block_rows);
+        let plan = self.plan_stage(&dates, engine)?;
         timer.lap("plan");
         self.check_cancel()?;
-
-        // Per-pixel stage, in strips: the class maps are written as they come, the change
-        // codes are kept (one byte a pixel), and so are classes and NDVI where they changed.
-        let n = width * height;
-        let mut raw = vec![0u8; n];
-        let mut changed = ChangedPixels::default();
-        let class_paths = [out.join("class_before.tif"), out.join("class_after.tif")];
-        let create = |path: &Path| {
-            GeoTiffStripWriter::create(
-                path,
-                width,
-                height,
-                Some(&georef),
-                Some(CLASS_NODATA),
-                &OUTPUT_TIFF,
-            )
-        };
-        let mut class_writers = [create(&class_paths[0])?, create(&class_paths[1])?];
-        let options = ChangeOptions {
-            relation: Some(relation),
-            threshold: Threshold::Fixed(threshold),
-            ..self.options
-        };
-        // The contextual detector reads rows around each strip, and resolves clouds,
-        // shadows and hysteresis over the whole scene once every strip is through.
-        let halo = relation
-            .context
-            .map_or(0, |m| self.options.context.halo_rows(m.pixel_m));
-        let mut regions = match relation.context {
-            Some(_) => Some(RegionBuilder::new(width, height)?),
-            None => None,
-        };
-        let mut execution = None;
-        let mut quicklook = Quicklook::new(width, height);
-        let strip_rows = self.strip_rows(width, height, block_rows);
-        // The class planes of a strip, reused (fresh pages are slow to fault in).
-        let mut classes = [0; 2].map(|_| vec![0u8; (strip_rows + halo) * width]);
-        let mut flags = vec![0u8; (strip_rows + halo) * width];
-        let mut words = Vec::new();
-        let cut = strips::Strips::new(height, strip_rows, halo);
-        let strips = cut.count();
-        let window = |s: usize| {
-            let output = cut.output(s);
-            (output.start, output.len())
-        };
-        // A strip's rows and the rows around it that it reads: the stacks and the strip's
-        // first row in them.
-        let read_pair = |s: usize| -> Result<(BandStack, BandStack, usize)> {
-            let (read, output) = (cut.read(s), cut.output(s));
-            let (before, after) = rayon::join(
-                || self.read_rows(&self.before, width, read.start, read.len(), &layout),
-                || self.read_rows(&self.after, width, read.start, read.len(), &layout),
-            );
-            Ok((before?, after?, output.start - read.start))
-        };
-        // Strip s + 1 is read while strip s is computed.
-        let mut next = Some(read_pair(0));
-        for s in 0..strips {
-            self.check_cancel()?;
-            let (before, after, skip) = next.take().expect("read ahead")?;
-            let (row, rows) = window(s);
-            let range = row * width..(row + rows) * width;
-            let (computed, ahead) = rayon::join(
-                || -> Result<()> {
-                    quicklook.add_strip(row, &before, &after, skip..skip + rows);
-                    let [class_before, class_after] = &mut classes;
-                    let (class_before, class_after) = (
-                        &mut class_before[..range.len()],
-                        &mut class_after[..range.len()],
-                    );
-                    let computed = match (&relation.context, &mut regions) {
-                        (Some(model), Some(regions)) => {
-                            let job = ContextJob::new(
-                                &before,
-                                &after,
-                                (skip, rows),
-                                model,
-                                &self.options.context,
-                                &self.options.classes,
-                            )?;
-                            words.resize(2 * range.len(), 0);
-                            let execution = engine.context_words(&job, &mut words);
-                            let flags = &mut flags[..range.len()];
-                            split_words(
-                                &words,
-                                ContextPlanes {
-                                    class_before,
-                                    class_after,
-                                    precodes: &mut raw[range.clone()],
-                                    flags,
-                                    scores: None,
-                                },
-                            );
-                            regions.add_rows(&raw[range.clone()], flags)?;
-                            let valid = raw[range.clone()]
-                                .iter()
-                                .any(|&c| c != crate::change::CHANGE_NODATA);
-                            valid.then_some(Computed {
-                                output: (),
-                                execution,
-                            })
-                        }
-                        _ => {
-                            let planes = ChangePlanes {
-                                class_before,
-                                class_after,
-                                change: &mut raw[range.clone()],
-                            };
-                            allow_all_nodata(
-                                engine.detect_change_codes_into(&before, &after, &options, planes),
-                            )?
-                            .map(|c| Computed {
-                                output: (),
-                                execution: c.execution,
-                            })
-                        }
-                    };
-                    match computed {
-                        Some(computed) => {
-                            class_writers[0].write_rows(class_before)?;
-                            class_writers[1].write_rows(class_after)?;
-                            changed.add_strip(
-                                engine,
-                                &raw[range.clone()],
-                                [class_before, class_after],
-                                [&before, &after],
-                                skip * width,
-                            )?;
-                            execution.get_or_insert(computed.execution);
-                        }
-                        None => {
-                            raw[range.clone()].fill(crate::change::CHANGE_NODATA);
-                            let nodata = vec![CLASS_NODATA; rows * width];
-                            for w in &mut class_writers {
-                                w.write_rows(&nodata)?;
-                            }
-                        }
-                    }
-                    Ok(())
-                },
-                || (s + 1 < strips).then(|| read_pair(s + 1)),
-            );
-            computed?;
-            next = ahead;
-            self.report("change", s as u64 + 1, strips as u64);
-        }
-        drop((words, flags));
-        // Without a single strip with valid pixels there is nothing to compare.
-        let Some(execution) = execution else {
-            return Err(Error::AllNodata {
-                what: "the enforcement job".into(),
-            });
-        };
-        for w in class_writers {
-            w.finish()?;
-        }
-        // Clouds, shadows and hysteresis over the whole scene: the pre-codes become codes,
-        // and only the changed pixels' classes and NDVI of what is still changed are kept.
-        let sky = match regions {
-            Some(regions) => {
-                let regions = regions.finish(&region_params(&self.options.context, pixel_m))?;
-                let mut kept = changed.retain();
-                for s in 0..strips {
-                    let (row, rows) = window(s);
-                    let strip = &mut raw[row * width..(row + rows) * width];
-                    let precodes = strip.to_vec();
-                    regions.apply(row, strip)?;
-                    kept.feed(&precodes, strip);
-                }
-                changed = kept.finish();
-                Some(regions.stats())
-            }
-            None => None,
-        };
+        let pixels = self.change_stage(engine, out, &dates, plan)?;
         timer.lap("change");
-        let pixels = PixelResults {
-            change: Raster {
-                width,
-                height,
-                data: raw,
-                nodata: crate::change::CHANGE_NODATA,
-                georef: Some(georef),
-            },
-            sky,
-            pixel_m,
-            changed: Some(changed),
-            quicklook: Some(quicklook),
-            execution,
-            threshold,
-            relation,
-            outputs: class_paths.to_vec(),
-            strip_rows,
-            backend_choice: choice,
-        };
         let report = self.finish(engine, out, pixels, layers, timer)?;
         self.check_cancel()?;
         publish(set, report)
@@ -809,76 +592,64 @@ impl Job {
         let strip_rows = self.strip_rows(change.width, change.height, 1);
         let pixels = PixelResults {
             change,
-            sky: None,
-            pixel_m: 0.0,
             changed: None,
             quicklook: None,
-            outputs: Vec::new(),
-            strip_rows,
-            backend_choice: None,
-            execution: Execution {
-                device: crate::backend::Device::Cpu {
-                    threads: rayon::current_num_threads(),
+            facts: RunFacts {
+                sky: None,
+                pixel_m: 0.0,
+                outputs: Vec::new(),
+                strip_rows,
+                backend_choice: None,
+                execution: Execution {
+                    device: crate::backend::Device::Cpu {
+                        threads: rayon::current_num_threads(),
+                    },
+                    fallback: None,
                 },
-                fallback: None,
+                threshold: 0,
+                relation: DateRelation::IDENTITY,
             },
-            threshold: 0,
-            relation: DateRelation::IDENTITY,
         };
         let report = self.finish(engine, out, pixels, layers, Timer::new())?;
         publish(set, report)
     }
 
-    fn summary(&self, report: &JobReport, engine: &Engine) -> Value {
-        let areas: serde_json::Map<String, Value> = (1..6u8)
-            .map(|c| {
-                (
-                    change_name(c).to_string(),
-                    json!(report.area_by_type_m2[c as usize]),
-                )
-            })
-            .collect();
-        json!({
-            "inputs": {"before": self.before, "after": self.after},
-            "settings": {
-                "sensor": self.sensor.as_ref().map(|s| s.name.clone()),
-                "method": format!("{:?}", self.options.method),
-                "threshold": report.threshold,
-                "min_area_m2": self.min_area_m2,
-                "opening": report.opening,
-                "connectivity": format!("{:?}", self.connectivity),
-                "strip_rows": report.strip_rows,
-                "warning_share": self.warning_share,
-                "zones": report.zone_names,
-            },
-            "backend": {
-                "requested": format!("{:?}", engine.requested()),
-                "device": report.execution.device.to_string(),
-                "fallback": report.execution.fallback.as_ref().map(ToString::to_string),
-                "measured": report.backend_choice.as_ref().map(|c| json!({
-                    "gpu_seconds": c.gpu_seconds,
-                    "cpu_seconds": c.cpu_seconds,
-                    "chosen": c.chosen.to_string(),
-                })),
-            },
-            "change_detection": self.detection_summary(report),
-            "stages_seconds": report
-                .stages
-                .iter()
-                .map(|s| (s.stage.to_string(), json!(s.seconds)))
-                .collect::<serde_json::Map<_, _>>(),
-            "pixels": {"total": report.pixels, "valid": report.valid_pixels},
-            "patch_count": report.patch_count,
-            "area_by_type_m2": areas,
-            "regions_warned": report.regions.iter().filter(|r| r.warning).map(|r| r.code.clone()).collect::<Vec<_>>(),
-            "warnings": report.warnings,
-            // The set this record completes, published together.
-            "outputs": report
-                .outputs
-                .iter()
-                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .collect::<Vec<_>>(),
-        })
+    /// The stages after the change codes, timed on `timer`: morphology, patches and write,
+    /// all writing into `out`.
+    fn finish(
+        &self,
+        engine: &Engine,
+        out: &Path,
+        pixels: PixelResults,
+        layers: Layers,
+        mut timer: Timer,
+    ) -> Result<JobReport> {
+        let PixelResults {
+            change: raw,
+            changed,
+            quicklook,
+            mut facts,
+        } = pixels;
+        let scene = Scene::of(&raw, self.opening.side(facts.pixel_m))?;
+        let opened = self.morphology_stage(engine, &raw, scene.opening)?;
+        timer.lap("morphology");
+        self.check_cancel()?;
+        if self.raw_change {
+            let path = out.join("change_raw.tif");
+            write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
+            facts.outputs.push(path);
+        }
+        let kept = PixelLayers::in_opened(changed, quicklook, &raw.data, &opened.data);
+        drop(raw);
+        let strip_rows = facts.strip_rows;
+        let mut patched = self.patches_stage(out, opened, &scene, &layers, kept, strip_rows)?;
+        timer.lap("patches");
+        let quicklook = patched.quicklook.take();
+        let mut report = self.write_stage(out, patched, facts, &scene, layers)?;
+        timer.lap("write");
+        report.stages = timer.stages;
+        self.write_pages(engine, out, &mut report, quicklook.as_ref())?;
+        Ok(report)
     }
 }
 
@@ -893,80 +664,6 @@ fn publish(set: OutputSet, mut report: JobReport) -> Result<JobReport> {
         }
     }
     Ok(report)
-}
-
-impl Job {
-    /// How change was decided: the method, how its threshold was reached (rule, noise level
-    /// and value), and for the contextual detector the calibration, the distances in pixels
-    /// and what clouds and shadows took.
-    fn detection_summary(&self, report: &JobReport) -> Value {
-        let Some(model) = report.relation.context else {
-            let rule = match self.options.threshold {
-                Threshold::Otsu if self.options.method.measure() == 0 => {
-                    "Otsu's threshold, floored at three times the noise level"
-                }
-                Threshold::Otsu => "Otsu's threshold",
-                Threshold::Fixed(_) => "fixed by the caller",
-            };
-            return json!({
-                "method": format!("{:?}", self.options.method),
-                "threshold": {"rule": rule, "value": report.threshold, "noise": report.relation.noise},
-                "normalization": {
-                    "gain_q12": report.relation.normalization.gain_q12,
-                    "offset_q12": report.relation.normalization.offset_q12,
-                },
-            });
-        };
-        let settings = &self.options.context;
-        let roles = ["blue", "green", "red", "nir", "swir1", "swir2"];
-        let sigma: serde_json::Map<String, Value> = (0..model.bands)
-            .map(|j| (roles[j].to_string(), json!(model.noise.sigma[j] / 1e4)))
-            .collect();
-        let kind = |d: usize| match model.calibration[d].kind {
-            crate::change::calibration::CalibrationKind::Radiometry => "the sensor's radiometry",
-            crate::change::calibration::CalibrationKind::Percentiles => {
-                "relative: 2nd and 98th percentiles onto reference reflectance"
-            }
-        };
-        let sky = report.sky.unwrap_or_default();
-        let share = |px: u64| sky.share(px);
-        json!({
-            "method": "contextual",
-            "threshold": {
-                "rule": "noise model: per-band median and 1.4826 × MAD of the normalized difference; \
-                         hysteresis on the smoothed, misregistration-tolerant score",
-                "noise_sigma_reflectance": sigma,
-                "seed_sigma": settings.seed_sigma,
-                "grow_sigma": settings.grow_sigma,
-                "value": report.threshold,
-                "units": "σ/256",
-            },
-            "calibration": {"before": kind(0), "after": kind(1)},
-            "pixel_m": model.pixel_m,
-            "misregistration_px": settings.radius_px(model.pixel_m),
-            "smoothing_px": 2 * settings.smoothing_px(model.pixel_m) + 1,
-            "normalization": {
-                "gain_q12": model.noise.gain_q12[..model.bands],
-                "offset_q12": model.noise.offset_q12[..model.bands],
-                "median_difference": model.noise.median[..model.bands],
-            },
-            "sky": {
-                "cloud_share": [share(sky.cloud_px[0]), share(sky.cloud_px[1])],
-                "shadow_share": [share(sky.shadow_px[0]), share(sky.shadow_px[1])],
-                "haze_share": [share(sky.haze_px[0]), share(sky.haze_px[1])],
-                "masked_share": share(sky.masked_px),
-                "cloud_regions": sky.cloud_regions,
-                "mostly_cloud": report.mostly_cloud,
-            },
-        })
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 /// `Ok(None)` for an all-nodata strip, which a whole scene may well contain.

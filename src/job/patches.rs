@@ -1,76 +1,35 @@
-//! The patch stages of the job, streamed strip by strip, and the outputs they write.
+//! The patches stage, streamed strip by strip: [`patches_tiled`] labels, sieves and traces
+//! the opened change, and its sink writes `change.tif` and `patches.tif`, paints the
+//! quicklook and gathers the classes, NDVI, zone and region areas of every patch.
 
 use super::*;
+use crate::geo::PixelArea;
+use crate::io::Window;
+use crate::patch::TiledPatches;
 
-impl Job {
-    /// The patch stages, streamed strip by strip: clean-up of the whole change raster (one
-    /// byte a pixel), then [`patches_tiled`] labels, sieves and traces strip by strip, and
-    /// its sink writes `change.tif` and `patches.tif`, paints the quicklook and gathers the
-    /// classes, NDVI, zone and region areas of every patch.
-    pub(super) fn finish(
-        &self,
-        engine: &Engine,
-        out: &Path,
-        pixels: PixelResults,
-        layers: Layers,
-        mut timer: Timer,
-    ) -> Result<JobReport> {
-        let PixelResults {
-            change: raw,
-            sky,
-            pixel_m,
-            changed,
-            mut quicklook,
-            execution,
-            threshold,
-            relation,
-            mut outputs,
-            strip_rows,
-            backend_choice,
-        } = pixels;
-        let (width, height) = (raw.width, raw.height);
-        let n = width * height;
-        let georef = raw.georef.ok_or_else(|| Error::InvalidParameter {
-            name: "change".into(),
-            value: format!("{width}×{height}"),
-            reason: "the change raster has no georeferencing; patches need map coordinates".into(),
-        })?;
-        let valid_pixels = raw
-            .data
-            .iter()
-            .filter(|&&c| c != crate::change::CHANGE_NODATA)
-            .count() as u64;
-        let Layers {
-            zones,
-            regions,
-            warnings,
-        } = layers;
+/// The per-pixel results the patches stage adds to its patches and pictures.
+pub(super) struct PixelLayers {
+    /// Classes and NDVI of the changed pixels that lie in the opened change.
+    changed: Option<ChangedPixels>,
+    /// The opened change's changed pixels, one bit each (empty without `changed`).
+    changed_bits: Vec<u64>,
+    /// The picture the change is painted onto.
+    quicklook: Option<Quicklook>,
+}
 
-        // Clean-up: an opening of the whole change mask (types never merge or change).
-        let opening = self.opening.side(pixel_m);
-        let opened = match opening {
-            Some(size) => {
-                let element = StructuringElement::square(size)?;
-                engine
-                    .morphology(&raw, MorphOp::Open, element, MorphScope::WholeMask)?
-                    .output
-            }
-            None => raw.clone(),
-        };
-        self.report("morphology", 1, 1);
-        timer.lap("morphology");
-        self.check_cancel()?;
-        if self.raw_change {
-            let path = out.join("change_raw.tif");
-            write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
-            outputs.push(path);
-        }
-        // Patches lie inside the opened change: keep only the entries of those pixels, and
-        // mark them one bit each.
-        let changed = changed.map(|c| c.keep_opened(&raw.data, &opened.data));
+impl PixelLayers {
+    /// Patches lie inside the opened change: keeps only the entries of `changed` at those
+    /// pixels (`raw` holds the codes they were kept for, `opened` the codes after opening),
+    /// and marks the pixels one bit each.
+    pub(super) fn in_opened(
+        changed: Option<ChangedPixels>,
+        quicklook: Option<Quicklook>,
+        raw: &[u8],
+        opened: &[u8],
+    ) -> PixelLayers {
+        let changed = changed.map(|c| c.keep_opened(raw, opened));
         let changed_bits: Vec<u64> = if changed.is_some() {
             opened
-                .data
                 .chunks(64)
                 .map(|c| {
                     c.iter().enumerate().fold(0u64, |bits, (i, &code)| {
@@ -81,12 +40,54 @@ impl Job {
         } else {
             Vec::new()
         };
-        drop(raw);
+        PixelLayers {
+            changed,
+            changed_bits,
+            quicklook,
+        }
+    }
+}
 
-        // Labelling, sieve, attributes, zones, regions and polygons, strip by strip.
+/// What the patches stage found, for the write stage.
+pub(super) struct Patched {
+    /// The patches' attributes and polygons.
+    pub tiled: TiledPatches,
+    /// Each patch's zone and region areas.
+    pub sums: OverlaySums,
+    /// Each patch's class and NDVI sums (index = patch id), when the job kept them.
+    pub layer_sums: Vec<Accumulator>,
+    /// The changed pixels' classes and NDVI, when the job kept them.
+    pub changed: Option<ChangedPixels>,
+    /// The picture with the change painted on.
+    pub quicklook: Option<Quicklook>,
+    /// `change.tif`, written.
+    pub change_path: PathBuf,
+    /// `patches.tif`, written.
+    pub patches_path: PathBuf,
+    /// The ground area of the pixels.
+    pub pixel_area: PixelArea,
+    /// Zone names, in the order of the job's zones.
+    pub zone_names: Vec<String>,
+}
+
+impl Job {
+    /// The patches stage: labelling, the minimum-area sieve, attributes, zones, regions and
+    /// polygons of `opened`, strip by strip (`strip_rows` rows), with `change.tif` and
+    /// `patches.tif` written into `out` as the strips pass.
+    pub(super) fn patches_stage(
+        &self,
+        out: &Path,
+        opened: Raster<u8>,
+        scene: &Scene,
+        layers: &Layers,
+        pixel_layers: PixelLayers,
+        strip_rows: usize,
+    ) -> Result<Patched> {
+        let (width, height) = (opened.width, opened.height);
+        let georef = scene.georef;
         let change_path = out.join("change.tif");
         let patches_path = out.join("patches.tif");
-        let mut change_writer = GeoTiffStripWriter::create(
+        let change_writer = GeoTiffStripWriter::create(
             &change_path,
             width,
             height,
@@ -94,7 +95,7 @@ impl Job {
             Some(crate::change::CHANGE_NODATA),
             &OUTPUT_TIFF,
         )?;
-        let mut patch_writer = GeoTiffStripWriter::create(
+        let patch_writer = GeoTiffStripWriter::create(
             &patches_path,
             width,
             height,
@@ -110,271 +111,197 @@ impl Job {
         let pixel_area = crate::geo::PixelArea::of_grid(Some(&georef), width, height)?;
         let zone_names: Vec<String> = self.zones.iter().map(|(n, _)| n.clone()).collect();
         let names: Vec<&str> = zone_names.iter().map(String::as_str).collect();
-        let mut sums = OverlaySums::new(0, &names);
-        let mut layers: Vec<Accumulator> = Vec::new();
-        let mut cursor = 0usize;
         let tiling = TilingOptions {
             tile_width: width,
             tile_height: strip_rows,
             connectivity: self.connectivity,
             min_area_m2: self.min_area_m2,
         };
-        let strips = height.div_ceil(strip_rows) as u64;
-        let mut done = 0u64;
-        let tiled = patches_tiled(&opened, &tiling, |w, ids| {
-            self.check_cancel()?;
-            let rows = w.row..w.row + w.height;
-            let codes: Vec<u8> = opened.data[w.row * width..(w.row + w.height) * width]
-                .par_iter()
-                .zip(ids)
-                .map(|(&c, &id)| if id == 0 && is_changed(c) { 0 } else { c })
-                .collect();
-            let masks = zones
-                .iter()
-                .map(|(name, input)| zone_rows(name, input, &grid, rows.clone()))
-                .collect::<Result<Vec<_>>>()?;
-            let region_index = regions
-                .as_ref()
-                .map(|(layer, field, _)| region_rows_from_layer(layer, field, &grid, rows.clone()))
-                .transpose()?;
-            let mask_data: Vec<&[u8]> = masks.iter().map(|m| m.mask.data.as_slice()).collect();
-            // The overlay sums, the class/NDVI sums and the outputs read the strip
-            // independently, so they run side by side (each is an ordered pass, so results
-            // do not depend on it).
-            let overlay = || {
-                sums.add(
-                    &OverlayWindow {
-                        width,
-                        row0: w.row,
-                        ids,
-                        codes: &codes,
-                        zones: &mask_data,
-                        regions: region_index.as_ref().map(|r| r.index.data.as_slice()),
-                    },
-                    &pixel_area,
-                )
-            };
-            let layer_sums = || {
-                let Some(changed) = &changed else { return };
-                let start = w.row * width;
-                for (i, &id) in ids.iter().enumerate() {
-                    let p = start + i;
-                    if changed_bits[p / 64] >> (p % 64) & 1 == 0 {
-                        continue;
-                    }
-                    let k = cursor;
-                    cursor += 1;
-                    if id == 0 {
-                        continue;
-                    }
-                    if layers.len() <= id as usize {
-                        layers.resize(id as usize + 1, Accumulator::default());
-                    }
-                    let [cb, ca] = changed.classes(k);
-                    layers[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi(k));
-                }
-            };
-            let outputs = || -> Result<()> {
-                change_writer.write_rows(&codes)?;
-                patch_writer.write_rows(ids)?;
-                if let Some(q) = &mut quicklook {
-                    q.add_change(w.row, width, &codes);
-                }
-                Ok(())
-            };
-            let ((), ((), written)) = rayon::join(overlay, || rayon::join(layer_sums, outputs));
-            written?;
-            done += 1;
-            self.report("patches", done, strips);
-            Ok(())
-        })?;
+        let PixelLayers {
+            changed,
+            changed_bits,
+            mut quicklook,
+        } = pixel_layers;
+        let mut sink = PatchSink {
+            job: self,
+            width,
+            opened: &opened.data,
+            grid: &grid,
+            layers,
+            pixel_area: &pixel_area,
+            sums: OverlaySums::new(0, &names),
+            layer_sums: Vec::new(),
+            cursor: 0,
+            changed: changed.as_ref(),
+            changed_bits: &changed_bits,
+            change_writer,
+            patch_writer,
+            quicklook: quicklook.as_mut(),
+            done: 0,
+            strips: height.div_ceil(strip_rows) as u64,
+        };
+        let tiled = patches_tiled(&opened, &tiling, |w, ids| sink.strip(w, ids))?;
+        let PatchSink {
+            sums,
+            layer_sums,
+            change_writer,
+            patch_writer,
+            ..
+        } = sink;
         drop(opened);
         drop(changed_bits);
         change_writer.finish()?;
         patch_writer.finish()?;
-        timer.lap("patches");
-
-        // Records, totals and outputs.
-        let mut attributes = tiled.attributes;
-        if changed.is_some() {
-            layers.resize(attributes.len() + 1, Accumulator::default());
-            for (a, l) in attributes.iter_mut().zip(&layers[1..]) {
-                l.apply_layers(a);
-            }
-        }
-        drop(changed);
-        drop(layers);
-        let overlays = sums.finish(&pixel_area);
-        if overlays.len() != attributes.len() {
-            return Err(Error::InvalidParameter {
-                name: "patches".into(),
-                value: format!("{} overlays", overlays.len()),
-                reason: format!("{} patches were labelled", attributes.len()),
-            });
-        }
-        let region_codes = regions.map(|(_, _, codes)| codes);
-        let totals = region_codes
-            .as_ref()
-            .map(|codes| region_totals(codes, &zone_names, &overlays, self.warning_share))
-            .unwrap_or_default();
-        let patches: Vec<PatchRecord> = attributes
-            .into_iter()
-            .zip(overlays)
-            .map(|(attributes, overlay)| PatchRecord {
-                region_code: overlay
-                    .region
-                    .and_then(|r| region_codes.as_ref().map(|c| c[r].clone())),
-                attributes,
-                overlay,
-            })
-            .collect();
-        let extra = extra_columns(&patches, &zone_names, region_codes.is_some());
-        self.check_cancel()?;
-        let written = write_patch_vectors(
-            out,
-            &georef,
-            &attrs_of(&patches),
-            &extra,
-            &tiled.polygons,
-            false,
-        )?;
-        outputs.extend([change_path, written.geojson, written.csv, patches_path]);
-        let mut area_by_type_m2 = [0.0; 6];
-        for p in &patches {
-            if let Some(a) = area_by_type_m2.get_mut(p.attributes.code as usize) {
-                *a += p.attributes.area_m2;
-            }
-        }
-        let mut report = JobReport {
-            patch_count: patches.len(),
-            patches,
-            regions: totals,
+        Ok(Patched {
+            tiled,
+            sums,
+            layer_sums,
+            changed,
+            quicklook,
+            change_path,
+            patches_path,
+            pixel_area,
             zone_names,
-            stages: Vec::new(),
-            execution,
-            threshold,
-            relation,
-            valid_pixels,
-            pixels: n as u64,
-            area_by_type_m2,
-            strip_rows,
-            opening,
-            pixel_m,
-            mostly_cloud: sky.is_some_and(|s| {
-                s.masked_px as f64 > self.options.context.mostly_cloud_share * s.valid_px as f64
-            }),
-            sky,
-            backend_choice,
-            outputs,
-            warnings,
+        })
+    }
+}
+
+/// The sink of [`patches_tiled`] in the patches stage: what is done with each strip's
+/// patch ids.
+struct PatchSink<'a> {
+    job: &'a Job,
+    width: usize,
+    /// The opened change codes of the whole scene.
+    opened: &'a [u8],
+    grid: &'a TargetGrid,
+    /// The zone and region layers.
+    layers: &'a Layers,
+    pixel_area: &'a PixelArea,
+    /// Zone and region areas of every patch.
+    sums: OverlaySums,
+    /// Class and NDVI sums of every patch (index = patch id).
+    layer_sums: Vec<Accumulator>,
+    /// The entry of `changed` of the next changed pixel.
+    cursor: usize,
+    changed: Option<&'a ChangedPixels>,
+    changed_bits: &'a [u64],
+    change_writer: GeoTiffStripWriter<u8>,
+    patch_writer: GeoTiffStripWriter<u32>,
+    quicklook: Option<&'a mut Quicklook>,
+    /// Strips done, and in all, for progress.
+    done: u64,
+    strips: u64,
+}
+
+impl PatchSink<'_> {
+    /// Takes the patch ids `ids` of the strip `w`: the codes of the pixels left in a patch,
+    /// the strip's zone masks and region index, then side by side the overlay sums, the
+    /// class and NDVI sums and the outputs.
+    fn strip(&mut self, w: Window, ids: &[u32]) -> Result<()> {
+        self.job.check_cancel()?;
+        let width = self.width;
+        let rows = w.row..w.row + w.height;
+        let codes: Vec<u8> = self.opened[w.row * width..(w.row + w.height) * width]
+            .par_iter()
+            .zip(ids)
+            .map(|(&c, &id)| if id == 0 && is_changed(c) { 0 } else { c })
+            .collect();
+        let masks = self
+            .layers
+            .zones
+            .iter()
+            .map(|(name, input)| zone_rows(name, input, self.grid, rows.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let region_index = self
+            .layers
+            .regions
+            .as_ref()
+            .map(|(layer, field, _)| region_rows_from_layer(layer, field, self.grid, rows.clone()))
+            .transpose()?;
+        let mask_data: Vec<&[u8]> = masks.iter().map(|m| m.mask.data.as_slice()).collect();
+        let PatchSink {
+            pixel_area,
+            sums,
+            layer_sums,
+            cursor,
+            changed,
+            changed_bits,
+            change_writer,
+            patch_writer,
+            quicklook,
+            ..
+        } = self;
+        // The overlay sums, the class/NDVI sums and the outputs read the strip
+        // independently, so they run side by side (each is an ordered pass, so results
+        // do not depend on it).
+        let overlay = || {
+            sums.add(
+                &OverlayWindow {
+                    width,
+                    row0: w.row,
+                    ids,
+                    codes: &codes,
+                    zones: &mask_data,
+                    regions: region_index.as_ref().map(|r| r.index.data.as_slice()),
+                },
+                pixel_area,
+            )
         };
-        if region_codes.is_some() {
-            let path = out.join("regions.csv");
-            write_regions_csv(&path, &report.regions)?;
-            report.outputs.push(path);
+        let layers = || {
+            if let Some(changed) = changed {
+                add_layer_sums(
+                    changed,
+                    changed_bits,
+                    w.row * width,
+                    ids,
+                    cursor,
+                    layer_sums,
+                );
+            }
+        };
+        let outputs = || -> Result<()> {
+            change_writer.write_rows(&codes)?;
+            patch_writer.write_rows(ids)?;
+            if let Some(q) = quicklook {
+                q.add_change(w.row, width, &codes);
+            }
+            Ok(())
+        };
+        let ((), ((), written)) = rayon::join(overlay, || rayon::join(layers, outputs));
+        written?;
+        self.done += 1;
+        self.job.report("patches", self.done, self.strips);
+        Ok(())
+    }
+}
+
+/// Adds the classes and NDVI of the changed pixels among `ids` (pixels from `start` on) to
+/// the sums of the patches they lie in. `cursor` is the entry of `changed` of the first
+/// changed pixel, and moves past those of the strip.
+fn add_layer_sums(
+    changed: &ChangedPixels,
+    changed_bits: &[u64],
+    start: usize,
+    ids: &[u32],
+    cursor: &mut usize,
+    layer_sums: &mut Vec<Accumulator>,
+) {
+    for (i, &id) in ids.iter().enumerate() {
+        let p = start + i;
+        if changed_bits[p / 64] >> (p % 64) & 1 == 0 {
+            continue;
         }
-        timer.lap("write");
-        report.stages = timer.stages;
-        if let Some(quicklook) = &quicklook {
-            let picture = out.join("quicklook.png");
-            quicklook.write(&picture)?;
-            let page = out.join("report.html");
-            let title = format!(
-                "landwatch enforcement report: {} → {}",
-                file_name(&self.before),
-                file_name(&self.after)
-            );
-            write_report_html(&page, &title, &report, &picture)?;
-            report.outputs.extend([picture, page]);
+        let k = *cursor;
+        *cursor += 1;
+        if id == 0 {
+            continue;
         }
-        // The completion record, written last: it lists the set it completes.
-        let summary = out.join("summary.json");
-        report.outputs.push(summary.clone());
-        crate::io::atomic::write_atomically(&summary, |w| {
-            serde_json::to_writer_pretty(&mut *w, &self.summary(&report, engine)).map_err(|e| {
-                Error::Io {
-                    path: summary.clone(),
-                    source: e.into(),
-                }
-            })
-        })?;
-        Ok(report)
+        if layer_sums.len() <= id as usize {
+            layer_sums.resize(id as usize + 1, Accumulator::default());
+        }
+        let [cb, ca] = changed.classes(k);
+        layer_sums[id as usize].add_layers([Some(cb), Some(ca)], changed.ndvi(k));
     }
-}
-
-fn attrs_of(patches: &[PatchRecord]) -> Vec<PatchAttributes> {
-    patches.iter().map(|p| p.attributes.clone()).collect()
-}
-
-/// Zone areas and flags, the urban-boundary flag and the region code as patch columns.
-fn extra_columns(
-    patches: &[PatchRecord],
-    zone_names: &[String],
-    with_regions: bool,
-) -> Vec<crate::patch::output::ExtraColumn> {
-    let mut columns = Vec::new();
-    for (z, name) in zone_names.iter().enumerate() {
-        columns.push((
-            format!("{name}_m2"),
-            patches
-                .iter()
-                .map(|p| json!(p.overlay.zone_area_m2[z]))
-                .collect(),
-        ));
-        columns.push((
-            format!("in_{name}"),
-            patches
-                .iter()
-                .map(|p| json!(p.overlay.in_zone[z]))
-                .collect(),
-        ));
-    }
-    if zone_names.iter().any(|z| z == URBAN_BOUNDARY) {
-        columns.push((
-            "outside_urban_boundary".into(),
-            patches
-                .iter()
-                .map(|p| json!(p.overlay.outside_urban_boundary))
-                .collect(),
-        ));
-    }
-    if with_regions {
-        columns.push((
-            "region".into(),
-            patches.iter().map(|p| json!(p.region_code)).collect(),
-        ));
-    }
-    columns
-}
-
-/// `regions.csv`: one row per region, in file order.
-fn write_regions_csv(path: &Path, totals: &[RegionTotals]) -> Result<()> {
-    let mut header = vec!["region".to_string(), "patches".to_string()];
-    header.extend((1..6u8).map(|c| {
-        let name = change_name(c).replace([' ', '-'], "_");
-        format!("area_{name}_m2")
-    }));
-    header.extend(
-        [
-            "new_construction_m2",
-            "new_construction_on_farmland_m2",
-            "farmland_share",
-            "warning",
-        ]
-        .map(String::from),
-    );
-    let rows = totals.iter().map(|t| {
-        let mut row = vec![t.code.clone(), t.patch_count.to_string()];
-        row.extend((1..6).map(|c| t.area_by_type_m2[c].to_string()));
-        row.extend([
-            t.new_construction_m2.to_string(),
-            t.new_construction_on_farmland_m2.to_string(),
-            t.farmland_share.to_string(),
-            t.warning.to_string(),
-        ]);
-        row
-    });
-    crate::io::write_csv(path, &header, rows)
 }
 
 /// Rows `rows` of a zone's mask.

@@ -6,10 +6,42 @@ use crate::change::ChangeMethod;
 use crate::change::calibration::{MAX_MEDIAN_REFLECTANCE, median_reflectance_above_limit};
 use crate::change::context::{ContextJob, ContextModel};
 
+/// What the plan stage decided for the per-pixel stage.
+pub(super) struct Plan {
+    /// The relation between the dates to apply.
+    pub relation: DateRelation,
+    /// The change threshold.
+    pub threshold: u32,
+    /// The backend measured fastest under `Auto`.
+    pub choice: Option<BackendChoice>,
+    /// The nominal ground size of a pixel, in metres.
+    pub pixel_m: f64,
+}
+
 impl Job {
+    /// The plan stage: the date relation and the threshold, from a sample of rows fixed by
+    /// the scene's size alone (never by how the files are stored).
+    pub(super) fn plan_stage(&self, dates: &Dates, engine: &Engine) -> Result<Plan> {
+        let TargetGrid {
+            width,
+            height,
+            georef,
+        } = dates.grid;
+        let pixel_m = crate::geo::nominal_pixel_m(Some(&georef), width, height)
+            .unwrap_or(crate::change::context::DEFAULT_PIXEL_M);
+        let (relation, threshold, choice) =
+            self.plan_on_sample(width, height, &dates.layout, engine, pixel_m)?;
+        Ok(Plan {
+            relation,
+            threshold,
+            choice,
+            pixel_m,
+        })
+    }
+
     /// Estimates the date relation and the threshold on a fixed sample of rows (see
     /// [`sample_windows`]; the whole scene when it is small).
-    pub(super) fn plan(
+    fn plan_on_sample(
         &self,
         width: usize,
         height: usize,

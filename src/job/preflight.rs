@@ -7,7 +7,6 @@
 use super::*;
 use crate::geo::{GeodeticFrame, LonLat};
 use crate::io::same_file;
-use crate::raster::GeoReference;
 
 /// A protected zone ready to rasterize strip by strip.
 pub(super) enum ZoneInput {
@@ -90,6 +89,69 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
             path: out.to_path_buf(),
             source,
         }),
+    }
+}
+
+/// The two dates as their headers describe them, checked to share one grid.
+pub(super) struct Dates {
+    /// The imagery's grid: size, transform and CRS.
+    pub grid: TargetGrid,
+    /// The band roles and radiometry of both stacks.
+    pub layout: (Vec<BandRole>, Sensor),
+    /// The taller block height of the two files, in rows.
+    pub block_rows: usize,
+}
+
+impl Job {
+    /// Reads both dates' headers and checks them before any pixel is read: the scene size,
+    /// each georeference, one grid and one band count for both, and the band layout.
+    pub(super) fn open_dates(&self) -> Result<Dates> {
+        let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
+        self.check_scene_size(&self.before, info_b.width, info_b.height)?;
+        self.check_scene_size(&self.after, info_a.width, info_a.height)?;
+        let georef = checked_georef(&self.before, info_b.width, info_b.height, info_b.georef)?;
+        checked_georef(&self.after, info_a.width, info_a.height, info_a.georef)?;
+        let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
+            width: i.width,
+            height: i.height,
+            georef: i.georef,
+        };
+        let dates = format!(
+            "{} (before) and {} (after)",
+            self.before.display(),
+            self.after.display()
+        );
+        check_same_grid(&grid_of(&info_b), &grid_of(&info_a)).map_err(|e| match e {
+            Error::GridMismatch { what } => Error::GridMismatch {
+                what: format!("{dates}: {what}"),
+            },
+            e => e,
+        })?;
+        if info_b.band_count != info_a.band_count {
+            return Err(Error::GridMismatch {
+                what: format!(
+                    "{dates}: the before date has {} bands, the after date {}; both need the \
+                     same bands in the same order",
+                    info_b.band_count, info_a.band_count
+                ),
+            });
+        }
+        let (width, height) = (info_b.width, info_b.height);
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyRaster { width, height });
+        }
+        let layout = self.stack_layout(info_b.band_count)?;
+        Ok(Dates {
+            grid: TargetGrid {
+                width,
+                height,
+                georef,
+            },
+            layout,
+            // Strips end on block boundaries of either file (for speed only: results do not
+            // depend on the strip height).
+            block_rows: info_b.block_rows.max(info_a.block_rows),
+        })
     }
 }
 

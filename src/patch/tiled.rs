@@ -228,10 +228,36 @@ fn summarize(
 pub fn patches_tiled(
     source: &dyn CodeSource,
     options: &TilingOptions,
-    mut sink: impl FnMut(Window, &[u32]) -> Result<()>,
+    sink: impl FnMut(Window, &[u32]) -> Result<()>,
 ) -> Result<TiledPatches> {
     let (width, height) = (source.width(), source.height());
     super::label::check_grid(width * height, width, height)?;
+    check_options(options)?;
+    let georef = source.georef().ok_or_else(|| Error::InvalidParameter {
+        name: "georeference".into(),
+        value: "none".into(),
+        reason: "patch areas need a georeferenced change raster".into(),
+    })?;
+    let pixel_area = PixelArea::of_grid(Some(&georef), width, height)?;
+    let windows = tiles(width, height, options);
+    let summaries = windows
+        .par_iter()
+        .map(|&w| summarize(source, w, options, &pixel_area))
+        .collect::<Result<Vec<_>>>()?;
+    let numbering = Numbering::of(summaries, width, height, options, &pixel_area);
+    let attributes = finish(&numbering.kept, &georef, &pixel_area);
+    let mut polygons = trace_inside(source, &windows, &numbering, options, &attributes, sink)?;
+    trace_crossing(source, &numbering, options, &attributes, &mut polygons)?;
+    Ok(TiledPatches {
+        count: numbering.count,
+        removed: numbering.found as u32 - numbering.count,
+        attributes,
+        polygons: polygons.into_iter().skip(1).flatten().collect(),
+    })
+}
+
+/// Refuses a minimum mapping unit that is not a finite area ≥ 0, and empty tiles.
+fn check_options(options: &TilingOptions) -> Result<()> {
     if !(options.min_area_m2.is_finite() && options.min_area_m2 >= 0.0) {
         return Err(Error::InvalidParameter {
             name: "min_area_m2".into(),
@@ -246,89 +272,125 @@ pub fn patches_tiled(
             reason: "tiles need at least one pixel".into(),
         });
     }
-    let georef = source.georef().ok_or_else(|| Error::InvalidParameter {
-        name: "georeference".into(),
-        value: "none".into(),
-        reason: "patch areas need a georeferenced change raster".into(),
-    })?;
-    let pixel_area = PixelArea::of_grid(Some(&georef), width, height)?;
-    let windows = tiles(width, height, options);
-    let summaries = windows
-        .par_iter()
-        .map(|&w| summarize(source, w, options, &pixel_area))
-        .collect::<Result<Vec<_>>>()?;
+    Ok(())
+}
 
-    // Global provisional labels: tile t's label k is offsets[t] + k.
-    let mut uf = UnionFind::new();
-    let mut offsets = Vec::with_capacity(summaries.len());
-    for s in &summaries {
-        let local = UnionFind {
-            parent: (0..=s.count).collect(),
-        };
-        offsets.push(uf.append(&local));
-    }
-    join_borders(&mut uf, &summaries, &offsets, width, height, options);
+/// How the tiles' local labels become the final patch ids: joined across tile borders,
+/// numbered by first pixel and sieved by the minimum area.
+struct Numbering {
+    /// Tile t's local label k is the global provisional label `offsets[t] + k`.
+    offsets: Vec<u32>,
+    /// The final id of each global provisional label (0: no patch, or sieved out).
+    canon: Vec<u32>,
+    /// The raster index of each final patch's first pixel (index = id).
+    first_px: Vec<u64>,
+    /// Patches found before the sieve.
+    found: usize,
+    /// Patches kept by the sieve.
+    count: u32,
+    /// The kept patches' sums (index = id; index 0 unused).
+    kept: Vec<Accumulator>,
+}
 
-    // Canonical ids: roots ordered by the first pixel of their set.
-    let total = uf.len();
-    let mut first = vec![u64::MAX; total];
-    for (s, &off) in summaries.iter().zip(&offsets) {
-        for k in 1..=s.count as usize {
-            let r = uf.find(off + k as u32) as usize;
-            first[r] = first[r].min(s.first[k]);
+impl Numbering {
+    /// Joins the tiles of pass 1 across their borders, numbers the patches canonically (by
+    /// their first pixel) and applies the minimum-area sieve: survivors keep their order.
+    fn of(
+        summaries: Vec<TileSummary>,
+        width: usize,
+        height: usize,
+        options: &TilingOptions,
+        pixel_area: &PixelArea,
+    ) -> Numbering {
+        // Global provisional labels: tile t's label k is offsets[t] + k.
+        let mut uf = UnionFind::new();
+        let mut offsets = Vec::with_capacity(summaries.len());
+        for s in &summaries {
+            let local = UnionFind {
+                parent: (0..=s.count).collect(),
+            };
+            offsets.push(uf.append(&local));
+        }
+        join_borders(&mut uf, &summaries, &offsets, width, height, options);
+
+        // Canonical ids: roots ordered by the first pixel of their set.
+        let total = uf.len();
+        let mut first = vec![u64::MAX; total];
+        for (s, &off) in summaries.iter().zip(&offsets) {
+            for k in 1..=s.count as usize {
+                let r = uf.find(off + k as u32) as usize;
+                first[r] = first[r].min(s.first[k]);
+            }
+        }
+        let mut roots: Vec<u32> = (1..total as u32)
+            .filter(|&l| uf.parent[l as usize] == l)
+            .collect();
+        roots.sort_unstable_by_key(|&r| first[r as usize]);
+        let mut canon = vec![0u32; total];
+        for (i, &r) in roots.iter().enumerate() {
+            canon[r as usize] = i as u32 + 1;
+        }
+        for l in 1..total as u32 {
+            canon[l as usize] = canon[uf.find(l) as usize];
+        }
+        let found = roots.len();
+        let mut accs = vec![Accumulator::default(); found + 1];
+        for (s, &off) in summaries.iter().zip(&offsets) {
+            for k in 1..=s.count as usize {
+                let id = canon[off as usize + k] as usize;
+                accs[id].merge(&s.accs[k]);
+            }
+        }
+        drop(summaries);
+        // The minimum-area sieve: survivors keep their canonical order.
+        let mut sieved = vec![0u32; found + 1];
+        let mut count = 0u32;
+        for (id, a) in accs.iter().enumerate().skip(1) {
+            if a.area_m2(pixel_area) >= options.min_area_m2 {
+                count += 1;
+                sieved[id] = count;
+            }
+        }
+        let mut first_px = vec![0u64; count as usize + 1];
+        for &r in &roots {
+            let id = sieved[canon[r as usize] as usize];
+            if id != 0 {
+                first_px[id as usize] = first[r as usize];
+            }
+        }
+        for c in &mut canon {
+            *c = sieved[*c as usize];
+        }
+        let mut kept = Vec::with_capacity(count as usize + 1);
+        kept.push(Accumulator::default());
+        kept.extend((1..=found).filter(|&id| sieved[id] != 0).map(|id| accs[id]));
+        Numbering {
+            offsets,
+            canon,
+            first_px,
+            found,
+            count,
+            kept,
         }
     }
-    let mut roots: Vec<u32> = (1..total as u32)
-        .filter(|&l| uf.parent[l as usize] == l)
-        .collect();
-    roots.sort_unstable_by_key(|&r| first[r as usize]);
-    let mut canon = vec![0u32; total];
-    for (i, &r) in roots.iter().enumerate() {
-        canon[r as usize] = i as u32 + 1;
-    }
-    for l in 1..total as u32 {
-        canon[l as usize] = canon[uf.find(l) as usize];
-    }
-    let found = roots.len();
-    let mut accs = vec![Accumulator::default(); found + 1];
-    for (s, &off) in summaries.iter().zip(&offsets) {
-        for k in 1..=s.count as usize {
-            let id = canon[off as usize + k] as usize;
-            accs[id].merge(&s.accs[k]);
-        }
-    }
-    drop(summaries);
-    // The minimum-area sieve: survivors keep their canonical order.
-    let mut sieved = vec![0u32; found + 1];
-    let mut count = 0u32;
-    for (id, a) in accs.iter().enumerate().skip(1) {
-        if a.area_m2(&pixel_area) >= options.min_area_m2 {
-            count += 1;
-            sieved[id] = count;
-        }
-    }
-    let mut first_px = vec![0u64; count as usize + 1];
-    for &r in &roots {
-        let id = sieved[canon[r as usize] as usize];
-        if id != 0 {
-            first_px[id as usize] = first[r as usize];
-        }
-    }
-    for c in &mut canon {
-        *c = sieved[*c as usize];
-    }
-    let mut kept = Vec::with_capacity(count as usize + 1);
-    kept.push(Accumulator::default());
-    kept.extend((1..=found).filter(|&id| sieved[id] != 0).map(|id| accs[id]));
-    drop(accs);
-    let attributes = finish(&kept, &georef, &pixel_area);
+}
+
+/// Pass 2: labels every tile again, hands its final ids to `sink` and traces the patches
+/// that lie inside it. The polygons by id (index 0 unused), `None` for patches that cross a
+/// tile border.
+fn trace_inside(
+    source: &dyn CodeSource,
+    windows: &[Window],
+    numbering: &Numbering,
+    options: &TilingOptions,
+    attributes: &[PatchAttributes],
+    mut sink: impl FnMut(Window, &[u32]) -> Result<()>,
+) -> Result<Vec<Option<PatchPolygons>>> {
     let bbox = |id: usize| attributes[id - 1].bbox_px;
-
-    // Pass 2: ids to the sink, polygons of the patches inside one tile.
-    let mut polygons: Vec<Option<PatchPolygons>> = vec![None; count as usize + 1];
-    for (&w, &off) in windows.iter().zip(&offsets) {
+    let mut polygons: Vec<Option<PatchPolygons>> = vec![None; numbering.count as usize + 1];
+    for (&w, &off) in windows.iter().zip(&numbering.offsets) {
         let (_, labels) = label_window(source, w, options.connectivity)?;
-        let map = &canon[off as usize..];
+        let map = &numbering.canon[off as usize..];
         let ids: Vec<u32> = labels
             .ids
             .iter()
@@ -348,8 +410,21 @@ pub fn patches_tiled(
             polygons[id] = Some(p);
         }
     }
-    // Pass 3: patches crossing tile borders, each from a window of its bounding box.
-    let crossing: Vec<usize> = (1..=count as usize)
+    Ok(polygons)
+}
+
+/// Pass 3: traces each patch that crosses a tile border (those still without `polygons`)
+/// from a window of its bounding box.
+fn trace_crossing(
+    source: &dyn CodeSource,
+    numbering: &Numbering,
+    options: &TilingOptions,
+    attributes: &[PatchAttributes],
+    polygons: &mut [Option<PatchPolygons>],
+) -> Result<()> {
+    let width = source.width();
+    let bbox = |id: usize| attributes[id - 1].bbox_px;
+    let crossing: Vec<usize> = (1..=numbering.count as usize)
         .filter(|&id| polygons[id].is_none())
         .collect();
     let traced = crossing
@@ -363,7 +438,7 @@ pub fn patches_tiled(
                 height: b.height(),
             };
             let (_, labels) = label_window(source, w, options.connectivity)?;
-            let f = first_px[id];
+            let f = numbering.first_px[id];
             let (r, c) = (
                 (f / width as u64) as usize - w.row,
                 (f % width as u64) as usize - w.col,
@@ -378,12 +453,7 @@ pub fn patches_tiled(
         let id = p.id as usize;
         polygons[id] = Some(p);
     }
-    Ok(TiledPatches {
-        count,
-        removed: found as u32 - count,
-        attributes,
-        polygons: polygons.into_iter().skip(1).flatten().collect(),
-    })
+    Ok(())
 }
 
 fn within(b: &PixelBox, w: &Window) -> bool {

@@ -2,10 +2,10 @@
 //! by side) and `report.html`, one self-contained page with the quicklook, the totals, the
 //! regions sorted by farmland share and the largest patches.
 
+use super::JobReport;
 use crate::change::{CHANGE_PALETTE, change_name};
 use crate::error::{Error, Result};
 use crate::io::png::{composite_rgba, write_rgba};
-use crate::job::JobReport;
 use crate::raster::{Band, BandData, BandStack};
 use crate::sensor::BandRole;
 use std::fmt::Write as _;
@@ -222,6 +222,22 @@ pub fn write_report_html(
         source,
     })?;
     let mut h = String::new();
+    page_head(&mut h, title, report);
+    totals_and_picture(&mut h, report, &png);
+    area_by_type_table(&mut h, report);
+    regions_table(&mut h, report);
+    largest_patches_table(&mut h, report);
+    stages_table(&mut h, report);
+    crate::io::atomic::write_atomically(path, |w| {
+        std::io::Write::write_all(w, h.as_bytes()).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// The page's head, style, title and the line of what it was computed on.
+fn page_head(h: &mut String, title: &str, report: &JobReport) {
     let _ = write!(
         h,
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{t}</title>
@@ -246,6 +262,10 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
         px = report.pixels,
         valid = report.valid_pixels,
     );
+}
+
+/// The cloud alarm, the totals' cards, the change legend and the quicklook `png`.
+fn totals_and_picture(h: &mut String, report: &JobReport, png: &[u8]) {
     if report.mostly_cloud {
         h.push_str(
             r#"<p class="alarm">This pair is mostly cloud or cloud shadow: changes are reported for the clear part only. Compare a clearer pair.</p>"#,
@@ -279,8 +299,12 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
     let _ = write!(
         h,
         r#"</div><img alt="before, after and change" src="data:image/png;base64,{}">"#,
-        base64(&png)
+        base64(png)
     );
+}
+
+/// Changed area and patches by change type.
+fn area_by_type_table(h: &mut String, report: &JobReport) {
     h.push_str("<h2>Changed area by type</h2><table><tr><th class=l>type</th><th>area (ha)</th><th>patches</th></tr>");
     for code in 1..6u8 {
         let n = report
@@ -297,6 +321,10 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
         );
     }
     h.push_str("</table>");
+}
+
+/// The regions by farmland share of new construction (warned first), when there are any.
+fn regions_table(h: &mut String, report: &JobReport) {
     if !report.regions.is_empty() {
         let mut regions: Vec<_> = report.regions.iter().collect();
         regions.sort_by(|a, b| b.farmland_share.total_cmp(&a.farmland_share));
@@ -316,6 +344,10 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
         }
         h.push_str("</table>");
     }
+}
+
+/// The 20 largest patches with their place, zones and region.
+fn largest_patches_table(h: &mut String, report: &JobReport) {
     let mut largest: Vec<_> = report.patches.iter().collect();
     largest.sort_by(|a, b| b.attributes.area_m2.total_cmp(&a.attributes.area_m2));
     h.push_str("<h2>The 20 largest patches</h2><table><tr><th>id</th><th class=l>type</th><th>area (ha)</th><th>area (mu)</th><th>longitude</th><th>latitude</th><th class=l>zones</th><th class=l>region</th></tr>");
@@ -344,7 +376,12 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
             escape(p.region_code.as_deref().unwrap_or("")),
         );
     }
-    h.push_str("</table><h2>Stages</h2><table><tr><th class=l>stage</th><th>seconds</th></tr>");
+    h.push_str("</table>");
+}
+
+/// The time of each stage, closing the page.
+fn stages_table(h: &mut String, report: &JobReport) {
+    h.push_str("<h2>Stages</h2><table><tr><th class=l>stage</th><th>seconds</th></tr>");
     for s in &report.stages {
         let _ = write!(
             h,
@@ -353,12 +390,6 @@ th{{background:#f0f0f0}} td.l,th.l{{text-align:left}} tr.warn td{{background:#fd
         );
     }
     h.push_str("</table></body></html>\n");
-    crate::io::atomic::write_atomically(path, |w| {
-        std::io::Write::write_all(w, h.as_bytes()).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    })
 }
 
 #[cfg(test)]
