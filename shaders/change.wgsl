@@ -1,7 +1,8 @@
 // Bi-temporal change, pass 1's arithmetic: one read of both dates' bands gives, per pixel, the
 // class before, the class after, the change-vector direction and the change measure, packed in
 // one word by `change_word`: bits 0-3 class before, 4-7 class after (15 = nodata), 8-13 the
-// direction sector (bit j set when band j increased), 16-31 the measure. Prefixed by
+// direction sector (bit j set when band j increased), 16-31 the measure (PassOneWord in
+// src/change/pass_one.rs reads it). Prefixed by
 // classify_rules.wgsl; followed by change_pass1.wgsl (the words) or change_rules.wgsl and
 // change_fused.wgsl (codes with a known threshold). CPU twin: src/backend/cpu/change.rs.
 //

@@ -1,6 +1,6 @@
 // Change codes from classes and the change measure: the rules shared by pass 2 and the fused
 // pass. CPU twins: transition and decide in src/backend/cpu/change.rs; codes and methods:
-// src/change.rs.
+// src/change/mod.rs.
 
 // The change type of a changed pixel from its classes (1 water, 2 vegetation, 3 bare soil,
 // 4 built-up, 5 other): what the land became decides, and for built-up land what it was.

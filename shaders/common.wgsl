@@ -1,6 +1,8 @@
 // Shared by every per-pixel kernel: the job parameters, the packed input, the sample loader,
 // validity, the 2-D dispatch index and the valid-pixel counter.
-// The Rust twin of PixelParams is src/pixel.rs; keep the two identical.
+// The Rust twin of PixelParams is src/pixel/mod.rs; the layout test in
+// src/backend/gpu/kernels.rs keeps the two identical. Slot names (params.consts[NDWI]) are
+// declared in front of this file by the kernel registry, from src/pixel/slots.rs.
 
 const WORKGROUP: u32 = 256u;
 const INDEX_NODATA: f32 = -9999.0;

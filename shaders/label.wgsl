@@ -1,6 +1,6 @@
 // Connected-component labelling by union-find (Playne and Hawick, 2018), in six dispatches
-// whatever the patches' shapes; the CPU twin is src/patch/gpu_label.rs. Prefixed by
-// label_grid.wgsl.
+// whatever the patches' shapes; the CPU twin is `label` in src/patch/label.rs and
+// the host code src/backend/gpu/label.rs. Prefixed by label_grid.wgsl.
 //
 // labels[i] is a parent pointer: a pixel index no larger than i within the same patch (a root
 // points to itself), or BACKGROUND. Unions always hang the larger root under the smaller, so a

@@ -2,9 +2,9 @@
 // src/patch/morphology.rs, which documents the semantics. Prefixed by label_grid.wgsl.
 //
 // The `morphology` slots: ELEMENT_RADIUS, ELEMENT_CROSS (1 for a cross (plus), 0 for a
-// square) and WHOLE_MASK (1 when the whole change mask is one class). Slot 1 holds the class table: word
-// c (0..256) is the class of code c (0 = not in the mask), words 256..288 the code of each
-// class bit of a closing round.
+// square) and WHOLE_MASK (1 when the whole change mask is one class). Slot 1 holds the class
+// table: word c (0..256) is the class of code c (0 = not in the mask), words 256..288 the
+// code of each class bit of a closing round.
 //
 // Pixels outside the raster are background for both erosion and dilation.
 

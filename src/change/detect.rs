@@ -3,8 +3,12 @@
 //! fused pass; the contextual method's kernels over a window of rows. Each pass runs on the
 //! GPU or on its CPU twin through [`Engine::run`]. The jobs the passes run are built here.
 
-use super::context::ContextJob;
+use super::context::{
+    ContextJob, ContextModel, ContextPlanes, DEFAULT_PIXEL_M, region_params, split_words,
+};
+use super::noise::SCORE_UNITS;
 use super::pass_one::{HISTOGRAM_BINS, PassOnePlanes};
+use super::regions::RegionBuilder;
 use super::{
     CHANGE_NODATA, ChangeCodes, ChangeMaps, ChangeMethod, ChangeOptions, ChangePlanes,
     ChangeSettings, DateRelation, Threshold, otsu, otsu_above_noise, relate_dates,
@@ -17,7 +21,7 @@ use crate::pixel::PixelJob;
 use crate::raster::{Band, BandData, BandStack, Raster};
 
 /// [`Engine::detect_change_masked`]: the maps of a per-pixel method, or of the contextual
-/// detector ([`super::context::detect`]).
+/// detector ([`contextual`]).
 pub(crate) fn maps(
     engine: &Engine,
     before: &BandStack,
@@ -26,7 +30,7 @@ pub(crate) fn maps(
     mask: Option<&Raster<u8>>,
 ) -> Result<Computed<ChangeMaps>> {
     if options.method == ChangeMethod::Contextual {
-        return super::context::detect(engine, before, after, options, mask);
+        return contextual(engine, before, after, options, mask);
     }
     let mask = mask.map(|m| mask_band(m, before.len())).transpose()?;
     let relation = relation_of(before, after, options)?;
@@ -119,6 +123,111 @@ fn measure_histogram(
         "change histogram",
     )?;
     Ok((histogram, execution))
+}
+
+/// The contextual detector over two whole stacks (see the module documentation), with an
+/// optional caller's mask (nonzero = masked: nodata in every output).
+fn contextual(
+    engine: &Engine,
+    before: &BandStack,
+    after: &BandStack,
+    options: &ChangeOptions,
+    mask: Option<&Raster<u8>>,
+) -> Result<Computed<ChangeMaps>> {
+    super::check_same_grid(before, after)?;
+    let (w, h) = (before.width(), before.height());
+    let n = before.len();
+    if let Some(m) = mask
+        && m.data.len() != n
+    {
+        return Err(Error::GridMismatch {
+            what: format!(
+                "a mask of {}×{} pixels against images of {w}×{h}",
+                m.width, m.height
+            ),
+        });
+    }
+    let model = context_model(before, after, options)?;
+    let job = ContextJob::new(
+        before,
+        after,
+        (0, h),
+        &model,
+        &options.context,
+        &options.classes,
+    )?;
+    let mut words = vec![0u32; 2 * n];
+    let execution = engine.context_words(&job, &mut words);
+    let [
+        mut class_before,
+        mut class_after,
+        mut change,
+        mut flags,
+        mut direction,
+    ] = [0; 5].map(|_| vec![0u8; n]);
+    let mut magnitude = vec![0u16; n];
+    split_words(
+        &words,
+        ContextPlanes {
+            class_before: &mut class_before,
+            class_after: &mut class_after,
+            precodes: &mut change,
+            flags: &mut flags,
+            scores: Some((&mut magnitude, &mut direction)),
+        },
+    );
+    drop(words);
+    if let Some(m) = mask {
+        for (i, _) in m.data.iter().enumerate().filter(|(_, v)| **v != 0) {
+            (class_before[i], class_after[i]) = (CLASS_NODATA, CLASS_NODATA);
+            (change[i], flags[i], direction[i], magnitude[i]) = (CHANGE_NODATA, 0, 255, 0);
+        }
+    }
+    if change.iter().all(|&c| c == CHANGE_NODATA) {
+        return Err(Error::AllNodata {
+            what: "change detection".into(),
+        });
+    }
+    let mut regions = RegionBuilder::new(w, h)?;
+    regions.add_rows(&change, &flags)?;
+    let regions = regions.finish(&region_params(&options.context, model.pixel_m))?;
+    regions.apply(0, &mut change)?;
+    let mut histogram = vec![0u32; 65536];
+    for (&m, &c) in magnitude.iter().zip(&change) {
+        if c != CHANGE_NODATA {
+            histogram[m as usize] += 1;
+        }
+    }
+    let output = ChangeMaps {
+        class_before: before.raster_of(class_before, CLASS_NODATA),
+        class_after: before.raster_of(class_after, CLASS_NODATA),
+        magnitude: before.raster_of(magnitude, 0),
+        direction: before.raster_of(direction, 255),
+        change: before.raster_of(change, CHANGE_NODATA),
+        threshold: (options.context.seed_sigma * SCORE_UNITS).round() as u32,
+        relation: DateRelation {
+            context: Some(model),
+            ..DateRelation::IDENTITY
+        },
+        histogram,
+        sky: Some(regions.stats()),
+    };
+    Ok(Computed { output, execution })
+}
+
+/// The caller's contextual model, or one estimated on the whole stacks.
+fn context_model(
+    before: &BandStack,
+    after: &BandStack,
+    options: &ChangeOptions,
+) -> Result<ContextModel> {
+    if let Some(model) = options.relation.and_then(|r| r.context) {
+        return Ok(model);
+    }
+    let (w, h) = (before.width(), before.height());
+    let pixel_m =
+        crate::geo::nominal_pixel_m(before.georef.as_ref(), w, h).unwrap_or(DEFAULT_PIXEL_M);
+    ContextModel::estimate(before, after, pixel_m, &options.context)
 }
 
 /// [`Engine::detect_change_codes`]: the codes and classes as three rasters.

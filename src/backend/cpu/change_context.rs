@@ -380,6 +380,13 @@ impl Block<'_, '_> {
     /// validity, and per-pixel properties of the output rows.
     #[inline(always)]
     fn pixels(&mut self, top: usize, bottom: usize) {
+        self.calibrate(top, bottom);
+        self.output_row_properties(top);
+    }
+
+    /// Calibrated values, values in σ/256 and validity over window rows `top..bottom`.
+    #[inline(always)]
+    fn calibrate(&mut self, top: usize, bottom: usize) {
         let (job, p, sc) = (self.job, &self.job.params, &mut *self.scratch);
         let (w, nb) = (p.width as usize, p.bands as usize);
         let n = (bottom - top) * w;
@@ -429,7 +436,14 @@ impl Block<'_, '_> {
         }
         sized(&mut sc.invalid, n);
         invalid_mask(&sc.valid, &mut sc.invalid);
-        // The output rows' own properties.
+    }
+
+    /// The output rows' own properties (direction, rises, shadow tests, classes, the
+    /// per-pixel word and the sky flags), from planes that start at window row `top`.
+    #[inline(always)]
+    fn output_row_properties(&mut self, top: usize) {
+        let (job, p, sc) = (self.job, &self.job.params, &mut *self.scratch);
+        let (w, nb) = (p.width as usize, p.bands as usize);
         let here = (self.rows.start - top) * w..(self.rows.end - top) * w;
         let m = here.len();
         resize(&mut sc.direction, m, 0);
