@@ -8,8 +8,8 @@
 # then a summary; the exit status is 1 when any case failed, 0 otherwise.
 #
 # What every case expects of a hardened tool:
-#   - a bad input gets exit 1 (a refused run) or 2 (a bad command line), never a panic, a
-#     signal or a timeout, and a message that names the file (or the flag) at fault, without
+#   - a bad input or command line gets exit 2 (a failure during the run 1, a folder busy with
+#     another job 75), never a panic, a signal or a timeout, and a message that names the file (or the flag) at fault, without
 #     Rust Debug text (Some(..), None, `Name { field: .. }`);
 #   - a refused or failed run into a folder holding a good run leaves every file there
 #     byte-identical and adds nothing (hidden files included; only `.landwatch.lock` may
@@ -331,7 +331,7 @@ icase() {
     finish "$id" "$what" "exit $codes, names ${nm%%|*}, folder untouched"
 }
 
-# wcase ID WHAT NAMES ENFORCE-ARGS...: refused (exit 1) as in ecase, or run (exit 0) with a
+# wcase ID WHAT NAMES ENFORCE-ARGS...: refused (exit 2) as in ecase, or run (exit 0) with a
 # warning naming one of NAMES (the layer or its file) and a complete set.
 wcase() {
     local id=$1 what=$2 nm=$3
@@ -351,9 +351,9 @@ wcase() {
         complete_set
         no_leftovers "$OUT" "$C"
     else
-        judge_refusal 1 "$nm"
+        judge_refusal 2 "$nm"
     fi
-    finish "$id" "$what" "exit 1 naming ${nm%%|*} (untouched), or exit 0 with a warning naming it"
+    finish "$id" "$what" "exit 2 naming ${nm%%|*} (untouched), or exit 0 with a warning naming it"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -438,14 +438,14 @@ if want arg-index-no-out; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Malformed rasters, as the before image (or where noted), through enforce; exit 1 naming the
+# Malformed rasters, as the before image (or where noted), through enforce; exit 2 naming the
 # file, folder untouched.
 
 rcase() { # ID WHAT NAMES [base overrides...]; NAMES: the file(s) at fault, 'a.tif|b.tif'
     local id=$1 what=$2 nm=$3
     shift 3
     base "$@"
-    ecase "$id" "$what" 1 "$nm" "${ARGS[@]}"
+    ecase "$id" "$what" 2 "$nm" "${ARGS[@]}"
 }
 rbefore() { rcase "$1" "$2" "$3" before="$R/$3"; } # ID WHAT FILE
 
@@ -508,10 +508,10 @@ bomb() { # ID WHAT CLI
         newcase "$id" index
         run_cli "$C" 30 "$IDX" --out "$OUT/ndvi.tif" --input "$R/tile_bomb.tif" --sensor landsat-dn --name NDVI
     fi
-    judge_refusal 1 tile_bomb.tif
+    judge_refusal 2 tile_bomb.tif
     grep -q -i -E 'max-pixels|limit' "$C/stderr" || PROBS+=("message does not mention the size limit (--max-pixels)")
     [[ ${SECS%.*} -lt 10 ]] || PROBS+=("took ${SECS}s to refuse")
-    finish "$id" "$what" "exit 1 within 10 s, names the file and the size limit"
+    finish "$id" "$what" "exit 2 within 10 s, names the file and the size limit"
 }
 bomb raster-bomb "tile-reuse bomb 100000x100000 (enforce)" enforce
 bomb raster-bomb-index "tile-reuse bomb 100000x100000 (index)" index
@@ -537,7 +537,7 @@ dn_case() { # ID WHAT SENSOR
         no_debug
         no_leftovers "$OUT" "$C"
     else
-        judge_refusal 1 "t1_float32_dn.tif|t2_float32_dn.tif"
+        judge_refusal 2 "t1_float32_dn.tif|t2_float32_dn.tif"
     fi
     finish "$id" "$what" "refused naming the file, or a warning, or (with the sensor) the u8 result"
 }
@@ -549,11 +549,11 @@ for f in empty text garbage png directory trunc_4 trunc_100 trunc_half trunc_in_
     bad_magic ifd_beyond_eof ifd_bitflip_count ifd_bitflip_types strips_beyond_eof bytecounts_huge \
     deflate_corrupt zero_width zero_height absurd_dims complex_cint16 complex_cfloat32 \
     sampleformat_void float8 no_such_file; do
-    icase "index-${f//_/-}" "index --input $f.tif" 1 "$f.tif" --input "$R/$f.tif" --sensor landsat-dn --name NDVI
+    icase "index-${f//_/-}" "index --input $f.tif" 2 "$f.tif" --input "$R/$f.tif" --sensor landsat-dn --name NDVI
 done
 
 # ---------------------------------------------------------------------------------------------
-# Bad vector files: exit 1 naming the file, folder untouched (or, for geometry types the job
+# Bad vector files: exit 2 naming the file, folder untouched (or, for geometry types the job
 # cannot use, a warning naming the layer).
 
 vcase() { # ID WHAT FILE [base overrides; default: the farmland layer]
@@ -561,7 +561,7 @@ vcase() { # ID WHAT FILE [base overrides; default: the farmland layer]
     shift 3
     (($#)) || set -- farm="$V/$file"
     base "$@"
-    ecase "$id" "$what" 1 "$file" "${ARGS[@]}"
+    ecase "$id" "$what" 2 "$file" "${ARGS[@]}"
 }
 vwarn() { # ID WHAT FILE: the farmland layer
     base farm="$V/$3"
@@ -606,7 +606,7 @@ if want vec-many-vertices; then
         complete_set
         no_leftovers "$OUT" "$C"
     else
-        judge_refusal 1 many_vertices.geojson
+        judge_refusal 2 many_vertices.geojson
     fi
     ((${SECS%.*} < 60)) || PROBS+=("took ${SECS}s")
     finish vec-many-vertices "zones: one ring of 200000 vertices" "exit 0 with a full set, or refused; under 60 s"
@@ -648,7 +648,7 @@ if want csv-zone-name; then
         csv_clean
         no_leftovers "$OUT" "$C"
     else
-        judge_refusal "1|2" "@SUM(1)|--zones"
+        judge_refusal 2 "@SUM(1)|--zones"
     fi
     no_panic
     finish csv-zone-name "zone named @SUM(1)" "exit 0 with CSV cells neutralised, or refused naming it"
@@ -668,7 +668,7 @@ io_case() {
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
     base "$key=$OUT/$name"
     run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}" "$@"
-    judge_refusal "1|2" "$name"
+    judge_refusal 2 "$name"
     finish "$id" "$what" "refused, input unchanged"
 }
 
@@ -680,7 +680,7 @@ if want io-after-alias; then
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
     base after="$C/alias/./class_after.tif"
     run_cli "$C" "$TO" "$ENF" --out "$OUT" "${ARGS[@]}"
-    judge_refusal "1|2" class_after.tif
+    judge_refusal 2 class_after.tif
     finish io-after-alias "after image as <case>/alias/./class_after.tif, alias -> out" "refused, input unchanged"
 fi
 io_case io-zone-change "zone mask named <out>/change.tif" "$R/mask_good.tif" change.tif farm
@@ -692,7 +692,7 @@ if want io-index-same; then
     cp "$R/s2_6band.tif" "$OUT/stack.tif"
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
     run_cli "$C" "$TO" "$IDX" --input "$OUT/stack.tif" --name NDVI --out "$OUT/stack.tif"
-    judge_refusal "1|2" stack.tif
+    judge_refusal 2 stack.tif
     finish io-index-same "index --input X --out X" "refused, input unchanged"
 fi
 if want io-index-alias; then
@@ -701,7 +701,7 @@ if want io-index-alias; then
     mkdir -p "$OUT/sub"
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
     run_cli "$C" "$TO" "$IDX" --input "$OUT/stack.tif" --name NDVI --out "$OUT/sub/../stack.tif"
-    judge_refusal "1|2" stack.tif
+    judge_refusal 2 stack.tif
     finish io-index-alias "index --input X --out dir/sub/../X" "refused, input unchanged"
 fi
 
@@ -720,7 +720,7 @@ sym_judge() {
         complete_set "${OUTPUTS[@]}"
         no_leftovers "$OUT" "$C"
     else
-        expect_exit 1
+        expect_exit 2
         names "sym-target|${2:-sym-target}"
         no_leftovers "$OUT" "$C"
     fi
@@ -792,7 +792,7 @@ if want idx-sym-out; then
     if [[ $RC == 0 ]]; then
         complete_set ndvi.tif
     else
-        expect_exit 1
+        expect_exit 2
         names "ndvi.tif|sym-target"
     fi
     no_leftovers "$OUT" "$C"
@@ -848,7 +848,7 @@ if want idx-stdout-closed; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Read-only output folders: refused (exit 1) with a message naming the folder, untouched.
+# Read-only output folders: refused (exit 2) with a message naming the folder, untouched.
 
 # run_into CONTENT [RUNNER...]: runs into OUT the job that fits what OUT holds: index (--out
 # OUT/ndvi.tif) for `index`; the demo job for `empty`; for `good`, another job (the demo with
@@ -890,13 +890,13 @@ ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty|index)
         bind | parent)
             if ! { mount --bind "$target" "$target" 2>/dev/null && MOUNTS+=("$target") &&
                 mount -o remount,ro,bind "$target" 2>/dev/null; }; then
-                skip "$id" "$what" "exit 1, message" "read-only bind mount not permitted here"
+                skip "$id" "$what" "exit 2, message" "read-only bind mount not permitted here"
                 return 0
             fi
             ;;
         chattr)
             if ! chattr +i "$target" 2>/dev/null; then
-                skip "$id" "$what" "exit 1, message" "chattr +i not supported here"
+                skip "$id" "$what" "exit 2, message" "chattr +i not supported here"
                 return 0
             fi
             IMMUTABLE+=("$target")
@@ -906,14 +906,14 @@ ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty|index)
             if ! setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null ||
                 setpriv --reuid=65534 --regid=65534 --clear-groups touch "$target/.probe" 2>/dev/null; then
                 rm -f "$target/.probe"
-                skip "$id" "$what" "exit 1, message" "cannot run as an unprivileged user here"
+                skip "$id" "$what" "exit 2, message" "cannot run as an unprivileged user here"
                 return 0
             fi
             runner=(setpriv --reuid=65534 --regid=65534 --clear-groups)
             if ! "${runner[@]}" sh -c 'test -x "$1" && test -x "$2" && test -r "$3" && test -r "$4"' _ \
                 "$ENF" "$IDX" "$T1" "$ILL/counties.geojson"; then
                 chmod 755 "$target"
-                skip "$id" "$what" "exit 1, message" "the unprivileged user cannot read the CLI or the data here"
+                skip "$id" "$what" "exit 2, message" "the unprivileged user cannot read the CLI or the data here"
                 return 0
             fi
             ;;
@@ -924,8 +924,8 @@ ro_case() { # ID WHAT KIND(bind|parent|chattr|nobody) CONTENT(good|empty|index)
         chattr) chattr -i "$target" && unset 'IMMUTABLE[-1]' ;;
         nobody) chmod 755 "$target" ;;
     esac
-    judge_refusal 1 "$(basename "$target")"
-    finish "$id" "$what" "exit 1, names the folder, untouched"
+    judge_refusal 2 "$(basename "$target")"
+    finish "$id" "$what" "exit 2, names the folder, untouched"
 }
 ro_case ro-bind-empty "empty output folder on a read-only mount" bind empty
 ro_case ro-bind-good "good run on a read-only mount" bind good
@@ -1223,9 +1223,9 @@ conc_case() { # ID WHAT JOB-A JOB-B DELAY (seconds, or a fraction of the big job
     local r x
     for x in a:$ra b:$rb; do
         r=${x#*:}
-        if [[ $r != 0 && $r != 1 ]]; then
+        if [[ $r != 0 && $r != 75 ]]; then
             PROBS+=("job ${x%%:*} exit $r")
-        elif [[ $r == 1 ]] && ! grep -q -i -E 'another|lock|busy|in use|concurrent|already' "$C/${x%%:*}/stderr"; then
+        elif [[ $r == 75 ]] && ! grep -q -i -E 'another|lock|busy|in use|concurrent|already' "$C/${x%%:*}/stderr"; then
             PROBS+=("job ${x%%:*} refused without saying another job writes into the folder")
         fi
     done

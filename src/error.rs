@@ -202,6 +202,32 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the input or the settings are at fault (the run was refused, or cannot read
+    /// what it was given), rather than the machine or landwatch: a command line exits with
+    /// 2 for these. I/O errors count as bad input when the file is missing, unreadable or
+    /// malformed; a full disk or a broken device does not.
+    pub fn is_bad_input(&self) -> bool {
+        use std::io::ErrorKind as K;
+        match self {
+            Error::Gpu(_) | Error::OutputBusy { .. } | Error::Cancelled => false,
+            Error::Io { source, .. } => matches!(
+                source.kind(),
+                K::NotFound
+                    | K::PermissionDenied
+                    | K::InvalidData
+                    | K::InvalidInput
+                    | K::UnexpectedEof
+                    | K::IsADirectory
+                    | K::NotADirectory
+                    | K::AlreadyExists
+                    | K::ReadOnlyFilesystem
+            ),
+            _ => true,
+        }
+    }
+}
+
 impl From<GpuFailure> for Error {
     fn from(failure: GpuFailure) -> Self {
         Error::Gpu(failure)

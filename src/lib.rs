@@ -20,6 +20,8 @@ pub mod backend;
 mod band_role;
 pub mod change;
 pub mod classify;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod error;
 pub mod formula;
 pub mod geo;

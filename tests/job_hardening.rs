@@ -254,19 +254,19 @@ fn refused_runs_leave_a_good_set_byte_identical_and_add_nothing() {
         (
             "an invalid zones file",
             bad_zone,
-            1,
+            2,
             truncated.display().to_string(),
         ),
         (
             "a missing regions file",
             with(good_args(&out), "--regions", &missing.display().to_string()),
-            1,
+            2,
             missing.display().to_string(),
         ),
         (
             "a CRS with no place on the Earth",
             job_args(&engineering[0], &engineering[1], &out),
-            1,
+            2,
             engineering[0].display().to_string(),
         ),
         (
@@ -351,7 +351,7 @@ fn concurrent_jobs_into_one_folder_never_mix_their_sets() {
     assert!(wait_until_working(&mut first, &out));
     let second = enforce(&good_args(&out));
     let message = stderr(&second);
-    assert_eq!(second.status.code(), Some(1), "{message}");
+    assert_eq!(second.status.code(), Some(75), "{message}");
     assert!(
         message.contains("another landwatch job is writing into this folder"),
         "{message}"
@@ -508,7 +508,7 @@ fn an_output_path_equal_to_an_input_path_is_refused() {
         let kept = snapshot(out);
         let output = enforce(&args);
         let message = stderr(&output);
-        assert_eq!(output.status.code(), Some(1), "{what}: {message}");
+        assert_eq!(output.status.code(), Some(2), "{what}: {message}");
         assert!(
             message.contains(name) && message.contains("is the input"),
             "{what}: {message}"
@@ -531,7 +531,7 @@ fn an_output_path_equal_to_an_input_path_is_refused() {
             .output()
             .unwrap();
         let message = stderr(&output);
-        assert_eq!(output.status.code(), Some(1), "{message}");
+        assert_eq!(output.status.code(), Some(2), "{message}");
         assert!(message.contains("is the input"), "{message}");
         assert_eq!(std::fs::read(&stack).unwrap(), original);
     }
@@ -694,7 +694,7 @@ fn a_tile_reuse_bomb_of_ten_billion_pixels_is_refused_before_it_is_read() {
         .output()
         .unwrap();
     let message = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(
         message.contains("bomb.tif") && message.contains("--max-pixels"),
         "{message}"
@@ -733,7 +733,7 @@ fn digital_numbers_stored_as_reflectance_are_refused_naming_the_date() {
     args.drain(sensor..sensor + 2);
     let output = enforce(&args);
     let message = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(
         message.contains("Taizhou_t1_f32.tif") && message.contains("before date"),
         "{message}"

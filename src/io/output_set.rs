@@ -39,7 +39,8 @@ impl OutputSet {
         if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| !m.is_file()) {
             return Err(Error::Io {
                 path: lock_path,
-                source: std::io::Error::other(
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
                     "the lock file is a link or a folder; landwatch will not follow it",
                 ),
             });

@@ -64,13 +64,16 @@ pub(super) fn checked_georef(
 /// Checks that `out` is a folder the job can write into, or one it can create, without
 /// creating or touching anything.
 pub(super) fn check_output_folder(out: &Path) -> Result<()> {
-    let refuse = |reason: &str| Error::Io {
+    use std::io::ErrorKind as K;
+    let refuse = |kind: K, reason: &str| Error::Io {
         path: out.to_path_buf(),
-        source: std::io::Error::other(reason.to_string()),
+        source: std::io::Error::new(kind, reason.to_string()),
     };
     match std::fs::metadata(out) {
-        Ok(m) if !m.is_dir() => Err(refuse("exists and is not a folder")),
-        Ok(m) if m.permissions().readonly() => Err(refuse("is a read-only folder")),
+        Ok(m) if !m.is_dir() => Err(refuse(K::NotADirectory, "exists and is not a folder")),
+        Ok(m) if m.permissions().readonly() => {
+            Err(refuse(K::PermissionDenied, "is a read-only folder"))
+        }
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // The nearest existing ancestor must be a folder for the job to create it.
@@ -81,6 +84,7 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
             match absolute.ancestors().skip(1).find(|a| a.exists()) {
                 Some(a) if a.is_dir() => Ok(()),
                 _ => Err(refuse(
+                    K::NotADirectory,
                     "cannot be created: a part of its path is not a folder",
                 )),
             }

@@ -1,0 +1,267 @@
+//! `landwatch enforce`: the enforcement job, a thin shell over [`crate::job::Job`].
+
+use super::{Failure, Outcome, Output, demo, parse, progress, signals};
+use crate::backend::{Backend, Engine};
+use crate::change::{ChangeMethod, ChangeOptions};
+use crate::job::{Job, JobReport, MAX_TILE_ROWS};
+use crate::sensor::{BandRole, Sensor};
+use clap::Args;
+use std::path::PathBuf;
+
+/// The options of `landwatch enforce`.
+#[derive(Debug, Args)]
+#[command(after_long_help = OUTPUTS)]
+pub(super) struct EnforceArgs {
+    /// The first date: a GeoTIFF stack.
+    #[arg(long, value_name = "T1.tif")]
+    pub before: Option<PathBuf>,
+    /// The second date, on the same grid.
+    #[arg(long, value_name = "T2.tif")]
+    after: Option<PathBuf>,
+    /// The output folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Sensor preset: sentinel2-l1c, sentinel2-l2a, landsat89-c2l2, landsat-dn, gf-4band.
+    /// Without it values are used as stored, unless --scale and --offset are given.
+    #[arg(long, value_name = "NAME", value_parser = parse::sensor)]
+    sensor: Option<Sensor>,
+    /// Band order of the stacks as roles (blue, green, red, nir, swir1, swir2); default:
+    /// the sensor's, or blue..swir2 for 6 bands, blue..nir for 4.
+    #[arg(long, value_name = "ROLE,ROLE,...", value_parser = parse::bands)]
+    bands: Option<Vec<BandRole>>,
+    /// Reflectance = value × scale + offset (with --offset).
+    #[arg(long, value_name = "S", value_parser = parse::finite, requires = "offset")]
+    scale: Option<f64>,
+    /// Reflectance offset (with --scale).
+    #[arg(long, value_name = "O", value_parser = parse::finite, requires = "scale", allow_hyphen_values = true)]
+    offset: Option<f64>,
+    /// A protected zone, repeatable: NAME=FILE, FILE a GeoJSON (longitude/latitude, or the
+    /// imagery's CRS) or a GeoTIFF mask on the imagery's grid. Documented names:
+    /// basic_farmland, eco_redline, urban_boundary.
+    #[arg(long = "zones", value_name = "NAME=FILE", value_parser = parse::named_file)]
+    zones: Vec<(String, PathBuf)>,
+    /// GeoJSON of administrative regions (with --region-field).
+    #[arg(long, value_name = "FILE", requires = "region_field")]
+    regions: Option<PathBuf>,
+    /// The property of --regions that holds the region code.
+    #[arg(long, value_name = "FIELD", requires = "regions")]
+    region_field: Option<String>,
+    /// Minimum mapping unit in m² (default 0: keep every patch after the opening of about
+    /// 30 m).
+    #[arg(long = "min-area-m2", value_name = "N", value_parser = parse::finite, allow_negative_numbers = true)]
+    min_area_m2: Option<f64>,
+    /// contextual (default), combined, cva, postclass, dndvi, dbsi, dndbi.
+    #[arg(long, value_name = "NAME")]
+    method: Option<ChangeMethod>,
+    /// Contextual: a change region needs a pixel this many noise σ above no change
+    /// (default 4.5).
+    #[arg(long, value_name = "S", value_parser = parse::finite, allow_negative_numbers = true)]
+    seed_sigma: Option<f64>,
+    /// Contextual: pixels this many σ above no change join a region that has such a seed
+    /// (default 2.0).
+    #[arg(long, value_name = "S", value_parser = parse::finite, allow_negative_numbers = true)]
+    grow_sigma: Option<f64>,
+    /// Any other setting of the contextual detector, repeatable: NAME=VALUE by the name of
+    /// its field in landwatch::ContextSettings (misregistration_m, smoothing_m, cloud_blue,
+    /// cloud_min_core_m2, shadow_distance_m, haze_rise, haze_min_area_m2, ...).
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse::named_number)]
+    context: Vec<(String, f64)>,
+    /// auto (a real GPU when there is one and it is faster, else the CPU), cpu or gpu.
+    #[arg(long, value_name = "auto|cpu|gpu", default_value = "auto")]
+    backend: Backend,
+    /// Rows per streamed strip (default: about 4 Mpx a strip, 64 to 1024 rows).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_TILE_ROWS as i64), allow_negative_numbers = true)]
+    tile_size: Option<u32>,
+    /// The largest scene taken, in pixels (default 2000000000, about 4.5 GB of working
+    /// memory); a larger one is refused before any pixel is read.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    max_pixels: Option<u64>,
+    /// Farmland share of new construction that triggers a region's warning (default 0.15).
+    #[arg(long, value_name = "F", value_parser = parse::finite, allow_negative_numbers = true)]
+    warning_share: Option<f64>,
+    /// Also write change_raw.tif, the codes before clean-up.
+    #[arg(long)]
+    raw_change: bool,
+}
+
+const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif, \
+patches.tif, patches.geojson, patches.csv, regions.csv (with --regions), summary.json, \
+quicklook.png, report.html. The set is written privately and published whole when the run \
+succeeds (summary.json last, listing the set); a refused, failed or interrupted run leaves DIR \
+as it was. One run at a time per DIR (.landwatch.lock).
+
+With no --before, --after and --out: the bundled Taizhou pair (Landsat 7 DN, 2000 and 2003) \
+with illustrative zones and counties (not official boundaries), written to out/enforce.";
+
+impl EnforceArgs {
+    /// The job and its output folder: the demo without dates, else the options' job.
+    fn job(self) -> Result<(Job, PathBuf), Failure> {
+        let (before, after, out) = match (self.before.clone(), self.after.clone(), self.out.clone())
+        {
+            (None, None, None) => return Ok((demo::enforce_job()?, PathBuf::from("out/enforce"))),
+            (Some(b), Some(a), Some(o)) => (b, a, o),
+            _ => {
+                return Err(Failure::usage(
+                    "--before, --after and --out go together (see --help)",
+                ));
+            }
+        };
+        let mut job = Job::new(before, after).change_options(self.change_options()?);
+        job = self.settings(job)?;
+        if let Some(s) = self.sensor {
+            job = job.sensor(s);
+        }
+        if let Some(b) = self.bands {
+            job = job.bands(b);
+        }
+        if let (Some(s), Some(o)) = (self.scale, self.offset) {
+            job = job.scale_offset(s, o);
+        }
+        for (i, (name, file)) in self.zones.iter().enumerate() {
+            if self.zones[..i].iter().any(|(n, _)| n == name) {
+                return Err(Failure::usage(format!(
+                    "--zones: the zone name '{name}' is given twice"
+                )));
+            }
+            let raster = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"));
+            job = if raster {
+                job.zone_raster(name, file)
+            } else {
+                job.zone_geojson(name, file)
+            };
+        }
+        if let (Some(r), Some(f)) = (&self.regions, &self.region_field) {
+            job = job.regions(r, f);
+        }
+        Ok((job, out))
+    }
+
+    /// The numeric settings, checked here so that a bad value names its option.
+    fn settings(&self, mut job: Job) -> Result<Job, Failure> {
+        if let Some(a) = self.min_area_m2 {
+            if a < 0.0 {
+                return Err(Failure::usage(format!(
+                    "--min-area-m2: '{a}' is not an area of 0 m² or more"
+                )));
+            }
+            job = job.min_area_m2(a);
+        }
+        if let Some(s) = self.warning_share {
+            if !(0.0..=1.0).contains(&s) {
+                return Err(Failure::usage(format!(
+                    "--warning-share: '{s}' is not a share from 0 to 1"
+                )));
+            }
+            job = job.warning_share(s);
+        }
+        if let Some(rows) = self.tile_size {
+            job = job.tile_rows(rows as usize);
+        }
+        if let Some(n) = self.max_pixels {
+            job = job.max_pixels(n);
+        }
+        Ok(job.raw_change(self.raw_change))
+    }
+
+    fn change_options(&self) -> Result<ChangeOptions, Failure> {
+        let mut options = ChangeOptions::new();
+        if let Some(m) = self.method {
+            options.method = m;
+        }
+        if let Some(s) = self.seed_sigma {
+            options.context.seed_sigma = s;
+        }
+        if let Some(s) = self.grow_sigma {
+            options.context.grow_sigma = s;
+        }
+        for (name, value) in &self.context {
+            options
+                .context
+                .set(name, *value)
+                .map_err(|e| Failure::usage(format!("--context: {e}")))?;
+        }
+        Ok(options)
+    }
+}
+
+/// Runs the job and prints its summary.
+pub(super) fn run(args: EnforceArgs, output: Output) -> Outcome {
+    let backend = args.backend;
+    let (job, out) = args.job()?;
+    let job = progress::attach(job, output);
+    let job = job.cancel_when(signals::cancel_on_interrupt());
+    let engine = Engine::new(backend);
+    let report = match job.run(&engine, &out) {
+        Ok(report) => report,
+        Err(crate::Error::Cancelled) => {
+            return Err(Failure {
+                message: format!("cancelled: {} was left as it was", out.display()),
+                code: 130,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_report(&report, &out, output);
+    Ok(())
+}
+
+fn print_report(report: &JobReport, out: &std::path::Path, output: Output) {
+    for warning in &report.warnings {
+        output.warn(warning);
+    }
+    output.line(format_args!("computed on {}", report.execution.device));
+    if let Some(why) = &report.execution.fallback {
+        output.line(format_args!("the GPU was not used: {why}"));
+    }
+    if let Some(sky) = &report.sky {
+        output.line(format_args!(
+            "cloud, shadow and haze masked: {:.1}% of valid pixels ({})",
+            100.0 * sky.share(sky.masked_px),
+            sky.per_date()
+        ));
+    }
+    if report.mostly_cloud {
+        output.line(
+            "WARNING: the pair is mostly cloud; changes are reported for the clear part only",
+        );
+    }
+    let changed: f64 = report.area_by_type_m2[1..].iter().sum();
+    let threshold = match &report.relation.context {
+        Some(_) => format!(
+            "seeds above {:.1} σ of the noise",
+            report.threshold as f64 / 256.0
+        ),
+        None => format!("threshold {}", report.threshold),
+    };
+    output.line(format_args!(
+        "{} patches, {:.1} ha changed; {threshold}",
+        report.patch_count,
+        changed / 1e4,
+    ));
+    for (code, area) in report.area_by_type_m2.iter().enumerate().skip(1) {
+        if *area > 0.0 {
+            output.line(format_args!(
+                "  {:<30} {:>10.1} ha",
+                crate::change::change_name(code as u8),
+                area / 1e4
+            ));
+        }
+    }
+    for r in report.regions.iter().filter(|r| r.warning) {
+        output.line(format_args!(
+            "  WARNING region {}: {:.1}% of its new construction is on basic farmland",
+            r.code,
+            100.0 * r.farmland_share
+        ));
+    }
+    let total: f64 = report.stages.iter().map(|s| s.seconds).sum();
+    output.line(format_args!(
+        "done in {total:.2} s; outputs in {}/:",
+        out.display()
+    ));
+    for path in &report.outputs {
+        output.line(format_args!("  {}", path.display()));
+    }
+}
