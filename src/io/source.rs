@@ -169,3 +169,22 @@ impl DateSource for MemorySource {
         crop_stack(&self.stack, &window)
     }
 }
+
+/// A boxed source, so that [`crate::job::Job::from_sources`] takes `Box<dyn DateSource>`.
+impl<S: DateSource + ?Sized> DateSource for Box<S> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+
+    fn path(&self) -> Option<&Path> {
+        (**self).path()
+    }
+
+    fn info(&self) -> Result<SourceInfo> {
+        (**self).info()
+    }
+
+    fn read_rows(&self, rows: Range<usize>) -> Result<BandStack> {
+        (**self).read_rows(rows)
+    }
+}

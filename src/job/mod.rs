@@ -93,6 +93,11 @@ pub use summary::{
     PerPixelThreshold, PixelCounts, SCHEMA_VERSION, Settings, Sky, Summary,
 };
 
+/// A name the crate owns. Spelled as an alias so that serde's derive (feature `serde`)
+/// reads it back through its `deserialize_with` function instead of borrowing it from the
+/// input for `'static`.
+type StaticName = &'static str;
+
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.
 const SAMPLE_ROWS: usize = 64;
@@ -122,6 +127,7 @@ const WHOLE_SCENE_PIXELS: usize = 4 << 20;
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ZoneSource {
     /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
     GeoJson(PathBuf),
@@ -142,15 +148,21 @@ pub struct Progress<'a> {
 
 /// The time one stage took.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StageTime {
     /// The stage's name.
-    pub stage: &'static str,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::serde_remote::stage_name")
+    )]
+    pub stage: StaticName,
     /// Wall time in seconds.
     pub seconds: f64,
 }
 
 /// One patch as the enforcement office receives it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatchRecord {
     /// Attributes: id, type, areas, location, classes, NDVI.
     pub attributes: PatchAttributes,
@@ -162,6 +174,7 @@ pub struct PatchRecord {
 
 /// What a job produced.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct JobReport {
     /// Patches in id order.
     pub patches: Vec<PatchRecord>,
@@ -174,6 +187,7 @@ pub struct JobReport {
     /// Time of each stage.
     pub stages: Vec<StageTime>,
     /// Where the per-pixel kernels ran.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_remote::ExecutionDef"))]
     pub execution: Execution,
     /// The change threshold used.
     pub threshold: u32,
@@ -198,6 +212,10 @@ pub struct JobReport {
     pub mostly_cloud: bool,
     /// Under [`crate::Backend::Auto`] with a GPU: the backend timings on the plan sample
     /// and the one chosen for the strips.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "crate::serde_remote::option_backend_choice")
+    )]
     pub backend_choice: Option<BackendChoice>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
