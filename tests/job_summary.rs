@@ -256,11 +256,16 @@ fn job_report_round_trips_through_json() {
         .unwrap();
     let text = serde_json::to_string(&report).unwrap();
     let back: landwatch::job::JobReport = serde_json::from_str(&text).unwrap();
-    assert_eq!(back.patches, report.patches);
-    assert_eq!(back.regions, report.regions);
-    assert_eq!(back.stages, report.stages);
+    assert_eq!(back.patch_count, report.patch_count);
+    assert_eq!(back.stages.len(), report.stages.len());
     assert_eq!(back.execution, report.execution);
-    assert_eq!(back.relation, report.relation);
     assert_eq!(back.outputs, report.outputs);
-    assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    assert_eq!(back.zone_names, report.zone_names);
+    assert!(back.patches.iter().zip(&report.patches).all(|(b, r)| {
+        (b.attributes.id, b.attributes.change_type, &b.region_code)
+            == (r.attributes.id, r.attributes.change_type, &r.region_code)
+    }));
+    // Every field, numbers within a few units of the last place (serde_json's parser).
+    let value = |r: &landwatch::job::JobReport| serde_json::to_value(r).unwrap();
+    assert_same_json(&value(&back), &value(&report), "report");
 }
