@@ -123,7 +123,8 @@ pub struct MeasuredBackends {
 }
 
 /// How change was decided: one shape for the contextual detector, one for the per-pixel
-/// methods with a threshold on a magnitude.
+/// methods with a threshold on a measure (and for a run on a change raster made elsewhere,
+/// which has no plan). The shapes are told apart by their fields, not by a tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DetectionSummary {
