@@ -128,8 +128,8 @@ pub struct MeasuredBackends {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DetectionSummary {
-    /// The contextual detector (the default).
-    Contextual(ContextualDetection),
+    /// The contextual detector (the default); boxed, being the larger.
+    Contextual(Box<ContextualDetection>),
     /// A per-pixel method: combined, change vector, index differences, post-classification.
     PerPixel(PerPixelDetection),
 }
@@ -388,7 +388,7 @@ impl Job {
             .to_string()
         };
         let bands = model.bands;
-        DetectionSummary::Contextual(ContextualDetection {
+        DetectionSummary::Contextual(Box::new(ContextualDetection {
             calibration: DatePair {
                 after: kind(1),
                 before: kind(0),
@@ -404,7 +404,7 @@ impl Job {
             sky: sky_summary(report),
             smoothing_px: 2 * settings.smoothing_px(model.pixel_m) + 1,
             threshold: context_threshold(report, &model, settings),
-        })
+        }))
     }
 }
 
