@@ -19,6 +19,7 @@ pub enum ReferenceEncoding {
 
 /// Confusion counts of "changed" over the scored pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Confusion {
     /// Changed in both.
     pub true_positive: u64,

@@ -6,6 +6,7 @@ use std::fmt;
 /// The spectral role of a band. Indices and classification address bands by role, never by
 /// position, so that stacks in any band order work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum BandRole {
     /// Blue, about 0.45–0.52 µm.
     Blue,

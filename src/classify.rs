@@ -71,6 +71,7 @@ pub fn class_name(code: u8) -> &'static str {
 
 /// The thresholds of the classification rules, on reflectance-based indices.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClassThresholds {
     /// Water needs NDWI above this. Default 0.0.
     pub water_ndwi: f64,

@@ -8,6 +8,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a GPU run could not be completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum GpuFailureKind {
     /// No usable adapter was found (no driver, or only a software adapter while not allowed).
     NoAdapter,
@@ -23,6 +24,7 @@ pub enum GpuFailureKind {
 
 /// A GPU failure with its cause, kept so that callers can see why the CPU took over.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GpuFailure {
     /// The class of failure.
     pub kind: GpuFailureKind,

@@ -33,6 +33,8 @@ pub mod patch;
 pub(crate) mod pixel;
 pub mod raster;
 pub mod sensor;
+#[cfg(feature = "serde")]
+mod serde_remote;
 #[cfg(test)]
 mod test_rng;
 pub mod zones;

@@ -26,6 +26,7 @@ const SHARE_EPSILON: f64 = 1e-9;
 
 /// How one patch lies against the zones and regions.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatchOverlay {
     /// The patch's change code.
     pub code: u8,
@@ -43,6 +44,7 @@ pub struct PatchOverlay {
 
 /// Per-region totals.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RegionTotals {
     /// The region's code.
     pub code: String,

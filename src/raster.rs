@@ -333,6 +333,37 @@ impl BandStack {
         Ok(stack)
     }
 
+    /// The stack with band `i` given `roles[i]` (no role for bands beyond `roles`); an error
+    /// for more roles than bands or a role given twice.
+    pub(crate) fn with_roles(self, roles: &[BandRole]) -> Result<BandStack> {
+        if roles.len() > self.bands.len() {
+            return Err(Error::InvalidParameter {
+                name: "roles".into(),
+                value: roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(","),
+                reason: format!("the image has only {} band(s)", self.bands.len()),
+            });
+        }
+        let BandStack {
+            width,
+            height,
+            bands,
+            radiometry,
+            georef,
+        } = self;
+        let bands = bands
+            .into_iter()
+            .enumerate()
+            .map(|(i, band)| Band {
+                role: roles.get(i).copied(),
+                ..band
+            })
+            .collect();
+        let mut stack = BandStack::new(width, height, bands)?;
+        stack.radiometry = radiometry;
+        stack.georef = georef;
+        Ok(stack)
+    }
+
     /// Sets the DN-to-reflectance map after checking it.
     pub fn set_radiometry(&mut self, radiometry: Radiometry) -> Result<()> {
         radiometry.validate()?;

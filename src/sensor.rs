@@ -33,6 +33,7 @@ impl FromStr for BandRole {
 /// The linear map from stored digital numbers to surface or top-of-atmosphere reflectance:
 /// `reflectance = dn × scale + offset`, the same for every band of a stack.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Radiometry {
     /// Multiplicative factor.
     pub scale: f64,
@@ -81,6 +82,7 @@ impl Default for Radiometry {
 
 /// A sensor preset: the band order of its usual stack and its reflectance scaling.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Sensor {
     /// The name used on command lines (`sentinel2-l2a`, ...).
     pub name: String,

@@ -69,6 +69,7 @@ pub fn median_reflectance_above_limit(stack: &BandStack) -> Option<(Option<BandR
 
 /// The map of one band of one date onto 10⁻⁴ reflectance.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BandMap {
     /// Multiplies the stored sample (f32 on both backends).
     pub factor: f32,
@@ -104,6 +105,7 @@ impl BandMap {
 
 /// How a date's samples become reflectance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CalibrationKind {
     /// The stack's own radiometry.
     Radiometry,
@@ -113,6 +115,7 @@ pub enum CalibrationKind {
 
 /// The band maps of one date, in the order of the change vector's roles.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Calibration {
     /// How the maps were made.
     pub kind: CalibrationKind,

@@ -114,6 +114,7 @@ pub fn change_code(before: u8, after: u8) -> u8 {
 
 /// How a pixel is declared changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ChangeMethod {
     /// The default: the contextual detector ([`context`]): a change score that tolerates
     /// misregistration, smoothed over the neighbourhood, thresholded against the noise of
@@ -136,6 +137,7 @@ pub enum ChangeMethod {
 
 /// The indices that index differencing can difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DifferencedIndex {
     /// ΔNDVI: vegetation loss or gain.
     Ndvi,
@@ -190,6 +192,7 @@ impl std::str::FromStr for ChangeMethod {
 /// chosen. The contextual detector takes its thresholds, in units of the noise level, from
 /// [`ContextSettings`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Threshold {
     /// Otsu's method on the histogram of magnitudes of the image itself, but never below
     /// three times the noise level of unchanged pixels (the default).
@@ -201,6 +204,7 @@ pub enum Threshold {
 
 /// Settings of change detection.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChangeOptions {
     /// How a pixel is declared changed.
     pub method: ChangeMethod,
@@ -233,6 +237,7 @@ impl ChangeOptions {
 /// A per-band linear map of the second date onto the first, in Q12 fixed point of quantized
 /// units: `mapped = (gain·after + offset) >> 12`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Normalization {
     /// Gains in Q12 (4096 = 1).
     pub gain_q12: [i32; 6],
@@ -306,6 +311,7 @@ pub struct ChangePlanes<'a> {
 
 /// The threshold and the date relation that a detection used.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChangeSettings {
     /// The threshold.
     pub threshold: u32,
@@ -441,6 +447,7 @@ pub(crate) fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRol
 /// The radiometric relation between two dates, estimated on the host from pixels unlikely to
 /// have changed, and shared by both backends.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DateRelation {
     /// The normalization applied to the second date (identity when not fitted).
     pub normalization: Normalization,

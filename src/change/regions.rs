@@ -93,6 +93,7 @@ pub struct RegionParams {
 
 /// Pixel counts of a resolved scene; index 0 is date 1, index 1 date 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RegionStats {
     /// Valid pixels in each date's cloud mask.
     pub cloud_px: [u64; 2],

@@ -14,6 +14,7 @@ pub mod geotiff;
 pub mod output_set;
 pub mod png;
 pub mod sample;
+pub mod source;
 pub mod write;
 
 pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};
@@ -29,6 +30,7 @@ pub use geotiff::{
 pub use output_set::OutputSet;
 pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
+pub use source::{DateSource, GeoTiffSource, MemorySource, SourceInfo};
 pub use write::{
     BigTiff, GeoTiffStripWriter, WriteOptions, write_bands, write_geotiff, write_geotiff_with,
     write_image, write_stack,

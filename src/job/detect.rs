@@ -33,8 +33,8 @@ impl Job {
             let (read, output) = (cut.read(s), cut.output(s));
             let layout = &dates.layout;
             let (before, after) = rayon::join(
-                || self.read_rows(&self.before, width, read.start, read.len(), layout),
-                || self.read_rows(&self.after, width, read.start, read.len(), layout),
+                || self.read_rows(&*self.before, read.start, read.len(), layout),
+                || self.read_rows(&*self.after, read.start, read.len(), layout),
             );
             Ok((before?, after?, output.start - read.start))
         };

@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
-    BigTiff, GeoTiffStripWriter, OutputSet, ReadLimits, WriteOptions, read_geojson, read_info,
-    read_window, write_geotiff_with,
+    BigTiff, DateSource, GeoTiffSource, GeoTiffStripWriter, OutputSet, ReadLimits, WriteOptions,
+    read_geojson, read_info, read_window, write_geotiff_with,
 };
 use crate::overlay::{
     DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
@@ -63,7 +63,7 @@ use crate::zones::{
     zone_rows_from_layer,
 };
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +78,7 @@ mod plan;
 mod preflight;
 mod report;
 mod strips;
+mod summary;
 mod write;
 
 use changed::{ChangedPixels, is_changed};
@@ -86,6 +87,16 @@ use patches::{Patched, PixelLayers};
 use plan::Plan;
 use preflight::{Dates, Layers, ZoneInput, checked_georef};
 use report::{Quicklook, write_report_html};
+pub use summary::{
+    AreaByType, BackendSummary, ContextNormalization, ContextThreshold, ContextualDetection,
+    DatePair, DetectionSummary, Inputs, MeasuredBackends, PerPixelDetection, PerPixelNormalization,
+    PerPixelThreshold, PixelCounts, SCHEMA_VERSION, Settings, Sky, Summary,
+};
+
+/// A name the crate owns. Spelled as an alias so that serde's derive (feature `serde`)
+/// reads it back through its `deserialize_with` function instead of borrowing it from the
+/// input for `'static`.
+type StaticName = &'static str;
 
 /// The windows of the sample that the date relation and the threshold are estimated on
 /// are a multiple of this many rows tall.
@@ -116,6 +127,7 @@ const WHOLE_SCENE_PIXELS: usize = 4 << 20;
 
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ZoneSource {
     /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
     GeoJson(PathBuf),
@@ -136,15 +148,21 @@ pub struct Progress<'a> {
 
 /// The time one stage took.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StageTime {
     /// The stage's name.
-    pub stage: &'static str,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::serde_remote::stage_name")
+    )]
+    pub stage: StaticName,
     /// Wall time in seconds.
     pub seconds: f64,
 }
 
 /// One patch as the enforcement office receives it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatchRecord {
     /// Attributes: id, type, areas, location, classes, NDVI.
     pub attributes: PatchAttributes,
@@ -156,6 +174,7 @@ pub struct PatchRecord {
 
 /// What a job produced.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct JobReport {
     /// Patches in id order.
     pub patches: Vec<PatchRecord>,
@@ -168,6 +187,7 @@ pub struct JobReport {
     /// Time of each stage.
     pub stages: Vec<StageTime>,
     /// Where the per-pixel kernels ran.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_remote::ExecutionDef"))]
     pub execution: Execution,
     /// The change threshold used.
     pub threshold: u32,
@@ -192,6 +212,10 @@ pub struct JobReport {
     pub mostly_cloud: bool,
     /// Under [`crate::Backend::Auto`] with a GPU: the backend timings on the plan sample
     /// and the one chosen for the strips.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "crate::serde_remote::option_backend_choice")
+    )]
     pub backend_choice: Option<BackendChoice>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
@@ -292,8 +316,8 @@ impl Scene {
 
 /// The enforcement job: configure with the builder methods, then [`Job::run`].
 pub struct Job {
-    before: PathBuf,
-    after: PathBuf,
+    before: Box<dyn DateSource>,
+    after: Box<dyn DateSource>,
     sensor: Option<Sensor>,
     bands: Option<Vec<BandRole>>,
     scale_offset: Option<(f64, f64)>,
@@ -345,9 +369,19 @@ pub fn is_job_output(name: &str) -> bool {
 impl Job {
     /// A job comparing the GeoTIFF stacks `before` and `after`.
     pub fn new(before: impl Into<PathBuf>, after: impl Into<PathBuf>) -> Job {
+        Job::from_sources(GeoTiffSource::new(before), GeoTiffSource::new(after))
+    }
+
+    /// A job comparing two dates read from any [`DateSource`]: files, stacks in memory
+    /// ([`crate::io::MemorySource`]) or an embedder's own. Checks that only concern files
+    /// (an output over an input) apply to the sources that are files.
+    pub fn from_sources(
+        before: impl DateSource + 'static,
+        after: impl DateSource + 'static,
+    ) -> Job {
         Job {
-            before: before.into(),
-            after: after.into(),
+            before: Box::new(before),
+            after: Box::new(after),
             sensor: None,
             bands: None,
             scale_offset: None,
@@ -530,17 +564,16 @@ impl Job {
         Ok((roles, sensor))
     }
 
-    /// Reads rows `row..row + rows` of one date as a stack.
+    /// Reads rows `row..row + rows` of one date as a stack with the job's band roles and
+    /// radiometry.
     fn read_rows(
         &self,
-        path: &Path,
-        width: usize,
+        source: &dyn DateSource,
         row: usize,
         rows: usize,
         layout: &(Vec<BandRole>, Sensor),
     ) -> Result<BandStack> {
-        let image = read_window(path, 0, row, width, rows, &ReadLimits::default())?;
-        let mut stack = image.into_stack(&layout.0)?;
+        let mut stack = source.read_rows(row..row + rows)?.with_roles(&layout.0)?;
         stack.set_radiometry(layout.1.radiometry)?;
         Ok(stack)
     }
@@ -554,7 +587,10 @@ impl Job {
         let mut timer = Timer::new();
         self.check_settings()?;
         let dates = self.open_dates()?;
-        let inputs = [self.before.as_path(), self.after.as_path()];
+        let inputs: Vec<&Path> = [&self.before, &self.after]
+            .iter()
+            .filter_map(|s| s.path())
+            .collect();
         let (layers, set) = self.ready(&dates.grid, out.as_ref(), &inputs)?;
         let staging = set.staging().to_path_buf();
         let out = staging.as_path();

@@ -50,18 +50,18 @@ impl Job {
         pixel_m: f64,
     ) -> Result<(DateRelation, u32, Option<BackendChoice>)> {
         let windows = sample_windows(width, height);
-        let sample = |path: &Path| -> Result<BandStack> {
+        let sample = |source: &dyn DateSource| -> Result<BandStack> {
             let parts = windows
                 .iter()
-                .map(|&(row, rows)| self.read_rows(path, width, row, rows, layout))
+                .map(|&(row, rows)| self.read_rows(source, row, rows, layout))
                 .collect::<Result<Vec<_>>>()?;
             stack_rows(&parts)
         };
-        let (before, after) = rayon::join(|| sample(&self.before), || sample(&self.after));
+        let (before, after) = rayon::join(|| sample(&*self.before), || sample(&*self.after));
         let (before, after) = (before?, after?);
         let whole = windows.len() == 1 && windows[0] == (0, height);
-        check_samples(&self.before, "before", &before, whole)?;
-        check_samples(&self.after, "after", &after, whole)?;
+        check_samples(&*self.before, "before", &before, whole)?;
+        check_samples(&*self.after, "after", &after, whole)?;
         self.report("plan", 1, 1);
         if self.options.method == ChangeMethod::Contextual {
             return self.plan_contextual(width, pixel_m, &before, &after, engine);
@@ -138,9 +138,14 @@ impl Job {
 
 /// Refuses a date whose sample holds no valid pixel, or whose calibrated samples are not
 /// reflectance (see [`median_reflectance_above_limit`]), naming its file and date.
-fn check_samples(path: &Path, date: &'static str, sample: &BandStack, whole: bool) -> Result<()> {
+fn check_samples(
+    source: &dyn DateSource,
+    date: &'static str,
+    sample: &BandStack,
+    whole: bool,
+) -> Result<()> {
     let refuse = |reason: String| Error::Samples {
-        path: path.to_path_buf(),
+        path: super::preflight::source_path(source),
         date,
         reason,
     };

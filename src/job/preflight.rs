@@ -96,6 +96,13 @@ pub(super) fn check_output_folder(out: &Path) -> Result<()> {
     }
 }
 
+/// What messages name a date by: a file's path, or a source's name.
+pub(super) fn source_path(source: &dyn DateSource) -> PathBuf {
+    source
+        .path()
+        .map_or_else(|| source.name().into(), Path::to_path_buf)
+}
+
 /// The two dates as their headers describe them, checked to share one grid.
 pub(super) struct Dates {
     /// The imagery's grid: size, transform and CRS.
@@ -110,20 +117,21 @@ impl Job {
     /// Reads both dates' headers and checks them before any pixel is read: the scene size,
     /// each georeference, one grid and one band count for both, and the band layout.
     pub(super) fn open_dates(&self) -> Result<Dates> {
-        let (info_b, info_a) = (read_info(&self.before)?, read_info(&self.after)?);
-        self.check_scene_size(&self.before, info_b.width, info_b.height)?;
-        self.check_scene_size(&self.after, info_a.width, info_a.height)?;
-        let georef = checked_georef(&self.before, info_b.width, info_b.height, info_b.georef)?;
-        checked_georef(&self.after, info_a.width, info_a.height, info_a.georef)?;
-        let grid_of = |i: &crate::io::GeoTiffInfo| Grid {
+        let (info_b, info_a) = (self.before.info()?, self.after.info()?);
+        let (name_b, name_a) = (source_path(&*self.before), source_path(&*self.after));
+        self.check_scene_size(&name_b, info_b.width, info_b.height)?;
+        self.check_scene_size(&name_a, info_a.width, info_a.height)?;
+        let georef = checked_georef(&name_b, info_b.width, info_b.height, info_b.georef)?;
+        checked_georef(&name_a, info_a.width, info_a.height, info_a.georef)?;
+        let grid_of = |i: &crate::io::SourceInfo| Grid {
             width: i.width,
             height: i.height,
             georef: i.georef,
         };
         let dates = format!(
             "{} (before) and {} (after)",
-            self.before.display(),
-            self.after.display()
+            name_b.display(),
+            name_a.display()
         );
         check_same_grid(&grid_of(&info_b), &grid_of(&info_a)).map_err(|e| match e {
             Error::GridMismatch { what } => Error::GridMismatch {

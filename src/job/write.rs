@@ -108,8 +108,8 @@ impl Job {
             let page = out.join("report.html");
             let title = format!(
                 "landwatch enforcement report: {} → {}",
-                file_name(&self.before),
-                file_name(&self.after)
+                date_title(&*self.before),
+                date_title(&*self.after)
             );
             write_report_html(&page, &title, report, &picture)?;
             report.outputs.extend([picture, page]);
@@ -123,127 +123,6 @@ impl Job {
                     source: e.into(),
                 }
             })
-        })
-    }
-
-    /// The contents of `summary.json`: inputs, settings, backend, change detection, stage
-    /// times, totals and the outputs of the set.
-    fn summary(&self, report: &JobReport, engine: &Engine) -> Value {
-        let areas: serde_json::Map<String, Value> = (1..6u8)
-            .map(|c| {
-                (
-                    change_name(c).to_string(),
-                    json!(report.area_by_type_m2[c as usize]),
-                )
-            })
-            .collect();
-        json!({
-            "inputs": {"before": self.before, "after": self.after},
-            "settings": {
-                "sensor": self.sensor.as_ref().map(|s| s.name.clone()),
-                "method": format!("{:?}", self.options.method),
-                "threshold": report.threshold,
-                "min_area_m2": self.min_area_m2,
-                "opening": report.opening,
-                "connectivity": format!("{:?}", self.connectivity),
-                "strip_rows": report.strip_rows,
-                "warning_share": self.warning_share,
-                "zones": report.zone_names,
-            },
-            "backend": {
-                "requested": format!("{:?}", engine.requested()),
-                "device": report.execution.device.to_string(),
-                "fallback": report.execution.fallback.as_ref().map(ToString::to_string),
-                "measured": report.backend_choice.as_ref().map(|c| json!({
-                    "gpu_seconds": c.gpu_seconds,
-                    "cpu_seconds": c.cpu_seconds,
-                    "chosen": c.chosen.to_string(),
-                })),
-            },
-            "change_detection": self.detection_summary(report),
-            "stages_seconds": report
-                .stages
-                .iter()
-                .map(|s| (s.stage.to_string(), json!(s.seconds)))
-                .collect::<serde_json::Map<_, _>>(),
-            "pixels": {"total": report.pixels, "valid": report.valid_pixels},
-            "patch_count": report.patch_count,
-            "area_by_type_m2": areas,
-            "regions_warned": report.regions.iter().filter(|r| r.warning).map(|r| r.code.clone()).collect::<Vec<_>>(),
-            "warnings": report.warnings,
-            // The set this record completes, published together.
-            "outputs": report
-                .outputs
-                .iter()
-                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .collect::<Vec<_>>(),
-        })
-    }
-}
-
-impl Job {
-    /// How change was decided: the method, how its threshold was reached (rule, noise level
-    /// and value), and for the contextual detector the calibration, the distances in pixels
-    /// and what clouds and shadows took.
-    fn detection_summary(&self, report: &JobReport) -> Value {
-        let Some(model) = report.relation.context else {
-            let rule = match self.options.threshold {
-                Threshold::Otsu if self.options.method.measure() == 0 => {
-                    "Otsu's threshold, floored at three times the noise level"
-                }
-                Threshold::Otsu => "Otsu's threshold",
-                Threshold::Fixed(_) => "fixed by the caller",
-            };
-            return json!({
-                "method": format!("{:?}", self.options.method),
-                "threshold": {"rule": rule, "value": report.threshold, "noise": report.relation.noise},
-                "normalization": {
-                    "gain_q12": report.relation.normalization.gain_q12,
-                    "offset_q12": report.relation.normalization.offset_q12,
-                },
-            });
-        };
-        let settings = &self.options.context;
-        let roles = ["blue", "green", "red", "nir", "swir1", "swir2"];
-        let sigma: serde_json::Map<String, Value> = (0..model.bands)
-            .map(|j| (roles[j].to_string(), json!(model.noise.sigma[j] / 1e4)))
-            .collect();
-        let kind = |d: usize| match model.calibration[d].kind {
-            crate::change::calibration::CalibrationKind::Radiometry => "the sensor's radiometry",
-            crate::change::calibration::CalibrationKind::Percentiles => {
-                "relative: 2nd and 98th percentiles onto reference reflectance"
-            }
-        };
-        let sky = report.sky.unwrap_or_default();
-        let share = |px: u64| sky.share(px);
-        json!({
-            "method": "contextual",
-            "threshold": {
-                "rule": "noise model: per-band median and 1.4826 × MAD of the normalized difference; \
-                         hysteresis on the smoothed, misregistration-tolerant score",
-                "noise_sigma_reflectance": sigma,
-                "seed_sigma": settings.seed_sigma,
-                "grow_sigma": settings.grow_sigma,
-                "value": report.threshold,
-                "units": "σ/256",
-            },
-            "calibration": {"before": kind(0), "after": kind(1)},
-            "pixel_m": model.pixel_m,
-            "misregistration_px": settings.radius_px(model.pixel_m),
-            "smoothing_px": 2 * settings.smoothing_px(model.pixel_m) + 1,
-            "normalization": {
-                "gain_q12": model.noise.gain_q12[..model.bands],
-                "offset_q12": model.noise.offset_q12[..model.bands],
-                "median_difference": model.noise.median[..model.bands],
-            },
-            "sky": {
-                "cloud_share": [share(sky.cloud_px[0]), share(sky.cloud_px[1])],
-                "shadow_share": [share(sky.shadow_px[0]), share(sky.shadow_px[1])],
-                "haze_share": [share(sky.haze_px[0]), share(sky.haze_px[1])],
-                "masked_share": share(sky.masked_px),
-                "cloud_regions": sky.cloud_regions,
-                "mostly_cloud": report.mostly_cloud,
-            },
         })
     }
 }
@@ -278,11 +157,15 @@ fn area_by_type(patches: &[PatchRecord]) -> [f64; 6] {
     area_by_type_m2
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
+/// A date as the report's title names it: a file's name, or a source's name.
+fn date_title(source: &dyn DateSource) -> String {
+    match source.path() {
+        Some(path) => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        None => source.name(),
+    }
 }
 
 fn attrs_of(patches: &[PatchRecord]) -> Vec<PatchAttributes> {

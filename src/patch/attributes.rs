@@ -12,6 +12,11 @@ use crate::pixel::INDEX_NODATA;
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
 
+/// A name the crate owns. Spelled as an alias so that serde's derive (feature `serde`)
+/// reads it back through its `deserialize_with` function instead of borrowing it from the
+/// input for `'static`.
+type StaticName = &'static str;
+
 /// Square metres in one mu (亩): exactly 10000/15.
 pub const M2_PER_MU: f64 = 10_000.0 / 15.0;
 
@@ -20,6 +25,7 @@ const CLASS_BINS: usize = 8;
 
 /// A box of pixels, bounds included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PixelBox {
     /// First column.
     pub col_min: usize,
@@ -45,13 +51,18 @@ impl PixelBox {
 
 /// The attributes of one patch.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatchAttributes {
     /// Canonical patch id.
     pub id: u32,
     /// Change code of its pixels.
     pub code: u8,
     /// Name of the change type.
-    pub change_type: &'static str,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::serde_remote::change_type_name")
+    )]
+    pub change_type: StaticName,
     /// Pixel count.
     pub pixels: u64,
     /// Area in m².

@@ -7,6 +7,7 @@
 
 /// Which neighbours join a patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Connectivity {
     /// Edge neighbours only (up, down, left, right).
     Four,
