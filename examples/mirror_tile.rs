@@ -33,14 +33,15 @@ fn tile<T: Copy>(src: &[T], w: usize, h: usize, n: usize) -> Vec<T> {
     out
 }
 
-fn tile_band(band: &BandData, w: usize, h: usize, n: usize) -> BandData {
-    match band {
+fn tile_band(band: &BandData, w: usize, h: usize, n: usize) -> Result<BandData, String> {
+    Ok(match band {
         BandData::U8(v) => BandData::U8(tile(v, w, h, n)),
         BandData::U16(v) => BandData::U16(tile(v, w, h, n)),
         BandData::I16(v) => BandData::I16(tile(v, w, h, n)),
         BandData::U32(v) => BandData::U32(tile(v, w, h, n)),
         BandData::F32(v) => BandData::F32(tile(v, w, h, n)),
-    }
+        other => return Err(format!("{} samples cannot be tiled yet", other.data_type())),
+    })
 }
 
 fn run(args: &[String]) -> Result<(), String> {
@@ -55,7 +56,9 @@ fn run(args: &[String]) -> Result<(), String> {
     let t = Instant::now();
     let mut image = read_geotiff(input, &ReadLimits::default()).map_err(|e| e.to_string())?;
     let (w, h) = (image.width, image.height);
-    image.bands = image.bands.iter().map(|b| tile_band(b, w, h, n)).collect();
+    image.bands = (image.bands.iter())
+        .map(|b| tile_band(b, w, h, n))
+        .collect::<Result<_, _>>()?;
     image.width = n;
     image.height = n;
     write_image(output, &image, &WriteOptions::default()).map_err(|e| e.to_string())?;

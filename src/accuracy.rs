@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 
 /// How a reference raster encodes change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReferenceEncoding {
     /// Sparse labels: only pixels equal to `unchanged` or `changed` are scored.
     Sparse {

@@ -7,6 +7,7 @@ use std::fmt;
 /// position, so that stacks in any band order work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum BandRole {
     /// Blue, about 0.45–0.52 µm.
     Blue,

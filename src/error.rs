@@ -9,6 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Why a GPU run could not be completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum GpuFailureKind {
     /// No usable adapter was found (no driver, or only a software adapter while not allowed).
     NoAdapter,
@@ -57,6 +58,7 @@ impl GpuFailure {
 
 /// Everything that can go wrong in landwatch.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A raster with zero width or height.
     #[error("empty raster ({width}×{height}): there are no pixels to process")]

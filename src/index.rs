@@ -28,6 +28,7 @@ pub(crate) mod op {
 
 /// A spectral index computed per pixel from reflectance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SpectralIndex {
     /// (nir − red) / (nir + red).
     Ndvi,

@@ -7,6 +7,7 @@ use crate::sensor::{BandRole, Radiometry, Sensor};
 
 /// The sample type of a band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DataType {
     /// Unsigned 8-bit.
     U8,
@@ -58,6 +59,7 @@ impl std::fmt::Display for DataType {
 /// The samples of one band, row-major, in their stored type. Kernels read them directly,
 /// without widening the whole band first.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum BandData {
     /// Unsigned 8-bit samples.
     U8(Vec<u8>),

@@ -88,6 +88,7 @@ fn b11_at_20m_onto_b04_at_10m() {
                 }
                 assert!(exact as f64 > 0.9 * ((dw - 4) * (dh - 4)) as f64);
             }
+            other => unimplemented!("no check for {other:?}"),
         }
     }
 }

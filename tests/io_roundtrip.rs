@@ -287,6 +287,7 @@ fn synthetic(data_type: DataType, bands: usize, w: usize, h: usize) -> Vec<BandD
                         .map(|(i, v)| if i == 3 { f32::NAN } else { v })
                         .collect(),
                 ),
+                other => unimplemented!("synthetic samples of {other:?}"),
             }
         })
         .collect()
@@ -658,6 +659,7 @@ fn cut(img: &GeoTiff, c: usize, r: usize, w: usize, h: usize) -> GeoTiff {
             BandData::I16(v) => BandData::I16(rows(v, img.width, c, r, w, h)),
             BandData::U32(v) => BandData::U32(rows(v, img.width, c, r, w, h)),
             BandData::F32(v) => BandData::F32(rows(v, img.width, c, r, w, h)),
+            other => unimplemented!("cropping {:?} samples", other.data_type()),
         })
         .collect();
     let georef = img.georef.map(|g| {

@@ -438,7 +438,7 @@ fn planted_links_are_never_followed() {
     std::fs::create_dir_all(&locked).unwrap();
     std::os::unix::fs::symlink(&victim, locked.join(".landwatch.lock")).unwrap();
     let output = enforce(&good_args(&locked));
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains(".landwatch.lock"));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert_eq!(snapshot(&locked).len(), 1);

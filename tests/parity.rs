@@ -79,6 +79,7 @@ fn random_band(rng: &mut Rng, role: BandRole, dtype: DataType, n: usize) -> Band
                 })
                 .collect(),
         ),
+        other => unimplemented!("random samples of {other:?}"),
     };
     Band::new(role, data).with_nodata(nodata)
 }

@@ -20,6 +20,7 @@ use gpu::AdapterSummary;
 
 /// Which backend should run the kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Backend {
     /// A real (discrete or integrated) GPU when one exists, else the CPU. A software adapter
     /// is never chosen unless [`gpu::GpuOptions::allow_software`] is set. After
@@ -51,6 +52,7 @@ impl std::str::FromStr for Backend {
 
 /// The device that did a piece of work.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Device {
     /// The CPU backend, with its worker-thread count.
     Cpu {

@@ -106,6 +106,7 @@ impl BandMap {
 /// How a date's samples become reflectance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum CalibrationKind {
     /// The stack's own radiometry.
     Radiometry,

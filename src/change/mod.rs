@@ -115,6 +115,7 @@ pub fn change_code(before: u8, after: u8) -> u8 {
 /// How a pixel is declared changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum ChangeMethod {
     /// The default: the contextual detector ([`context`]): a change score that tolerates
     /// misregistration, smoothed over the neighbourhood, thresholded against the noise of
@@ -138,6 +139,7 @@ pub enum ChangeMethod {
 /// The indices that index differencing can difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum DifferencedIndex {
     /// ΔNDVI: vegetation loss or gain.
     Ndvi,
@@ -193,6 +195,7 @@ impl std::str::FromStr for ChangeMethod {
 /// [`ContextSettings`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Threshold {
     /// Otsu's method on the histogram of magnitudes of the image itself, but never below
     /// three times the noise level of unchanged pixels (the default).

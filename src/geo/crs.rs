@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 
 /// A coordinate reference system.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Crs {
     /// A CRS of the EPSG table (the PostGIS `spatial_ref_sys` copy in `crs-definitions`).
     Epsg(EpsgCrs),
@@ -37,6 +38,7 @@ pub struct UserCrs {
 
 /// The geodetic base of a user-defined CRS.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum GeodeticBase {
     /// A geographic CRS of the EPSG table (4326 WGS 84, 4490 CGCS2000, 4214 Beijing 1954…).
     Epsg(u16),
@@ -51,6 +53,7 @@ pub enum GeodeticBase {
 
 /// A map projection of a user-defined CRS. Angles in degrees, false origins in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Projection {
     /// Transverse Mercator (UTM, Gauss-Krüger).
     TransverseMercator {
@@ -113,6 +116,7 @@ pub enum Projection {
 
 /// Why a CRS cannot be used for ground positions and areas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unsupported {
     /// An EPSG code the table does not hold, or one that is neither geographic nor projected
     /// (vertical, compound).

@@ -12,6 +12,7 @@ use proj4rs::transform::transform;
 
 /// Which longitude/latitude a [`LonLat`] converts to and from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GeodeticFrame {
     /// WGS 84, as GeoJSON (RFC 7946) wants: the CRS's datum is shifted when its definition
     /// says how (`+towgs84`); a datum without one (CGCS2000, or a bare ellipsoid) is taken

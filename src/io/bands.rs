@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 /// How to compute a pixel of the target grid from the source band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Resampling {
     /// The source pixel under the target pixel's centre (exact values: classes, masks).
     Nearest,

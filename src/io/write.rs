@@ -18,6 +18,7 @@ use tiff::tags::Tag;
 
 /// When to write BigTIFF instead of classic TIFF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum BigTiff {
     /// BigTIFF when the uncompressed size could exceed what 32-bit offsets address.
     #[default]

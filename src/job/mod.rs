@@ -128,6 +128,7 @@ const WHOLE_SCENE_PIXELS: usize = 4 << 20;
 /// Where a protected zone comes from.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum ZoneSource {
     /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
     GeoJson(PathBuf),

@@ -48,6 +48,7 @@ pub enum MorphOp {
 
 /// The shape of a structuring element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ElementShape {
     /// Every offset with |dx| and |dy| up to the radius.
     Square,
