@@ -89,8 +89,8 @@ fn instance() -> (wgpu::Instance, wgpu::Backends) {
 }
 
 /// Every adapter wgpu can see, best first (the order [`GpuContext::new`] tries them in).
-/// What the drivers print while they are probed goes to the log, not to stderr (see
-/// [`super::quiet`]).
+/// What the drivers print on stderr while they are probed is logged instead (the `log`
+/// crate, debug level, target `landwatch::gpu`; see `src/backend/gpu/quiet.rs`).
 pub fn list_adapters() -> Vec<AdapterSummary> {
     let mut infos: Vec<wgpu::AdapterInfo> = quiet::quietly("listing GPU adapters", || {
         let (instance, backends) = instance();
@@ -117,7 +117,8 @@ impl GpuContext {
     /// Picks the best adapter and opens a device on it. Fails with
     /// [`GpuFailureKind::NoAdapter`] when there is none (or only a software one while
     /// `allow_software` is off). `WGPU_BACKEND` narrows the APIs tried. What the drivers
-    /// print while they are probed goes to the log, not to stderr (see [`super::quiet`]).
+    /// print on stderr while they are probed is logged instead (the `log` crate, debug
+    /// level, target `landwatch::gpu`; see `src/backend/gpu/quiet.rs`).
     pub fn new(options: &GpuOptions) -> Result<GpuContext, GpuFailure> {
         let mut found = Vec::new();
         // Nothing is logged inside the window: a logger writing to stderr would be captured.
