@@ -2,7 +2,12 @@
 //!
 //! Every kernel is a WGSL compute shader (under `shaders/`) run through wgpu, and every
 //! kernel has a CPU twin that takes the same decisions bit for bit. A machine without a GPU
-//! runs everything on the CPU.
+//! runs everything on the CPU, and so does a build without the default feature `gpu` (which
+//! then does not depend on wgpu).
+//!
+//! The library writes nothing to stderr: what it probed and why it chose a backend is logged
+//! through the [`log`] crate (info and debug levels), and so is what GPU drivers print while
+//! they are probed (debug level, target `landwatch::gpu`).
 //!
 //! ```
 //! use landwatch::{Backend, Band, BandData, BandRole, BandStack, Engine, SpectralIndex};

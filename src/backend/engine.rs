@@ -62,6 +62,11 @@ impl Engine {
                 ..options.clone()
             }),
         };
+        match (&gpu, &gpu_unavailable) {
+            (Some(gpu), _) => log::info!("{backend:?} backend: running on GPU {}", gpu.adapter()),
+            (None, Some(why)) => log::info!("{backend:?} backend: running on the CPU ({why})"),
+            (None, None) => log::info!("{backend:?} backend: running on the CPU"),
+        }
         Engine {
             requested: backend,
             gpu,
@@ -105,6 +110,10 @@ impl Engine {
         } else {
             Device::Gpu(gpu.adapter().clone())
         };
+        log::info!(
+            "measured {gpu_seconds:.3} s on the GPU and {cpu_seconds:.3} s on the CPU: \
+             {chosen} runs from now on"
+        );
         Ok(Some(BackendChoice {
             gpu_seconds,
             cpu_seconds,
@@ -352,7 +361,10 @@ impl Engine {
                         },
                     };
                 }
-                Err(e) => fallback = Some(e),
+                Err(e) => {
+                    log::info!("the GPU failed ({e}); the CPU does the work");
+                    fallback = Some(e);
+                }
             }
         }
         Computed {

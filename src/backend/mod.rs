@@ -1,6 +1,7 @@
 //! Backend choice, and the [`Engine`] that runs every kernel (`engine.rs`: one page with
 //! every public operation). CPU twins live in [`cpu`], GPU host code and the kernel registry
-//! in [`gpu`].
+//! in [`gpu`] (`gpu/`; without the `gpu` feature, `gpu_off.rs`: the same names with no GPU
+//! behind them, so that every engine runs on the CPU).
 //!
 //! An [`Engine`] is created once and reused: it holds the GPU context (adapter, device,
 //! compiled pipelines, pooled buffers) when a GPU is used. Every call returns a [`Computed`]
@@ -8,7 +9,9 @@
 
 pub mod cpu;
 mod engine;
+#[cfg_attr(not(feature = "gpu"), path = "gpu_off.rs")]
 pub mod gpu;
+mod gpu_plain;
 mod profile;
 
 pub use engine::Engine;

@@ -4,15 +4,21 @@
 
 #[cfg(doc)]
 use super::Engine;
-use super::cpu;
-use super::gpu::{AdapterSummary, GpuContext, PixelKernel};
-use crate::change::detect::{codes_job, decide_in_pass};
-use crate::change::{ChangeOptions, otsu, relate_dates};
-use crate::classify::ClassThresholds;
-use crate::error::{Error, GpuFailure, Result};
-use crate::index::SpectralIndex;
-use crate::pixel::PixelJob;
-use crate::raster::{BandData, BandStack};
+use super::gpu::{AdapterSummary, GpuContext};
+use crate::error::Result;
+use crate::raster::BandStack;
+#[cfg(feature = "gpu")]
+use {
+    super::cpu,
+    super::gpu::PixelKernel,
+    crate::change::detect::{codes_job, decide_in_pass},
+    crate::change::{ChangeOptions, otsu, relate_dates},
+    crate::classify::ClassThresholds,
+    crate::error::{Error, GpuFailure},
+    crate::index::SpectralIndex,
+    crate::pixel::PixelJob,
+    crate::raster::BandData,
+};
 
 /// One per-pixel kernel timed with its inputs already on the device.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +71,19 @@ impl DeviceProfile {
 }
 
 /// Wall time aimed at for one timed submission.
+#[cfg(feature = "gpu")]
 fn target_seconds(software: bool) -> f64 {
     if software { 0.05 } else { 0.2 }
 }
 
+/// [`Engine::device_profile`] on `gpu`: no context exists without the `gpu` feature.
+#[cfg(not(feature = "gpu"))]
+pub(super) fn profile(gpu: &GpuContext, _: &BandStack, _: &BandStack) -> Result<DeviceProfile> {
+    match *gpu {}
+}
+
 /// [`Engine::device_profile`] on `gpu`.
+#[cfg(feature = "gpu")]
 pub(super) fn profile(
     gpu: &GpuContext,
     before: &BandStack,
@@ -128,6 +142,7 @@ pub(super) fn profile(
 
 /// Times one kernel resident (a short run to size the repeats, then the timed one) and checks
 /// its output against the ordinary path. Also returns the ordinary path's whole output.
+#[cfg(feature = "gpu")]
 fn profile_kernel(
     gpu: &GpuContext,
     name: &'static str,

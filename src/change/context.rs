@@ -435,7 +435,7 @@ pub(crate) struct ContextParams {
     pub shift: [u32; 6],
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "gpu"))]
 impl ContextParams {
     /// Every field but the padding with its byte offset, for the layout check against WGSL.
     pub(crate) fn field_offsets() -> Vec<(&'static str, usize)> {

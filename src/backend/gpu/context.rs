@@ -3,52 +3,14 @@
 
 use super::kernels::Kernel;
 use super::pool::BufferPool;
+use super::quiet;
+use super::{AdapterSummary, GpuOptions};
 use crate::error::{GpuFailure, GpuFailureKind};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-
-/// How a GPU context may be created.
-#[derive(Debug, Clone, Default)]
-pub struct GpuOptions {
-    /// Accept a software adapter (llvmpipe, lavapipe, SwiftShader). Such adapters are correct
-    /// but slower than the CPU backend: use them for testing, never for speed.
-    pub allow_software: bool,
-    /// Lower the storage-buffer binding limit below the adapter's (for testing chunking).
-    pub max_binding_bytes: Option<u64>,
-    /// Lower the workgroups-per-dimension limit below the adapter's (for testing 2-D dispatch).
-    pub max_workgroups_per_dim: Option<u32>,
-}
-
-/// What the caller sees of the adapter that did the work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdapterSummary {
-    /// Adapter name as the driver reports it.
-    pub name: String,
-    /// Graphics API: Vulkan, Metal, Dx12 or Gl.
-    pub api: String,
-    /// Discrete, integrated, virtual, software (`Cpu`) or other.
-    pub device_type: String,
-    /// Driver name and version.
-    pub driver: String,
-    /// True for software rasterizers such as llvmpipe.
-    pub is_software: bool,
-}
-
-impl std::fmt::Display for AdapterSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}, {}", self.name, self.api, self.device_type)?;
-        if !self.driver.is_empty() {
-            write!(f, ", {}", self.driver)?;
-        }
-        if self.is_software {
-            f.write_str(", software")?;
-        }
-        f.write_str(")")
-    }
-}
 
 /// The limits kernels plan their chunks with: the adapter's, or lower ones from [`GpuOptions`].
 #[derive(Debug, Clone, Copy)]
@@ -127,22 +89,67 @@ fn instance() -> (wgpu::Instance, wgpu::Backends) {
 }
 
 /// Every adapter wgpu can see, best first (the order [`GpuContext::new`] tries them in).
+/// What the drivers print on stderr while they are probed is logged instead (the `log`
+/// crate, debug level, target `landwatch::gpu`; see `src/backend/gpu/quiet.rs`).
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let (instance, backends) = instance();
-    let mut infos: Vec<wgpu::AdapterInfo> =
+    let mut infos: Vec<wgpu::AdapterInfo> = quiet::quietly("listing GPU adapters", || {
+        let (instance, backends) = instance();
         pollster::block_on(instance.enumerate_adapters(backends))
             .iter()
             .map(wgpu::Adapter::get_info)
-            .collect();
+            .collect()
+    });
     infos.sort_by_key(rank);
-    infos.iter().map(summarize).collect()
+    let adapters: Vec<AdapterSummary> = infos.iter().map(summarize).collect();
+    log_adapters(&adapters);
+    adapters
+}
+
+/// Logs the adapters a probe found, best first.
+fn log_adapters(adapters: &[AdapterSummary]) {
+    log::debug!(target: "landwatch::gpu", "{} GPU adapter(s) found", adapters.len());
+    for (i, a) in adapters.iter().enumerate() {
+        log::debug!(target: "landwatch::gpu", "adapter {i}: {a}");
+    }
 }
 
 impl GpuContext {
     /// Picks the best adapter and opens a device on it. Fails with
     /// [`GpuFailureKind::NoAdapter`] when there is none (or only a software one while
-    /// `allow_software` is off). `WGPU_BACKEND` narrows the APIs tried.
+    /// `allow_software` is off). `WGPU_BACKEND` narrows the APIs tried. What the drivers
+    /// print on stderr while they are probed is logged instead (the `log` crate, debug
+    /// level, target `landwatch::gpu`; see `src/backend/gpu/quiet.rs`).
     pub fn new(options: &GpuOptions) -> Result<GpuContext, GpuFailure> {
+        let mut found = Vec::new();
+        // Nothing is logged inside the window: a logger writing to stderr would be captured.
+        let context = quiet::quietly("opening a GPU device", || {
+            GpuContext::open(options, &mut found)
+        });
+        log_adapters(&found);
+        let only_software = found.iter().all(|a| a.is_software);
+        for a in found
+            .iter()
+            .filter(|_| only_software && !options.allow_software)
+        {
+            log::info!(
+                target: "landwatch::gpu",
+                "skipped software adapter {a}: slower than the CPU backend, used only when \
+                 allowed (the Gpu backend allows it)"
+            );
+        }
+        match &context {
+            Ok(ctx) => log::info!(target: "landwatch::gpu", "GPU device opened on {}", ctx.summary),
+            Err(e) => log::info!(target: "landwatch::gpu", "no GPU device: {e}"),
+        }
+        context
+    }
+
+    /// [`GpuContext::new`], with the drivers' output wherever stderr points; `found`
+    /// receives the adapters seen, best first.
+    fn open(
+        options: &GpuOptions,
+        found: &mut Vec<AdapterSummary>,
+    ) -> Result<GpuContext, GpuFailure> {
         let (instance, backends) = instance();
         let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
         if adapters.is_empty() {
@@ -153,6 +160,7 @@ impl GpuContext {
         }
         adapters.sort_by_key(|a| rank(&a.get_info()));
         let seen: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        found.extend(adapters.iter().map(|a| summarize(&a.get_info())));
         let adapter = adapters
             .into_iter()
             .find(|a| options.allow_software || !is_software(&a.get_info()))

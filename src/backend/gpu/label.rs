@@ -27,9 +27,6 @@ use crate::pixel::PixelParams;
 use crate::pixel::slots::label::{CONNECTIVITY, LABEL_BLOCKS};
 use crate::raster::Raster;
 
-/// Dispatches of one GPU labelling, for any raster and any patch shape.
-pub const GPU_LABEL_DISPATCHES: u64 = 6;
-
 /// Pixels per workgroup of the labelling passes (256 invocations × 4 pixels).
 const BLOCK: u64 = 1024;
 

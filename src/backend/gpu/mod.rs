@@ -9,10 +9,11 @@ pub(crate) mod label;
 pub(crate) mod morphology;
 mod pool;
 pub(crate) mod program;
+mod quiet;
 mod scope;
 
-pub use context::{AdapterSummary, GpuContext, GpuOptions, list_adapters};
-pub use label::GPU_LABEL_DISPATCHES;
+pub use super::gpu_plain::{AdapterSummary, GPU_LABEL_DISPATCHES, GpuOptions};
+pub use context::{GpuContext, list_adapters};
 
 use crate::error::GpuFailure;
 use crate::pixel::PixelJob;
