@@ -27,6 +27,7 @@ pub mod change;
 pub mod classify;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod convert;
 pub mod error;
 pub mod formula;
 pub mod geo;
