@@ -53,20 +53,15 @@ fn bench(c: &mut Criterion) {
     let pixels = 1 << 22;
     let (before, after) = pair(pixels);
     // What a tiled job fixes once from its sample: the date relation and the threshold.
-    let combined = ChangeOptions {
-        method: ChangeMethod::Combined,
-        ..ChangeOptions::new()
-    };
+    let combined = ChangeOptions::new().with_method(ChangeMethod::Combined);
     let fitted = engines[0]
         .1
         .detect_change(&before, &after, &combined)
         .unwrap()
         .output;
-    let fixed = ChangeOptions {
-        relation: Some(fitted.relation),
-        threshold: Threshold::Fixed(fitted.threshold),
-        ..combined
-    };
+    let fixed = combined
+        .with_relation(Some(fitted.relation))
+        .with_threshold(Threshold::Fixed(fitted.threshold));
     let mut planes = [0; 3].map(|_| vec![0u8; pixels]);
     // The contextual detector's model, and its kernels over the whole pair as one window.
     let default = ChangeOptions::new();

@@ -83,10 +83,7 @@ fn main() -> landwatch::Result<()> {
             ChangeMethod::IndexDifference(DifferencedIndex::Ndbi),
         ),
     ] {
-        let options = ChangeOptions {
-            method,
-            ..ChangeOptions::new()
-        };
+        let options = ChangeOptions::new().with_method(method);
         let run = engine.detect_change(&before, &after, &options)?;
         let c = Confusion::score(&run.output.change.data, &truth, encoding)?;
         if let Some(dir) = &write {

@@ -72,6 +72,7 @@ pub fn class_name(code: u8) -> &'static str {
 /// The thresholds of the classification rules, on reflectance-based indices.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ClassThresholds {
     /// Water needs NDWI above this. Default 0.0.
     pub water_ndwi: f64,
@@ -177,3 +178,13 @@ pub(crate) fn compute_into(
         "land-cover classification",
     )
 }
+
+with_setters!(ClassThresholds {
+    with_water_ndwi => water_ndwi: f64,
+    with_water_mndwi => water_mndwi: f64,
+    with_vegetation_ndvi => vegetation_ndvi: f64,
+    with_bare_soil_bsi => bare_soil_bsi: f64,
+    with_built_up_ndbi => built_up_ndbi: f64,
+    with_bare_soil_redness => bare_soil_redness: f64,
+    with_bare_or_built_ndvi => bare_or_built_ndvi: f64,
+});

@@ -20,6 +20,9 @@
 //! assert_eq!(ndvi.data, vec![0.5, 0.0, landwatch::INDEX_NODATA]);
 //! ```
 
+#[macro_use]
+mod setters;
+
 pub mod accuracy;
 pub mod backend;
 mod band_role;

@@ -14,10 +14,7 @@ fn auto_runs_where_the_measurement_was_faster() {
     }
     let auto = Engine::with_options(
         Backend::Auto,
-        &GpuOptions {
-            allow_software: true,
-            ..GpuOptions::default()
-        },
+        &GpuOptions::default().with_allow_software(true),
     );
     let before = taizhou("Taizhou_t1.tif");
     let choice = auto

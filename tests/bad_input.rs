@@ -130,17 +130,11 @@ fn nan_pixels_become_nodata_and_all_nan_is_an_error() {
 #[test]
 fn nan_or_out_of_range_parameters_are_refused() {
     let stack = six_band_u16([100, 200, 300, 400, 500, 600], 4);
-    let bad = ClassThresholds {
-        vegetation_ndvi: f64::NAN,
-        ..ClassThresholds::default()
-    };
+    let bad = ClassThresholds::default().with_vegetation_ndvi(f64::NAN);
     let err = Engine::cpu().classify(&stack, &bad).unwrap_err();
     assert!(matches!(err, Error::InvalidParameter { .. }), "{err}");
     assert!(err.to_string().contains("vegetation_ndvi"), "{err}");
-    let bad = ClassThresholds {
-        bare_soil_bsi: 3.0,
-        ..ClassThresholds::default()
-    };
+    let bad = ClassThresholds::default().with_bare_soil_bsi(3.0);
     assert!(Engine::cpu().classify(&stack, &bad).is_err());
     let mut stack = stack;
     let err = stack
@@ -193,10 +187,7 @@ fn u16_inputs_never_overflow() {
 #[test]
 fn a_gpu_that_cannot_take_the_job_falls_back_to_the_cpu_and_says_why() {
     // A binding too small for even one chunk: the GPU refuses with LimitExceeded.
-    let options = GpuOptions {
-        max_binding_bytes: Some(64),
-        ..GpuOptions::default()
-    };
+    let options = GpuOptions::default().with_max_binding_bytes(Some(64));
     let Some(engine) = gpu_engine(options) else {
         return;
     };

@@ -126,13 +126,11 @@ fn a_radiometric_shift_between_dates_does_not_light_up() {
         .detect_change(
             &before,
             &shifted,
-            &ChangeOptions {
-                method: ChangeMethod::Combined,
-                normalize: false,
+            &ChangeOptions::new()
+                .with_method(ChangeMethod::Combined)
+                .with_normalize(false)
                 // 23 DN: well above the noise of unchanged pixels (about 7 DN).
-                threshold: landwatch::Threshold::Fixed(23),
-                ..ChangeOptions::new()
-            },
+                .with_threshold(landwatch::Threshold::Fixed(23)),
         )
         .unwrap();
     let (n, r) = (
@@ -220,10 +218,7 @@ fn gpu_and_cpu_agree_bit_for_bit_on_the_real_scene() {
         ChangeMethod::ChangeVector,
         ChangeMethod::PostClassification,
     ] {
-        let options = ChangeOptions {
-            method,
-            ..ChangeOptions::new()
-        };
+        let options = ChangeOptions::new().with_method(method);
         let g = gpu.detect_change(&before, &after, &options).unwrap();
         let c = Engine::cpu()
             .detect_change(&before, &after, &options)
@@ -258,11 +253,9 @@ fn direction_and_magnitude_of_a_known_change() {
             .collect();
         BandStack::new(n, 1, bands).unwrap()
     };
-    let options = ChangeOptions {
-        method: ChangeMethod::Combined,
-        normalize: false,
-        ..ChangeOptions::new()
-    };
+    let options = ChangeOptions::new()
+        .with_method(ChangeMethod::Combined)
+        .with_normalize(false);
     let cpu = Engine::cpu();
     let engines = [Some(&cpu), gpu_engine(GpuOptions::default())];
     for engine in engines.iter().flatten() {
@@ -345,10 +338,7 @@ fn an_extensive_haze_is_masked_not_taken_for_change() {
         s.set_radiometry(sensor.radiometry).unwrap();
     }
     let run = |settings: ContextSettings| {
-        let options = ChangeOptions {
-            context: settings,
-            ..ChangeOptions::new()
-        };
+        let options = ChangeOptions::new().with_context(settings);
         Engine::cpu()
             .detect_change(&before, &after, &options)
             .unwrap()
@@ -364,10 +354,9 @@ fn an_extensive_haze_is_masked_not_taken_for_change() {
     );
     assert_eq!(sky.haze_px[0], 0);
     assert!(changed_share(&masked.change.data) < 0.01);
-    let unmasked = run(ContextSettings {
-        haze_min_area_m2: 1e12,
-        ..ContextSettings::default()
-    });
+    let mut no_haze_test = ContextSettings::default();
+    no_haze_test.haze_min_area_m2 = 1e12;
+    let unmasked = run(no_haze_test);
     let lit = (unmasked.change.data.iter().enumerate())
         .filter(|&(i, &c)| hazy(i % w) && c != UNCHANGED && c != CHANGE_NODATA)
         .count() as u64;

@@ -68,6 +68,7 @@ fn the_real_stack_round_trips_through_array3_bit_for_bit() {
         DataType::I16 => round_trip::<i16>(&stack),
         DataType::U32 => round_trip::<u32>(&stack),
         DataType::F32 => round_trip::<f32>(&stack),
+        other => unimplemented!("{other:?} samples"),
     };
     assert_eq!(back, stack);
     // Asking for another type names the band; the f32 array takes any type, exactly.

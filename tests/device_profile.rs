@@ -74,11 +74,9 @@ fn device_profile_on_the_taizhou_pair() {
 /// Past the binding limit only the first chunk is timed, and it still matches.
 #[test]
 fn device_profile_times_the_first_chunk_past_the_limits() {
-    let options = GpuOptions {
-        max_binding_bytes: Some(256 * 1024),
-        max_workgroups_per_dim: Some(16),
-        ..GpuOptions::default()
-    };
+    let options = GpuOptions::default()
+        .with_max_binding_bytes(Some(256 * 1024))
+        .with_max_workgroups_per_dim(Some(16));
     let Some(gpu) = gpu_engine(options) else {
         return;
     };

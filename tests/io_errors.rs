@@ -160,10 +160,9 @@ fn absurd_sizes_are_refused_before_allocating() {
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
 
     // Tight limits refuse a real file by bytes as well as by pixels.
-    let by_bytes = ReadLimits {
-        max_pixels: u64::MAX,
-        max_bytes: 400 * 400 * 6 - 1,
-    };
+    let by_bytes = ReadLimits::default()
+        .with_max_pixels(u64::MAX)
+        .with_max_bytes(400 * 400 * 6 - 1);
     assert!(matches!(
         read_geotiff(data("landsat_taizhou/Taizhou_t1.tif"), &by_bytes),
         Err(Error::TooLarge { .. })

@@ -327,10 +327,7 @@ fn every_type_round_trips_through_the_writer() {
                 nodata: Some(if t == DataType::F32 { f64::NAN } else { 3.0 }),
             };
             let out = scratch(&format!("type{i}_{bands}_{compress}.tif"));
-            let opts = WriteOptions {
-                compress,
-                ..WriteOptions::default()
-            };
+            let opts = WriteOptions::default().with_compress(compress);
             write_image(&out, &img, &opts).unwrap();
             let back = read_geotiff(&out, &lim()).unwrap();
             assert_same_bits(&img, &back);
@@ -368,15 +365,7 @@ fn raster_writer_keeps_nodata_and_rotated_transforms() {
         }),
     };
     let out = scratch("raster_u32.tif");
-    write_geotiff_with(
-        &out,
-        &classes,
-        &WriteOptions {
-            tile_size: 16,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    write_geotiff_with(&out, &classes, &WriteOptions::default().with_tile_size(16)).unwrap();
     let back = read_geotiff(&out, &lim()).unwrap();
     assert_eq!(back.nodata, Some(u32::MAX as f64));
     assert_eq!(back.georef, classes.georef);
@@ -464,11 +453,9 @@ fn bigtiff_round_trips() {
     write_image(
         &out,
         &img,
-        &WriteOptions {
-            bigtiff: BigTiff::Always,
-            tile_size: 32,
-            ..Default::default()
-        },
+        &WriteOptions::default()
+            .with_bigtiff(BigTiff::Always)
+            .with_tile_size(32),
     )
     .unwrap();
     let head = std::fs::read(&out).unwrap();
@@ -715,10 +702,9 @@ fn windows_equal_cuts_of_full_reads_on_real_files() {
 
 #[test]
 fn window_limits_apply_to_the_window_only() {
-    let small = ReadLimits {
-        max_pixels: 100 * 100,
-        max_bytes: 1 << 20,
-    };
+    let small = ReadLimits::default()
+        .with_max_pixels(100 * 100)
+        .with_max_bytes(1 << 20);
     assert!(matches!(
         read_geotiff(data("rgbn_5m/rgbn.tif"), &small),
         Err(landwatch::Error::TooLarge { .. })

@@ -140,10 +140,8 @@ fn summary_reads_back_into_its_types_with_the_runs_values() {
 #[test]
 fn a_per_pixel_method_reads_back_as_its_own_shape() {
     let out = temp_dir("job_summary_per_pixel");
-    let options = landwatch::ChangeOptions {
-        method: landwatch::ChangeMethod::ChangeVector,
-        ..landwatch::ChangeOptions::new()
-    };
+    let options =
+        landwatch::ChangeOptions::new().with_method(landwatch::ChangeMethod::ChangeVector);
     Job::new(taizhou_file("t1"), taizhou_file("t2"))
         .sensor(landwatch::Sensor::landsat_dn())
         .change_options(options)

@@ -220,16 +220,14 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
             let before = random_stack(&mut rng, w, h, dtype);
             let after = random_stack(&mut rng, w, h, dtype);
             for (k, method) in methods.into_iter().enumerate() {
-                let options = ChangeOptions {
-                    method,
-                    threshold: if k == 1 {
+                let options = ChangeOptions::new()
+                    .with_method(method)
+                    .with_threshold(if k == 1 {
                         Threshold::Fixed(900)
                     } else {
                         Threshold::Otsu
-                    },
-                    normalize: k != 2,
-                    ..ChangeOptions::new()
-                };
+                    })
+                    .with_normalize(k != 2);
                 match (
                     gpu.detect_change(&before, &after, &options),
                     cpu.detect_change(&before, &after, &options),
@@ -266,11 +264,9 @@ fn assert_change_parity(gpu: &Engine, seed: u64, sizes: &[(usize, usize)]) {
                         assert_eq!(tg.unwrap(), tc.unwrap());
                         // The fused pass with the same relation and threshold: both backends
                         // give what the two passes gave.
-                        let fixed = ChangeOptions {
-                            relation: Some(c.relation),
-                            threshold: Threshold::Fixed(c.threshold),
-                            ..options
-                        };
+                        let fixed = options
+                            .with_relation(Some(c.relation))
+                            .with_threshold(Threshold::Fixed(c.threshold));
                         let fg = gpu.detect_change_codes(&before, &after, &fixed).unwrap();
                         assert_ran_on_gpu(&fg.execution);
                         let fc = cpu.detect_change_codes(&before, &after, &fixed).unwrap();
@@ -321,10 +317,7 @@ fn four_band_change_detection_is_bit_identical() {
                 ChangeMethod::ChangeVector,
                 ChangeMethod::IndexDifference(DifferencedIndex::Ndvi),
             ] {
-                let options = ChangeOptions {
-                    method,
-                    ..ChangeOptions::new()
-                };
+                let options = ChangeOptions::new().with_method(method);
                 let g = gpu.detect_change(&before, &after, &options).unwrap();
                 let c = Engine::cpu()
                     .detect_change(&before, &after, &options)
@@ -347,10 +340,7 @@ fn four_band_change_detection_is_bit_identical() {
                 ChangeMethod::PostClassification,
                 ChangeMethod::IndexDifference(DifferencedIndex::Bsi),
             ] {
-                let options = ChangeOptions {
-                    method,
-                    ..ChangeOptions::new()
-                };
+                let options = ChangeOptions::new().with_method(method);
                 for engine in [gpu, &Engine::cpu()] {
                     let err = engine.detect_change(&before, &after, &options).unwrap_err();
                     assert!(err.to_string().contains("swir1"), "{err}");
@@ -388,11 +378,9 @@ fn change_detection_without_nodata_is_bit_identical() {
         let what = format!("{w}x{h} without nodata");
         assert_same(&g.output.magnitude.data, &c.output.magnitude.data, &what);
         assert_same(&g.output.change.data, &c.output.change.data, &what);
-        let fixed = ChangeOptions {
-            relation: Some(c.output.relation),
-            threshold: Threshold::Fixed(c.output.threshold),
-            ..ChangeOptions::new()
-        };
+        let fixed = ChangeOptions::new()
+            .with_relation(Some(c.output.relation))
+            .with_threshold(Threshold::Fixed(c.output.threshold));
         for engine in [gpu, &Engine::cpu()] {
             let f = engine.detect_change_codes(&before, &after, &fixed).unwrap();
             assert_same(&f.output.change.data, &c.output.change.data, &what);
@@ -407,11 +395,9 @@ fn change_detection_without_nodata_is_bit_identical() {
 
 #[test]
 fn change_detection_past_the_gpu_limits_is_bit_identical() {
-    let options = GpuOptions {
-        max_binding_bytes: Some(300 * 1024),
-        max_workgroups_per_dim: Some(8),
-        ..GpuOptions::default()
-    };
+    let options = GpuOptions::default()
+        .with_max_binding_bytes(Some(300 * 1024))
+        .with_max_workgroups_per_dim(Some(8));
     if let Some(gpu) = gpu_engine(options) {
         assert_change_parity(gpu, 17, &[(300, 200)]);
     }
@@ -424,14 +410,12 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
     let Some(gpu) = gpu_engine(GpuOptions::default()) else {
         return;
     };
-    let t = ClassThresholds {
-        water_ndwi: 0.1,
-        water_mndwi: 0.1,
-        vegetation_ndvi: 0.3,
-        bare_soil_bsi: 0.1,
-        built_up_ndbi: 0.1,
-        ..ClassThresholds::default()
-    };
+    let t = ClassThresholds::default()
+        .with_water_ndwi(0.1)
+        .with_water_mndwi(0.1)
+        .with_vegetation_ndvi(0.3)
+        .with_bare_soil_bsi(0.1)
+        .with_built_up_ndbi(0.1);
     let mut rng = Rng(3);
     let n = 50_000;
     // nir = red·(1 + t)/(1 − t) puts NDVI on t up to rounding.
@@ -471,11 +455,9 @@ fn classification_agrees_exactly_on_threshold_boundaries() {
 /// in chunks with a 2-D dispatch and still equals the CPU result.
 #[test]
 fn rasters_past_the_gpu_limits_are_chunked() {
-    let options = GpuOptions {
-        max_binding_bytes: Some(64 * 1024),
-        max_workgroups_per_dim: Some(8),
-        ..GpuOptions::default()
-    };
+    let options = GpuOptions::default()
+        .with_max_binding_bytes(Some(64 * 1024))
+        .with_max_workgroups_per_dim(Some(8));
     let Some(gpu) = gpu_engine(options) else {
         return;
     };

@@ -190,10 +190,8 @@ fn gpu_matches_bfs_in_a_fixed_number_of_dispatches() {
 #[test]
 fn gpu_2d_dispatch_matches_bfs() {
     // Two workgroups per dimension force the 2-D grid on every pass.
-    let Some(engine) = gpu_engine(GpuOptions {
-        max_workgroups_per_dim: Some(2),
-        ..GpuOptions::default()
-    }) else {
+    let Some(engine) = gpu_engine(GpuOptions::default().with_max_workgroups_per_dim(Some(2)))
+    else {
         return;
     };
     let mut rng = Rng(7);
@@ -206,10 +204,7 @@ fn gpu_2d_dispatch_matches_bfs() {
 
 #[test]
 fn too_large_for_a_binding_falls_back_to_the_cpu() {
-    let Some(engine) = gpu_engine(GpuOptions {
-        max_binding_bytes: Some(4096),
-        ..GpuOptions::default()
-    }) else {
+    let Some(engine) = gpu_engine(GpuOptions::default().with_max_binding_bytes(Some(4096))) else {
         return;
     };
     let r = snake(64, 64);

@@ -360,10 +360,7 @@ fn gpu_2d_dispatch_and_binding_limit() {
     let r = random_codes(&mut rng, 60, 50, 0.3, 4);
     let cpu = Engine::cpu();
     // Four workgroups per dimension: 12 groups of pixels force a 2-D grid.
-    if let Some(gpu) = gpu_engine(GpuOptions {
-        max_workgroups_per_dim: Some(4),
-        ..GpuOptions::default()
-    }) {
+    if let Some(gpu) = gpu_engine(GpuOptions::default().with_max_workgroups_per_dim(Some(4))) {
         for m in all_ops() {
             let g = gpu.morphology(&r, m.op, m.element, m.scope).unwrap();
             assert_ran_on_gpu(&g.execution);
@@ -372,10 +369,7 @@ fn gpu_2d_dispatch_and_binding_limit() {
         }
     }
     // The 4-byte intermediate of 3,000 pixels does not fit 4 KiB: the CPU takes over.
-    if let Some(gpu) = gpu_engine(GpuOptions {
-        max_binding_bytes: Some(4096),
-        ..GpuOptions::default()
-    }) {
+    if let Some(gpu) = gpu_engine(GpuOptions::default().with_max_binding_bytes(Some(4096))) {
         let sq3 = StructuringElement::square(3).unwrap();
         let g = gpu
             .morphology(&r, MorphOp::Open, sq3, MorphScope::PerType)

@@ -24,12 +24,9 @@ fn compare(source: &dyn CodeSource, codes: &Raster<u8>, tile: (usize, usize), wh
         let min_area_m2 = min_pixels * pixel;
         let sieved = sieve(codes, &label(codes, connectivity).unwrap(), min_area_m2).unwrap();
         let (whole, codes) = (&sieved.labels, &sieved.codes);
-        let opts = TilingOptions {
-            tile_width: tile.0,
-            tile_height: tile.1,
-            connectivity,
-            min_area_m2,
-        };
+        let opts = TilingOptions::new(tile.0, tile.1)
+            .with_connectivity(connectivity)
+            .with_min_area_m2(min_area_m2);
         let mut ids = vec![0u32; codes.width * codes.height];
         let mut tiles = 0;
         let tiled = patches_tiled(source, &opts, |w: Window, t: &[u32]| {

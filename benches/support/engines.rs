@@ -11,10 +11,7 @@ pub fn engines() -> Vec<(String, Engine)> {
     let software = std::env::var("LANDWATCH_BENCH_SOFTWARE").as_deref() == Ok("1");
     let gpu = Engine::with_options(
         Backend::Auto,
-        &GpuOptions {
-            allow_software: software,
-            ..GpuOptions::default()
-        },
+        &GpuOptions::default().with_allow_software(software),
     );
     match gpu.gpu_adapter() {
         Some(adapter) => {

@@ -6,9 +6,8 @@ use landwatch::io::{ReadLimits, read_geotiff_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = ReadLimits {
-        max_pixels: 1 << 22,
-        max_bytes: 64 << 20,
-    };
+    let limits = ReadLimits::default()
+        .with_max_pixels(1 << 22)
+        .with_max_bytes(64 << 20);
     let _ = read_geotiff_bytes(data, &limits);
 });

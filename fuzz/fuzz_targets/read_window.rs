@@ -20,10 +20,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let word = |i: usize| usize::from(u16::from_le_bytes([head[2 * i], head[2 * i + 1]]));
     let (col, row, width, height) = (word(0), word(1), word(2), word(3));
-    let limits = ReadLimits {
-        max_pixels: 1 << 22,
-        max_bytes: 64 << 20,
-    };
+    let limits = ReadLimits::default()
+        .with_max_pixels(1 << 22)
+        .with_max_bytes(64 << 20);
     if let Ok(image) = read_window_bytes(tiff, col, row, width, height, &limits) {
         assert_eq!((image.width, image.height), (width, height));
         assert!(!image.bands.is_empty());

@@ -4,6 +4,7 @@
 
 /// How a GPU context may be created.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct GpuOptions {
     /// Accept a software adapter (llvmpipe, lavapipe, SwiftShader). Such adapters are correct
     /// but slower than the CPU backend: use them for testing, never for speed.
@@ -45,3 +46,9 @@ impl std::fmt::Display for AdapterSummary {
 /// Dispatches of one GPU labelling, for any raster and any patch shape (the six passes of
 /// `src/backend/gpu/label.rs`).
 pub const GPU_LABEL_DISPATCHES: u64 = 6;
+
+with_setters!(GpuOptions {
+    with_allow_software => allow_software: bool,
+    with_max_binding_bytes => max_binding_bytes: Option<u64>,
+    with_max_workgroups_per_dim => max_workgroups_per_dim: Option<u32>,
+});

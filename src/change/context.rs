@@ -35,6 +35,7 @@ use crate::sensor::BandRole;
 /// Settings of the contextual detector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ContextSettings {
     /// A change region needs a pixel whose smoothed score exceeds this many σ. Default 4.5.
     pub seed_sigma: f64,

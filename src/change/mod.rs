@@ -208,6 +208,7 @@ pub enum Threshold {
 /// Settings of change detection.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ChangeOptions {
     /// How a pixel is declared changed.
     pub method: ChangeMethod,
@@ -226,6 +227,15 @@ pub struct ChangeOptions {
     /// scene processed in tiles), used instead of fitting one on these pixels.
     pub relation: Option<DateRelation>,
 }
+
+with_setters!(ChangeOptions {
+    with_method => method: ChangeMethod,
+    with_threshold => threshold: Threshold,
+    with_context => context: ContextSettings,
+    with_classes => classes: ClassThresholds,
+    with_normalize => normalize: bool,
+    with_relation => relation: Option<DateRelation>,
+});
 
 impl ChangeOptions {
     /// The defaults: the contextual detector, default classes, normalization on.

@@ -21,6 +21,7 @@ use tiff::{TiffError, TiffFormatError};
 
 /// Caps on what a read may allocate; checked before decoding starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReadLimits {
     /// Largest `width × height` accepted (of the image, or of the window for windowed reads).
     pub max_pixels: u64,
@@ -748,3 +749,8 @@ fn copy_samples(dst: &mut BandData, src: &[u8], c: &Copy) {
         BandData::F32(d) => copy_typed(d, &typed(src), c),
     }
 }
+
+with_setters!(ReadLimits {
+    with_max_pixels => max_pixels: u64,
+    with_max_bytes => max_bytes: u64,
+});

@@ -31,6 +31,7 @@ pub enum BigTiff {
 
 /// How to encode a GeoTIFF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriteOptions {
     /// Tile width and height in pixels: a positive multiple of 16.
     pub tile_size: u32,
@@ -614,3 +615,10 @@ fn encode_tile<T: GeoTiffSample>(
     z.write_all(bytes)?;
     z.finish()
 }
+
+with_setters!(WriteOptions {
+    with_tile_size => tile_size: u32,
+    with_compress => compress: bool,
+    with_deflate_level => deflate_level: u32,
+    with_bigtiff => bigtiff: BigTiff,
+});

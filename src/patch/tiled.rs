@@ -105,6 +105,7 @@ impl CodeSource for GeoTiffCodes {
 
 /// Tile size, connectivity and the minimum mapping unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct TilingOptions {
     /// Tile width in pixels.
     pub tile_width: usize,
@@ -116,6 +117,23 @@ pub struct TilingOptions {
     /// [`super::sieve()`] does (0 keeps every patch).
     pub min_area_m2: f64,
 }
+
+impl TilingOptions {
+    /// Tiles of `tile_width` × `tile_height` pixels, 8-connectivity, every patch kept.
+    pub fn new(tile_width: usize, tile_height: usize) -> TilingOptions {
+        TilingOptions {
+            tile_width,
+            tile_height,
+            connectivity: Connectivity::Eight,
+            min_area_m2: 0.0,
+        }
+    }
+}
+
+with_setters!(TilingOptions {
+    with_connectivity => connectivity: Connectivity,
+    with_min_area_m2 => min_area_m2: f64,
+});
 
 /// The patches of a tiled run (the label raster went to the sink).
 #[derive(Debug, Clone, PartialEq)]

@@ -23,10 +23,7 @@ pub fn gpu_engine(options: GpuOptions) -> Option<&'static Engine> {
             None => {
                 let e: &'static Engine = Box::leak(Box::new(Engine::with_options(
                     Backend::Gpu,
-                    &GpuOptions {
-                        allow_software: true,
-                        ..options
-                    },
+                    &options.with_allow_software(true),
                 )));
                 engines.push((key, e));
                 e
