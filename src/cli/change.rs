@@ -116,6 +116,23 @@ fn compute(args: &ChangeArgs, output: Output) -> Result<()> {
         "method {:?}, threshold {} (noise level {:.1}), normalization gains {:?} (Q12)",
         args.method, maps.threshold, maps.relation.noise, maps.relation.normalization.gain_q12
     ));
+    print_areas(maps, output)?;
+    let nodata = maps
+        .class_before
+        .data
+        .iter()
+        .filter(|&&c| c == CLASS_NODATA)
+        .count();
+    output.line(format_args!(
+        "\n{nodata} nodata pixels; outputs in {}/",
+        out.display()
+    ));
+    Ok(())
+}
+
+/// Areas by change type and the largest class transitions, in ha when the grid's CRS allows,
+/// else in pixels.
+fn print_areas(maps: &crate::change::ChangeMaps, output: Output) -> Result<()> {
     let matrix = TransitionMatrix::from_classes(&maps.class_before, &maps.class_after)?;
     // Ground areas in ha when the grid's CRS allows, else pixel counts.
     let (w, h) = (maps.change.width, maps.change.height);
@@ -153,15 +170,5 @@ fn compute(args: &ChangeArgs, output: Output) -> Result<()> {
         let (b, a) = (class_name(*b), class_name(*a));
         output.line(format_args!("  {b:>12} → {a:<12} {n:>10.1}"));
     }
-    let nodata = maps
-        .class_before
-        .data
-        .iter()
-        .filter(|&&c| c == CLASS_NODATA)
-        .count();
-    output.line(format_args!(
-        "\n{nodata} nodata pixels; outputs in {}/",
-        out.display()
-    ));
     Ok(())
 }
