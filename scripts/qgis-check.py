@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""A real GIS client opens the deliverables: QGIS (3.22, Debian's python3-qgis), headless.
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 scripts/qgis-check.py OUT_DIR IMAGERY.tif MAP.png
+
+Loads patches.gpkg, patches.shp (those present), change.tif and class_after.tif of an
+enforcement job's OUT_DIR into a QGIS project, checks that every layer is valid and that its
+CRS is the imagery's (IMAGERY.tif, one of the job's dates), that the vector layers hold the
+same number of features as patches.geojson and list `id` first, and renders one map PNG:
+class_after.tif with its own colour table, change.tif over it, and the patch outlines in
+black. Prints what it checked; exits 1 on the first failure.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qgis.core import (  # noqa: E402  (after the platform is set)
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsFillSymbol,
+    QgsMapRendererParallelJob,
+    QgsMapSettings,
+    QgsPalettedRasterRenderer,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtGui import QColor  # noqa: E402
+
+
+def fail(message):
+    print(f"qgis-check: FAIL: {message}")
+    sys.exit(1)
+
+
+def main(out_dir, imagery, png):
+    QgsApplication.setPrefixPath("/usr", True)
+    app = QgsApplication([], False)
+    app.initQgis()
+    image = QgsRasterLayer(imagery, "imagery")
+    if not image.isValid():
+        fail(f"{imagery} does not open")
+    crs = image.crs()
+    print(f"imagery CRS: {crs.authid()} ({crs.description()})")
+    features = len(json.load(open(os.path.join(out_dir, "patches.geojson")))["features"])
+    project = QgsProject.instance()
+    project.setCrs(crs)
+    vectors = []
+    for name in ("patches.gpkg", "patches.shp"):
+        path = os.path.join(out_dir, name)
+        if not os.path.exists(path):
+            print(f"{name}: absent, skipped")
+            continue
+        layer = QgsVectorLayer(path, name, "ogr")
+        if not layer.isValid():
+            fail(f"{name} is not a valid layer")
+        if layer.crs() != crs:
+            fail(f"{name}: CRS {layer.crs().authid()} is not the imagery's {crs.authid()}")
+        fields = [f.name() for f in layer.fields() if f.name() != "fid"]
+        if not fields or fields[0] != "id":
+            fail(f"{name}: the first field is {fields[:1]}, not id")
+        if layer.featureCount() != features:
+            fail(f"{name}: {layer.featureCount()} features, patches.geojson {features}")
+        print(f"{name}: valid, {crs.authid()}, {layer.featureCount()} features, fields {fields[:4]}…")
+        vectors.append(layer)
+    rasters = []
+    for name in ("class_after.tif", "change.tif"):
+        layer = QgsRasterLayer(os.path.join(out_dir, name), name)
+        if not layer.isValid():
+            fail(f"{name} is not a valid layer")
+        if layer.crs() != crs:
+            fail(f"{name}: CRS {layer.crs().authid()} is not the imagery's {crs.authid()}")
+        table = layer.dataProvider().colorTable(1)
+        if table:
+            classes = QgsPalettedRasterRenderer.colorTableToClassData(table)
+            layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
+            print(f"{name}: valid, {crs.authid()}, colour table of {len(table)} entries")
+        else:
+            print(f"{name}: valid, {crs.authid()}, no colour table (default rendering)")
+        rasters.append(layer)
+    for layer in vectors[:1]:
+        layer.renderer().setSymbol(
+            QgsFillSymbol.createSimple(
+                {"color": "0,0,0,0", "outline_color": "black", "outline_width": "0.4"}
+            )
+        )
+    layers = vectors[:1] + rasters[::-1]
+    for layer in layers:
+        project.addMapLayer(layer)
+    settings = QgsMapSettings()
+    settings.setLayers(layers)
+    settings.setDestinationCrs(crs)
+    settings.setExtent(rasters[0].extent())
+    settings.setOutputSize(QSize(800, 800))
+    settings.setBackgroundColor(QColor("white"))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    if not job.renderedImage().save(png, "PNG"):
+        fail(f"could not write {png}")
+    from qgis.core import Qgis
+
+    names = ", ".join(layer.name() for layer in layers)
+    print(f"map: {png} ({names}), rendered by QGIS {Qgis.QGIS_VERSION}")
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        print(__doc__)
+        sys.exit(2)
+    main(*sys.argv[1:])
