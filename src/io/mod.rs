@@ -21,7 +21,10 @@ pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection}
 pub use atomic::{remove_in_flight, same_file, write_atomically};
 pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
 pub use csv::{csv_line, write_csv, write_csv_lines};
-pub use geojson::{Feature, FeatureLayer, Polygon, read_geojson, write_features, write_geojson};
+pub use geojson::{
+    Feature, FeatureLayer, OrderedFeature, Polygon, read_geojson, write_features, write_geojson,
+    write_ordered_features,
+};
 pub use geokeys::crs_from_geo_keys;
 pub use geotiff::{
     GeoTiff, GeoTiffInfo, ReadLimits, read_geotiff, read_geotiff_bytes, read_info, read_window,

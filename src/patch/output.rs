@@ -7,10 +7,10 @@ use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
 use crate::geo::{GeodeticFrame, LonLat};
-use crate::io::{Feature, csv_line, write_csv_lines, write_features, write_geotiff};
+use crate::io::{OrderedFeature, csv_line, write_csv_lines, write_geotiff, write_ordered_features};
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// CSV lines made per parallel batch.
@@ -160,15 +160,16 @@ pub fn write_patch_vectors(
         own.chain(extra.iter().map(|(k, v)| (k.clone(), v[i].clone())))
             .collect()
     };
+    // Properties in column order, `id` first, as in the CSV, Shapefile and GeoPackage.
     let feature =
         |i: usize, geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
-            Ok(Feature {
+            Ok(OrderedFeature {
                 polygons: geometry(&polygons[i])?,
-                properties: fields(i).into_iter().collect::<Map<_, _>>(),
+                properties: fields(i),
             })
         };
     let geojson = dir.join("patches.geojson");
-    write_features(&geojson, n, |i| {
+    write_ordered_features(&geojson, n, |i| {
         feature(i, &|p| p.to_lon_lat(&georef.transform, &lon_lat))
     })?;
     let geojson_native = if native_crs {
@@ -177,7 +178,7 @@ pub fn write_patch_vectors(
             None => "patches_native.geojson".into(),
         };
         let path = dir.join(name);
-        write_features(&path, n, |i| {
+        write_ordered_features(&path, n, |i| {
             feature(i, &|p| Ok(p.to_crs(&georef.transform)))
         })?;
         Some(path)
