@@ -1,6 +1,8 @@
 //! File input and output: GeoTIFF reading and writing, per-band inputs resampled onto one
-//! grid, grid alignment checks, PNG quicklooks, CSV tables and GeoJSON features. Every file
-//! is written atomically (temporary file, then rename).
+//! grid, grid alignment checks, PNG quicklooks, CSV tables, and GeoJSON, Shapefile and
+//! GeoPackage polygon layers. Every file is written atomically (temporary file, then rename),
+//! but for Shapefiles' `.shp`, `.shx` and `.dbf` and GeoPackages, which are written in place
+//! (the job writes them into its staging folder, published whole or not at all).
 
 pub mod align;
 pub mod atomic;
@@ -8,12 +10,16 @@ pub mod bands;
 mod codec;
 mod crs_keys;
 pub mod csv;
+pub mod fields;
 pub mod geojson;
 mod geokeys;
 pub mod geotiff;
+pub mod gpkg;
 pub mod output_set;
 pub mod png;
+pub mod prj;
 pub mod sample;
+pub mod shapefile;
 pub mod source;
 pub mod write;
 

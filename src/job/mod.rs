@@ -345,7 +345,7 @@ pub const MAX_TILE_ROWS: usize = 1 << 16;
 
 /// The names of the files a job may write into its output folder (besides the
 /// `patches_*.geojson` copies in other CRSs).
-pub const JOB_OUTPUTS: [&str; 11] = [
+pub const JOB_OUTPUTS: [&str; 17] = [
     "class_before.tif",
     "class_after.tif",
     "change.tif",
@@ -353,6 +353,12 @@ pub const JOB_OUTPUTS: [&str; 11] = [
     "patches.tif",
     "patches.geojson",
     "patches.csv",
+    "patches.shp",
+    "patches.shx",
+    "patches.dbf",
+    "patches.cpg",
+    "patches.prj",
+    "patches.gpkg",
     "regions.csv",
     "summary.json",
     "quicklook.png",

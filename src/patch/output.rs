@@ -241,3 +241,59 @@ fn attribute_names() -> Vec<&'static str> {
         .map(|(k, _)| k)
         .collect()
 }
+
+/// The files [`write_patch_layers`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchLayers {
+    /// `patches.shp` with its `.shx`, `.dbf`, `.cpg` and (when the CRS has a definition)
+    /// `.prj`.
+    pub shapefile: Vec<PathBuf>,
+    /// `patches.gpkg`.
+    pub geopackage: PathBuf,
+    /// What could not be written as asked (a CRS without a WKT definition).
+    pub warnings: Vec<String>,
+}
+
+/// Writes `patches.shp` (with `.shx`, `.dbf`, `.cpg`, `.prj`) and `patches.gpkg` (layer
+/// `patches`) into `dir`, in the raster's own CRS, with the features and fields of
+/// `patches.geojson` in the same order (`id` first). Field types come from the values; DBF
+/// names are those of [`crate::io::fields::dbf_names`]. The two files are written at the same
+/// time.
+pub fn write_patch_layers(
+    dir: &Path,
+    georef: &GeoReference,
+    attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
+    polygons: &[PatchPolygons],
+) -> Result<PatchLayers> {
+    use crate::io::{fields, gpkg, shapefile};
+    let n = attributes.len();
+    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
+        return Err(Error::InvalidParameter {
+            name: "patches".into(),
+            value: format!("{n} attributes, {} polygons", polygons.len()),
+            reason: "every patch needs one polygon set and one value per extra column".into(),
+        });
+    }
+    let mut names: Vec<&str> = attribute_names();
+    names.extend(extra.iter().map(|(k, _)| k.as_str()));
+    let values = |i: usize| -> Vec<Value> {
+        let own = attribute_fields(&attributes[i]).into_iter().map(|(_, v)| v);
+        own.chain(extra.iter().map(|(_, v)| v[i].clone())).collect()
+    };
+    let fields = fields::infer_fields(&names, n, values);
+    let row = |i: usize| Ok((polygons[i].to_crs(&georef.transform), values(i)));
+    let crs = georef.crs.as_ref();
+    let (shp, gpkg) = rayon::join(
+        || shapefile::write_shapefile(&dir.join("patches.shp"), crs, &fields, n, row),
+        || gpkg::write_geopackage(&dir.join("patches.gpkg"), "patches", crs, &fields, n, row),
+    );
+    let (shp, gpkg) = (shp?, gpkg?);
+    let mut warnings = shp.warnings;
+    warnings.extend(gpkg.warnings);
+    Ok(PatchLayers {
+        shapefile: shp.files,
+        geopackage: dir.join("patches.gpkg"),
+        warnings,
+    })
+}

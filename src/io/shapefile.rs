@@ -1,0 +1,192 @@
+//! ESRI Shapefiles of polygons, written and read with the pure-Rust `shapefile` crate.
+//!
+//! A layer is written as `.shp` (Polygon records, one per feature, all of its rings),
+//! `.shx`, `.dbf` (the fields of [`FieldSpec`], text in UTF-8), `.cpg` (`UTF-8`) and, when
+//! the CRS has one, `.prj`: the OGC WKT 1 of the EPSG table ([`crate::io::prj`]), which GDAL,
+//! QGIS and ArcGIS read. Reading turns every Polygon record into a [`Feature`] of its outer
+//! rings with their holes, and its DBF record into the feature's properties.
+
+use super::fields::{FieldKind, FieldSpec, cut};
+use super::geojson::Polygon;
+use super::prj;
+use crate::error::{Error, Result};
+use crate::geo::Crs;
+use crate::io::atomic::{io_err, write_atomically};
+use ::shapefile::dbase::{self, FieldName, FieldWriter, TableWriterBuilder, WritableRecord};
+use ::shapefile::{Point, PolygonRing, ShapeWriter};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// One feature to write: its polygons and one value per field.
+pub type FeatureRow = (Vec<Polygon>, Vec<Value>);
+
+/// Features made per parallel batch.
+const BATCH: usize = 4096;
+
+/// Makes the rows `0..count` by `row` in parallel batches and hands them to `write` in order.
+pub(crate) fn each_row(
+    count: usize,
+    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
+    mut write: impl FnMut(usize, FeatureRow) -> Result<()>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    for start in (0..count).step_by(BATCH) {
+        let end = (start + BATCH).min(count);
+        let rows = (start..end)
+            .into_par_iter()
+            .map(&row)
+            .collect::<Result<Vec<_>>>()?;
+        for (k, r) in rows.into_iter().enumerate() {
+            write(start + k, r)?;
+        }
+    }
+    Ok(())
+}
+
+/// The files a vector writer wrote, and what it could not write as asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VectorFiles {
+    /// The files, the main one first.
+    pub files: Vec<PathBuf>,
+    /// Warnings (a CRS without a definition to write, so no `.prj`).
+    pub warnings: Vec<String>,
+}
+
+/// A DBF record: the values of one feature, written as its fields' types.
+struct Record<'a> {
+    fields: &'a [FieldSpec],
+    values: &'a [Value],
+}
+
+impl WritableRecord for Record<'_> {
+    fn write_using<W: Write>(
+        &self,
+        w: &mut FieldWriter<'_, W>,
+    ) -> std::result::Result<(), dbase::FieldError> {
+        for (f, v) in self.fields.iter().zip(self.values) {
+            match f.kind {
+                FieldKind::Integer | FieldKind::Real => w.write_next_field_value(&v.as_f64())?,
+                FieldKind::Logical => w.write_next_field_value(&v.as_bool())?,
+                FieldKind::Text => {
+                    let text = match v {
+                        Value::Null => String::new(),
+                        Value::String(s) => cut(s, usize::from(f.width)).to_string(),
+                        other => cut(&other.to_string(), usize::from(f.width)).to_string(),
+                    };
+                    w.write_next_field_value(&text)?
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The DBF table of `fields`.
+fn table(fields: &[FieldSpec]) -> Result<TableWriterBuilder> {
+    let mut table = TableWriterBuilder::new();
+    for f in fields {
+        let name =
+            FieldName::try_from(f.dbf_name.as_str()).map_err(|e| Error::InvalidParameter {
+                name: "field".into(),
+                value: f.dbf_name.clone(),
+                reason: e.into(),
+            })?;
+        table = match f.kind {
+            FieldKind::Integer | FieldKind::Real => {
+                table.add_numeric_field(name, f.width, f.decimals)
+            }
+            FieldKind::Logical => table.add_logical_field(name),
+            FieldKind::Text => table.add_character_field(name, f.width),
+        };
+    }
+    Ok(table)
+}
+
+/// One feature's polygons as a Shapefile polygon (outer rings clockwise, holes
+/// counter-clockwise, as the format asks; the crate orients and closes them).
+fn shape(polygons: &[Polygon]) -> ::shapefile::Polygon {
+    let points = |ring: &[[f64; 2]]| ring.iter().map(|p| Point::new(p[0], p[1])).collect();
+    let rings = polygons
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(PolygonRing::Outer(points(&p.exterior)))
+                .chain(p.holes.iter().map(|h| PolygonRing::Inner(points(h))))
+        })
+        .collect();
+    ::shapefile::Polygon::with_rings(rings)
+}
+
+/// Writes `count` features, row `i` made by `row(i)`, as the Shapefile `path` (`.shp`, with
+/// `.shx`, `.dbf`, `.cpg` and, when `crs` can be written, `.prj` beside it). Every feature
+/// needs at least one polygon.
+pub fn write_shapefile(
+    path: &Path,
+    crs: Option<&Crs>,
+    fields: &[FieldSpec],
+    count: usize,
+    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
+) -> Result<VectorFiles> {
+    let shp_err = |e: ::shapefile::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let side = |ext: &str| path.with_extension(ext);
+    let create = |p: PathBuf| File::create(&p).map(BufWriter::new).map_err(io_err(&p));
+    let mut shapes = ShapeWriter::with_shx(create(path.to_path_buf())?, create(side("shx"))?);
+    let mut records = table(fields)?.build_with_dest(create(side("dbf"))?);
+    each_row(count, row, |i, (polygons, values)| {
+        if polygons.is_empty() {
+            return Err(Error::InvalidParameter {
+                name: "feature".into(),
+                value: i.to_string(),
+                reason: "a Shapefile polygon needs at least one ring".into(),
+            });
+        }
+        shapes.write_shape(&shape(&polygons)).map_err(shp_err)?;
+        let record = Record {
+            fields,
+            values: &values,
+        };
+        records.write_record(&record).map_err(|e| shp_err(e.into()))
+    })?;
+    shapes.finalize().map_err(shp_err)?;
+    records.finalize().map_err(|e| shp_err(e.into()))?;
+    drop((shapes, records));
+    if count == 0 {
+        // A layer without features is still a polygon layer.
+        polygon_type(path)?;
+        polygon_type(&side("shx"))?;
+    }
+    let mut out = VectorFiles {
+        files: vec![path.to_path_buf(), side("shx"), side("dbf")],
+        warnings: Vec::new(),
+    };
+    let cpg = side("cpg");
+    write_atomically(&cpg, |w| w.write_all(b"UTF-8").map_err(io_err(&cpg)))?;
+    out.files.push(cpg);
+    match crs.and_then(prj::crs_wkt) {
+        Some(wkt) => {
+            let prj = side("prj");
+            write_atomically(&prj, |w| w.write_all(wkt.as_bytes()).map_err(io_err(&prj)))?;
+            out.files.push(prj);
+        }
+        None => out.warnings.push(format!(
+            "{} has no .prj: {} has no WKT definition landwatch can write",
+            path.display(),
+            crs.map_or("the grid's CRS (none)".to_string(), |c| c.to_string())
+        )),
+    }
+    Ok(out)
+}
+
+/// Sets the shape type in the header of a `.shp` or `.shx` to Polygon (5).
+fn polygon_type(path: &Path) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    f.seek(SeekFrom::Start(32)).map_err(io_err(path))?;
+    f.write_all(&5i32.to_le_bytes()).map_err(io_err(path))
+}
