@@ -13,7 +13,7 @@ pub enum FieldKind {
     Real,
     /// Text, UTF-8 (DBF `C`, GeoPackage `TEXT`).
     Text,
-    /// True/false (DBF `L`, GeoPackage `BOOLEAN`).
+    /// True/false (DBF `N` 1 or 0, GeoPackage `BOOLEAN`).
     Logical,
 }
 

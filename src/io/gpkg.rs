@@ -137,9 +137,10 @@ fn register_srs(
     }
 }
 
-/// The SQL type of a field.
-fn sql_type(kind: FieldKind) -> &'static str {
-    match kind {
+/// The SQL type of a field: 32-bit `MEDIUMINT` for integers of at most 9 digits.
+fn sql_type(f: &FieldSpec) -> &'static str {
+    match f.kind {
+        FieldKind::Integer if f.width <= 9 => "MEDIUMINT",
         FieldKind::Integer => "INTEGER",
         FieldKind::Real => "REAL",
         FieldKind::Text => "TEXT",
@@ -252,7 +253,7 @@ fn create_layer(
 ) -> rusqlite::Result<()> {
     let columns: String = fields
         .iter()
-        .map(|f| format!(", {} {}", quoted(&f.name), sql_type(f.kind)))
+        .map(|f| format!(", {} {}", quoted(&f.name), sql_type(f)))
         .collect();
     let t = quoted(table);
     let rtree = quoted(&format!("rtree_{table}_{GEOM}"));

@@ -68,7 +68,9 @@ impl WritableRecord for Record<'_> {
         for (f, v) in self.fields.iter().zip(self.values) {
             match f.kind {
                 FieldKind::Integer | FieldKind::Real => w.write_next_field_value(&v.as_f64())?,
-                FieldKind::Logical => w.write_next_field_value(&v.as_bool())?,
+                FieldKind::Logical => {
+                    w.write_next_field_value(&v.as_bool().map(|b| f64::from(u8::from(b))))?
+                }
                 FieldKind::Text => {
                     let text = match v {
                         Value::Null => String::new(),
@@ -97,7 +99,8 @@ fn table(fields: &[FieldSpec]) -> Result<TableWriterBuilder> {
             FieldKind::Integer | FieldKind::Real => {
                 table.add_numeric_field(name, f.width, f.decimals)
             }
-            FieldKind::Logical => table.add_logical_field(name),
+            // 1/0 in a one-digit number: GDAL 3.6 reads a dBASE logical field as text.
+            FieldKind::Logical => table.add_numeric_field(name, 1, 0),
             FieldKind::Text => table.add_character_field(name, f.width),
         };
     }
@@ -156,9 +159,11 @@ pub fn write_shapefile(
     drop((shapes, records));
     if count == 0 {
         // A layer without features is still a polygon layer.
-        polygon_type(path)?;
-        polygon_type(&side("shx"))?;
+        patch_bytes(path, 32, &5i32.to_le_bytes())?;
+        patch_bytes(&side("shx"), 32, &5i32.to_le_bytes())?;
     }
+    // No language driver id: readers take the encoding from the .cpg.
+    patch_bytes(&side("dbf"), 29, &[0])?;
     let mut out = VectorFiles {
         files: vec![path.to_path_buf(), side("shx"), side("dbf")],
         warnings: Vec::new(),
@@ -181,12 +186,13 @@ pub fn write_shapefile(
     Ok(out)
 }
 
-/// Sets the shape type in the header of a `.shp` or `.shx` to Polygon (5).
-fn polygon_type(path: &Path) -> Result<()> {
+/// Overwrites the bytes at `offset` of a header (the shape type of a `.shp` or `.shx`, the
+/// language driver of a `.dbf`).
+fn patch_bytes(path: &Path, offset: u64, bytes: &[u8]) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .open(path)
         .map_err(io_err(path))?;
-    f.seek(SeekFrom::Start(32)).map_err(io_err(path))?;
-    f.write_all(&5i32.to_le_bytes()).map_err(io_err(path))
+    f.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
+    f.write_all(bytes).map_err(io_err(path))
 }
