@@ -377,26 +377,46 @@ pub fn parse_geojson(text: &str) -> std::result::Result<FeatureLayer, String> {
                 continue;
             }
         };
-        let mut polygons = Vec::new();
-        for (k, polygon) in parsed.into_iter().enumerate() {
-            let part = if kind == Some("MultiPolygon") {
-                format!("feature {i}, polygon {k}")
-            } else {
-                format!("feature {i}")
-            };
-            check_extent(&polygon, crs.is_none(), &part)?;
-            if let Some(p) = usable_polygon(polygon, &part, &mut layer) {
-                polygons.push(p);
-            }
-        }
-        if !polygons.is_empty() {
-            layer.features.push(Feature {
-                polygons,
-                properties,
-            });
-        }
+        push_feature(
+            &mut layer,
+            i,
+            kind == Some("MultiPolygon"),
+            parsed,
+            properties,
+        )?;
     }
     Ok(layer)
+}
+
+/// Adds feature `i` of `parsed` polygons (`multi`: of a multipolygon) to the layer, checked
+/// against the Earth's extent in the layer's CRS, its degenerate polygons left out and its
+/// open rings closed with a note; a feature left without polygons is not added.
+pub(crate) fn push_feature(
+    layer: &mut FeatureLayer,
+    i: usize,
+    multi: bool,
+    parsed: Vec<Polygon>,
+    properties: Map<String, Value>,
+) -> std::result::Result<(), String> {
+    let mut polygons = Vec::new();
+    for (k, polygon) in parsed.into_iter().enumerate() {
+        let part = if multi {
+            format!("feature {i}, polygon {k}")
+        } else {
+            format!("feature {i}")
+        };
+        check_extent(&polygon, layer.crs.is_none(), &part)?;
+        if let Some(p) = usable_polygon(polygon, &part, layer) {
+            polygons.push(p);
+        }
+    }
+    if !polygons.is_empty() {
+        layer.features.push(Feature {
+            polygons,
+            properties,
+        });
+    }
+    Ok(())
 }
 
 /// The CRS a legacy `crs` member names: an EPSG code (`EPSG:32651`,

@@ -10,7 +10,7 @@
 //! index (`rtree_<table>_geom`, registered in `gpkg_extensions`) as GDAL makes it.
 
 use super::fields::{FieldKind, FieldSpec};
-use super::geojson::Polygon;
+use super::geojson::{FeatureLayer, Polygon, push_feature};
 use super::prj;
 use super::shapefile::{FeatureRow, VectorFiles, each_row};
 use crate::error::{Error, Result};
@@ -399,4 +399,211 @@ fn insert_rows(
         Ok(())
     })?;
     Ok(extent)
+}
+
+/// A little reader of WKB.
+struct Wkb<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Wkb<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let b = self.bytes.get(self.at..self.at + N)?.try_into().ok()?;
+        self.at += N;
+        Some(b)
+    }
+
+    fn u32(&mut self, le: bool) -> Option<u32> {
+        let b = self.take::<4>()?;
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+
+    fn f64(&mut self, le: bool) -> Option<f64> {
+        let b = self.take::<8>()?;
+        Some(if le {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
+    }
+
+    /// A geometry's byte order and type (ISO codes: 1000s add Z, 2000s M, 3000s ZM; EWKB
+    /// flags are read too), as (little-endian, base type, coordinates per point).
+    fn header(&mut self) -> Option<(bool, u32, usize)> {
+        let le = self.take::<1>()?[0] == 1;
+        let raw = self.u32(le)?;
+        let (z, m) = (raw & 0x8000_0000 != 0, raw & 0x4000_0000 != 0);
+        let iso = raw & 0x0FFF_FFFF;
+        let (base, dims) = (iso % 1000, iso / 1000);
+        let extra = match dims {
+            1 | 2 => 1,
+            3 => 2,
+            _ => usize::from(z) + usize::from(m),
+        };
+        Some((le, base, 2 + extra))
+    }
+
+    fn polygon(&mut self, le: bool, dims: usize) -> Option<Polygon> {
+        let rings = self.u32(le)? as usize;
+        let mut out = Vec::with_capacity(rings.min(1024));
+        for _ in 0..rings {
+            let n = self.u32(le)? as usize;
+            let mut ring = Vec::with_capacity(n.min(1 << 16));
+            for _ in 0..n {
+                let (x, y) = (self.f64(le)?, self.f64(le)?);
+                for _ in 2..dims {
+                    self.f64(le)?;
+                }
+                ring.push([x, y]);
+            }
+            out.push(ring);
+        }
+        let mut rings = out.into_iter();
+        Some(Polygon {
+            exterior: rings.next()?,
+            holes: rings.collect(),
+        })
+    }
+
+    /// The polygons of a Polygon or MultiPolygon; `Err` names another geometry type.
+    fn polygons(&mut self) -> std::result::Result<Vec<Polygon>, String> {
+        let bad = || "a geometry's WKB is cut short".to_string();
+        let (le, base, dims) = self.header().ok_or_else(bad)?;
+        match base {
+            3 => Ok(vec![self.polygon(le, dims).ok_or_else(bad)?]),
+            6 => {
+                let n = self.u32(le).ok_or_else(bad)?;
+                (0..n)
+                    .map(|_| {
+                        let (le, _, dims) = self.header().ok_or_else(bad)?;
+                        self.polygon(le, dims).ok_or_else(bad)
+                    })
+                    .collect()
+            }
+            other => Err(format!("WKB geometry type {other}")),
+        }
+    }
+}
+
+/// The polygons of a GeoPackage geometry blob (its header skipped: magic, flags, SRS id,
+/// envelope).
+fn blob_polygons(blob: &[u8]) -> std::result::Result<Vec<Polygon>, String> {
+    if blob.len() < 8 || &blob[..2] != b"GP" {
+        return Err("a geometry is not a GeoPackage geometry".into());
+    }
+    let flags = blob[3];
+    if flags & 0x10 != 0 {
+        return Ok(Vec::new());
+    }
+    let envelope = match (flags >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        e => return Err(format!("envelope code {e}")),
+    };
+    let start = 8 + envelope;
+    let bytes = blob.get(start..).ok_or("a geometry is cut short")?;
+    Wkb { bytes, at: 0 }.polygons()
+}
+
+/// The first features table of the GeoPackage: its name, geometry column and CRS (by its
+/// SRS's EPSG code, else its WKT definition; `None` for the undefined SRSs).
+fn features_table(db: &Connection) -> std::result::Result<(String, String, Option<Crs>), String> {
+    let sql = "SELECT c.table_name, g.column_name, s.srs_id, s.organization,
+                      s.organization_coordsys_id, s.definition
+               FROM gpkg_contents c
+               JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
+               JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id
+               WHERE c.data_type = 'features' ORDER BY c.rowid LIMIT 1";
+    let (table, column, srs_id, org, code, wkt): (String, String, i64, String, i64, String) = db
+        .query_row(sql, [], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .map_err(|e| format!("it has no features table ({e})"))?;
+    let crs = if srs_id <= 0 {
+        None
+    } else if org.eq_ignore_ascii_case("EPSG") {
+        Some(Crs::epsg(code as u32))
+    } else {
+        Some(prj::crs_from_wkt(&wkt)?)
+    };
+    Ok((table, column, crs))
+}
+
+/// An SQL value as JSON (blobs as null).
+fn json_value(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef as V;
+    match v {
+        V::Integer(i) => Value::from(i),
+        V::Real(f) => Value::from(f),
+        V::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+        V::Null | V::Blob(_) => Value::Null,
+    }
+}
+
+/// Reads the polygons of the first features table of a GeoPackage, its columns as the
+/// features' properties and its CRS from `gpkg_spatial_ref_sys`. Geometries that are not
+/// polygons or multipolygons are left out and noted in [`FeatureLayer::skipped`].
+pub fn read_geopackage(path: &Path) -> Result<FeatureLayer> {
+    let invalid = |reason: String| Error::InvalidParameter {
+        name: "GeoPackage".into(),
+        value: path.display().to_string(),
+        reason,
+    };
+    let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql_err(path))?;
+    let (table, column, crs) = features_table(&db).map_err(invalid)?;
+    let mut layer = FeatureLayer {
+        crs,
+        ..FeatureLayer::default()
+    };
+    let mut stmt = db
+        .prepare(&format!("SELECT * FROM {}", quoted(&table)))
+        .map_err(sql_err(path))?;
+    let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let geom = names.iter().position(|n| n.eq_ignore_ascii_case(&column));
+    let geom = geom.ok_or_else(|| invalid(format!("{table} has no column {column}")))?;
+    let mut rows = stmt.query([]).map_err(sql_err(path))?;
+    let mut i = 0;
+    while let Some(row) = rows.next().map_err(sql_err(path))? {
+        let polygons = match row.get_ref(geom).map_err(sql_err(path))? {
+            rusqlite::types::ValueRef::Blob(b) => blob_polygons(b),
+            _ => Ok(Vec::new()),
+        };
+        let polygons = match polygons {
+            Ok(p) if !p.is_empty() => p,
+            Ok(_) => {
+                layer.skipped.push(format!("feature {i} (no geometry)"));
+                i += 1;
+                continue;
+            }
+            Err(why) => {
+                layer.skipped.push(format!("feature {i} ({why})"));
+                i += 1;
+                continue;
+            }
+        };
+        let properties = (0..names.len())
+            .filter(|&k| k != geom)
+            .map(|k| Ok((names[k].clone(), json_value(row.get_ref(k)?))))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql_err(path))?;
+        let multi = polygons.len() > 1;
+        push_feature(&mut layer, i, multi, polygons, properties).map_err(invalid)?;
+        i += 1;
+    }
+    Ok(layer)
 }

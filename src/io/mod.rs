@@ -15,6 +15,7 @@ pub mod geojson;
 mod geokeys;
 pub mod geotiff;
 pub mod gpkg;
+pub mod layer;
 pub mod output_set;
 pub mod png;
 pub mod prj;
@@ -36,6 +37,7 @@ pub use geotiff::{
     GeoTiff, GeoTiffInfo, ReadLimits, read_geotiff, read_geotiff_bytes, read_info, read_window,
     read_window_bytes,
 };
+pub use layer::read_polygon_layer;
 pub use output_set::OutputSet;
 pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;

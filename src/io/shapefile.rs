@@ -7,14 +7,14 @@
 //! rings with their holes, and its DBF record into the feature's properties.
 
 use super::fields::{FieldKind, FieldSpec, cut};
-use super::geojson::Polygon;
+use super::geojson::{FeatureLayer, Polygon, push_feature};
 use super::prj;
 use crate::error::{Error, Result};
 use crate::geo::Crs;
 use crate::io::atomic::{io_err, write_atomically};
 use ::shapefile::dbase::{self, FieldName, FieldWriter, TableWriterBuilder, WritableRecord};
 use ::shapefile::{Point, PolygonRing, ShapeWriter};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -195,4 +195,88 @@ fn patch_bytes(path: &Path, offset: u64, bytes: &[u8]) -> Result<()> {
         .map_err(io_err(path))?;
     f.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
     f.write_all(bytes).map_err(io_err(path))
+}
+
+/// The polygons of a Polygon record's rings: each outer ring starts a polygon, the holes
+/// after it are its holes (readers rasterize a feature's rings by the even-odd rule, so a
+/// hole given elsewhere still stays out).
+fn polygons_of<P>(rings: &[PolygonRing<P>], xy: impl Fn(&P) -> [f64; 2]) -> Vec<Polygon> {
+    let mut polygons: Vec<Polygon> = Vec::new();
+    for ring in rings {
+        let points: Vec<[f64; 2]> = ring.points().iter().map(&xy).collect();
+        match (ring, polygons.last_mut()) {
+            (PolygonRing::Inner(_), Some(last)) => last.holes.push(points),
+            _ => polygons.push(Polygon {
+                exterior: points,
+                holes: Vec::new(),
+            }),
+        }
+    }
+    polygons
+}
+
+/// A DBF value as JSON: text, numbers (whole ones as integers, so that a code reads
+/// `321202`, not `321202.0`), booleans; an empty field is null.
+fn json_value(v: dbase::FieldValue) -> Value {
+    use dbase::FieldValue as F;
+    let number = |f: f64| {
+        if f.fract() == 0.0 && f.abs() < 9e15 {
+            Value::from(f as i64)
+        } else {
+            Value::from(f)
+        }
+    };
+    match v {
+        F::Character(s) => s.map_or(Value::Null, Value::from),
+        F::Memo(s) => Value::from(s),
+        F::Numeric(n) => n.map_or(Value::Null, number),
+        F::Float(n) => n.map_or(Value::Null, |f| number(f64::from(f))),
+        F::Integer(n) => Value::from(n),
+        F::Double(f) | F::Currency(f) => number(f),
+        F::Logical(b) => b.map_or(Value::Null, Value::from),
+        other => Value::from(format!("{other:?}")),
+    }
+}
+
+/// Reads the polygons of a Shapefile (`.shp` with its `.shx` and `.dbf`; text as UTF-8) and
+/// its CRS from the `.prj` beside it ([`prj::crs_from_wkt`]); without a `.prj` the layer is
+/// taken for longitude/latitude, as a GeoJSON without a `crs` member. Records that are not
+/// polygons are left out and noted in [`FeatureLayer::skipped`].
+pub fn read_shapefile(path: &Path) -> Result<FeatureLayer> {
+    let invalid = |reason: String| Error::InvalidParameter {
+        name: "Shapefile".into(),
+        value: path.display().to_string(),
+        reason,
+    };
+    let crs = match std::fs::read_to_string(path.with_extension("prj")) {
+        Ok(wkt) => Some(prj::crs_from_wkt(&wkt).map_err(invalid)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(&path.with_extension("prj"))(e)),
+    };
+    let mut reader = ::shapefile::Reader::from_path(path).map_err(|e| invalid(e.to_string()))?;
+    let mut layer = FeatureLayer {
+        crs,
+        ..FeatureLayer::default()
+    };
+    for (i, item) in reader.iter_shapes_and_records().enumerate() {
+        let (shape, record) = item.map_err(|e| invalid(format!("record {i}: {e}")))?;
+        let polygons = match &shape {
+            ::shapefile::Shape::Polygon(p) => polygons_of(p.rings(), |p| [p.x, p.y]),
+            ::shapefile::Shape::PolygonM(p) => polygons_of(p.rings(), |p| [p.x, p.y]),
+            ::shapefile::Shape::PolygonZ(p) => polygons_of(p.rings(), |p| [p.x, p.y]),
+            other => {
+                layer
+                    .skipped
+                    .push(format!("feature {i} (a {})", other.shapetype()));
+                continue;
+            }
+        };
+        let properties: Map<String, Value> = record
+            .into_iter()
+            .map(|(k, v)| (k, json_value(v)))
+            .collect();
+        let multi = polygons.len() > 1;
+        push_feature(&mut layer, i, multi, polygons, properties).map_err(invalid)?;
+    }
+    Ok(layer)
 }
