@@ -191,3 +191,81 @@ fn a_lon_lat_scene_gives_lon_lat_shapefile_and_geopackage() {
     taizhou_job(&t1, &t2).run(&Engine::cpu(), &out).unwrap();
     check_layers(&gdal, &out, &t1);
 }
+
+/// The bundled GeoJSON layer `name` converted by `ogr2ogr` into `dir` as `ext` (`shp` or
+/// `gpkg`) in `srs`.
+fn converted(dir: &Path, name: &str, ext: &str, srs: &str) -> PathBuf {
+    let src = data(&format!("landsat_taizhou/illustrative/{name}.geojson"));
+    let dst = dir.join(format!("{name}_{}.{ext}", srs.replace(':', "")));
+    let driver = if ext == "shp" {
+        "ESRI Shapefile"
+    } else {
+        "GPKG"
+    };
+    let args = ["-f", driver, "-t_srs", srs];
+    let mut args: Vec<String> = args.map(String::from).to_vec();
+    args.extend([dst.display().to_string(), src.display().to_string()]);
+    gdal::run("ogr2ogr", &args).unwrap_or_else(|e| panic!("harness: {e}"));
+    dst
+}
+
+#[test]
+fn zones_and_regions_from_shapefile_and_geopackage_equal_the_geojson() {
+    let Some(_gdal) = gdal::gdal("zones_and_regions_from_shapefile_and_geopackage") else {
+        return;
+    };
+    let dir = temp_dir("vector_formats_zones");
+    let (t1, t2) = (
+        data("landsat_taizhou/Taizhou_t1.tif"),
+        data("landsat_taizhou/Taizhou_t2.tif"),
+    );
+    let reference = dir.join("geojson");
+    taizhou_job(&t1, &t2)
+        .run(&Engine::cpu(), &reference)
+        .unwrap();
+    // Each layer as Shapefile and GeoPackage, in longitude/latitude and in the imagery's
+    // UTM zone, mixed two ways.
+    let (lon_lat, utm) = ("EPSG:4326", "EPSG:32651");
+    let layers = [
+        "basic_farmland",
+        "eco_redline",
+        "urban_boundary",
+        "counties",
+    ];
+    let ways = [
+        [
+            ("shp", lon_lat),
+            ("gpkg", lon_lat),
+            ("shp", utm),
+            ("gpkg", utm),
+        ],
+        [
+            ("gpkg", utm),
+            ("shp", utm),
+            ("gpkg", lon_lat),
+            ("shp", lon_lat),
+        ],
+    ];
+    for (w, way) in ways.iter().enumerate() {
+        let files: Vec<PathBuf> = layers
+            .iter()
+            .zip(way)
+            .map(|(name, (ext, srs))| converted(&dir, name, ext, srs))
+            .collect();
+        let out = dir.join(format!("way{w}"));
+        landwatch::job::Job::new(&t1, &t2)
+            .sensor(landwatch::Sensor::landsat_dn())
+            .zone_geojson("basic_farmland", &files[0])
+            .zone_geojson("eco_redline", &files[1])
+            .zone_geojson("urban_boundary", &files[2])
+            .regions(&files[3], "code")
+            .run(&Engine::cpu(), &out)
+            .unwrap_or_else(|e| panic!("{files:?}: {e}"));
+        for f in ["patches.csv", "regions.csv"] {
+            assert!(
+                std::fs::read(out.join(f)).unwrap() == std::fs::read(reference.join(f)).unwrap(),
+                "{f} differs with zones and regions from {files:?}"
+            );
+        }
+    }
+}
