@@ -66,9 +66,7 @@ impl Wkt {
             *s = &q[end + 1..];
             return Some(Wkt::Text(q[..end].to_string()));
         }
-        let end = s
-            .find(|c: char| matches!(c, ',' | ']' | ')' | '[' | '('))
-            .unwrap_or(s.len());
+        let end = s.find([',', ']', ')', '[', '(']).unwrap_or(s.len());
         if s[end..].starts_with(['[', '(']) {
             return Wkt::node(s);
         }
@@ -142,7 +140,15 @@ struct Signature {
     /// Semi-major axis and inverse flattening.
     ellipsoid: [f64; 2],
     /// `None` for a geographic CRS.
-    projection: Option<(String, Vec<(&'static str, f64)>, f64)>,
+    projection: Option<Projected>,
+}
+
+/// A projection: its method, parameters by canonical name (sorted) and metres per unit.
+#[derive(Debug, Clone, PartialEq)]
+struct Projected {
+    method: String,
+    params: Vec<(&'static str, f64)>,
+    unit: f64,
 }
 
 /// A name for comparison: lower case, letters and digits only, without ESRI's `D_` prefix.
@@ -198,7 +204,11 @@ impl Signature {
                     .collect();
                 params.sort_by(|a, b| a.0.cmp(b.0));
                 let unit = wkt.child("UNIT").and_then(|u| u.number(1)).unwrap_or(1.0);
-                Some((method(wkt.child("PROJECTION")?.text(0)?), params, unit))
+                Some(Projected {
+                    method: method(wkt.child("PROJECTION")?.text(0)?),
+                    params,
+                    unit,
+                })
             }
             _ => return None,
         };
@@ -221,12 +231,12 @@ impl Signature {
             && close(self.ellipsoid[1], other.ellipsoid[1])
             && match (&self.projection, &other.projection) {
                 (None, None) => true,
-                (Some((m, p, u)), Some((n, q, v))) => {
-                    m == n
-                        && close(*u, *v)
+                (Some(a), Some(b)) => {
+                    a.method == b.method
+                        && close(a.unit, b.unit)
                         && ["lat0", "lon0", "k", "x0", "y0", "lat1", "lat2"]
                             .iter()
-                            .all(|k| close(value(p, k), value(q, k)))
+                            .all(|k| close(value(&a.params, k), value(&b.params, k)))
                 }
                 _ => false,
             }

@@ -3,7 +3,7 @@
 //! A layer is written as `.shp` (Polygon records, one per feature, all of its rings),
 //! `.shx`, `.dbf` (the fields of [`FieldSpec`], text in UTF-8), `.cpg` (`UTF-8`) and, when
 //! the CRS has one, `.prj`: the OGC WKT 1 of the EPSG table ([`crate::io::prj`]), which GDAL,
-//! QGIS and ArcGIS read. Reading turns every Polygon record into a [`Feature`] of its outer
+//! QGIS and ArcGIS read. Reading turns every Polygon record into a [`Feature`](super::geojson::Feature) of its outer
 //! rings with their holes, and its DBF record into the feature's properties.
 
 use super::fields::{FieldKind, FieldSpec, cut};
