@@ -36,11 +36,13 @@ pub(super) struct EnforceArgs {
     #[arg(long, value_name = "O", value_parser = parse::finite, requires = "scale", allow_hyphen_values = true)]
     offset: Option<f64>,
     /// A protected zone, repeatable: NAME=FILE, FILE a GeoJSON (longitude/latitude, or the
-    /// imagery's CRS) or a GeoTIFF mask on the imagery's grid. Documented names:
-    /// basic_farmland, eco_redline, urban_boundary.
+    /// EPSG CRS it names), a Shapefile (.shp) or GeoPackage (.gpkg) in its own CRS, or a
+    /// GeoTIFF mask on the imagery's grid. Documented names: basic_farmland, eco_redline,
+    /// urban_boundary.
     #[arg(long = "zones", value_name = "NAME=FILE", value_parser = parse::named_file)]
     zones: Vec<(String, PathBuf)>,
-    /// GeoJSON of administrative regions (with --region-field).
+    /// Administrative regions as GeoJSON, Shapefile (.shp) or GeoPackage (.gpkg) polygons
+    /// (with --region-field).
     #[arg(long, value_name = "FILE", requires = "region_field")]
     regions: Option<PathBuf>,
     /// The property of --regions that holds the region code.

@@ -45,7 +45,7 @@ use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
     BigTiff, DateSource, GeoTiffSource, GeoTiffStripWriter, OutputSet, ReadLimits, WriteOptions,
-    read_geojson, read_info, read_window, write_geotiff_with,
+    read_info, read_polygon_layer, read_window, write_geotiff_with,
 };
 use crate::overlay::{
     DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
@@ -130,7 +130,9 @@ const WHOLE_SCENE_PIXELS: usize = 4 << 20;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ZoneSource {
-    /// Polygons in a GeoJSON file: longitude/latitude (RFC 7946) or the imagery's CRS.
+    /// Polygons in a GeoJSON file (longitude/latitude, RFC 7946, or the EPSG CRS its `crs`
+    /// member names), a Shapefile (`.shp`, in the CRS of its `.prj`) or a GeoPackage
+    /// (`.gpkg`, in the CRS of its SRS), by the file's extension.
     GeoJson(PathBuf),
     /// A raster on the imagery's grid: nonzero pixels are inside.
     Raster(PathBuf),
@@ -345,7 +347,7 @@ pub const MAX_TILE_ROWS: usize = 1 << 16;
 
 /// The names of the files a job may write into its output folder (besides the
 /// `patches_*.geojson` copies in other CRSs).
-pub const JOB_OUTPUTS: [&str; 11] = [
+pub const JOB_OUTPUTS: [&str; 17] = [
     "class_before.tif",
     "class_after.tif",
     "change.tif",
@@ -353,6 +355,12 @@ pub const JOB_OUTPUTS: [&str; 11] = [
     "patches.tif",
     "patches.geojson",
     "patches.csv",
+    "patches.shp",
+    "patches.shx",
+    "patches.dbf",
+    "patches.cpg",
+    "patches.prj",
+    "patches.gpkg",
     "regions.csv",
     "summary.json",
     "quicklook.png",
@@ -426,8 +434,8 @@ impl Job {
         self
     }
 
-    /// A protected zone from GeoJSON polygons (`basic_farmland`, `eco_redline`,
-    /// `urban_boundary`, or any name).
+    /// A protected zone from the polygons of a GeoJSON, Shapefile (`.shp`) or GeoPackage
+    /// (`.gpkg`) file (`basic_farmland`, `eco_redline`, `urban_boundary`, or any name).
     pub fn zone_geojson(mut self, name: &str, path: impl Into<PathBuf>) -> Job {
         self.zones
             .push((name.to_string(), ZoneSource::GeoJson(path.into())));
@@ -441,7 +449,8 @@ impl Job {
         self
     }
 
-    /// Administrative regions from GeoJSON, each coded by the property `field`.
+    /// Administrative regions from GeoJSON, Shapefile (`.shp`) or GeoPackage (`.gpkg`)
+    /// polygons, each coded by the property `field`.
     pub fn regions(mut self, path: impl Into<PathBuf>, field: &str) -> Job {
         self.regions = Some((path.into(), field.to_string()));
         self

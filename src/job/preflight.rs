@@ -267,8 +267,8 @@ impl Job {
         Ok((layers, set))
     }
 
-    /// Reads the zone and region layers and places them on `grid`: GeoJSON layers are
-    /// converted to the imagery's CRS, rasters checked against its grid, and the regions'
+    /// Reads the zone and region layers and places them on `grid`: vector layers (GeoJSON,
+    /// Shapefile, GeoPackage) are converted to the imagery's CRS, rasters checked against its grid, and the regions'
     /// code field checked.
     pub(super) fn layers(&self, grid: &TargetGrid) -> Result<Layers> {
         let mut warnings = Vec::new();
@@ -278,7 +278,7 @@ impl Job {
             .map(|(name, source)| {
                 let input = match source {
                     ZoneSource::GeoJson(path) => {
-                        let layer = read_geojson(path)?;
+                        let layer = read_polygon_layer(path)?;
                         let what = format!("zone layer '{name}' ({})", path.display());
                         warn_skipped(&mut warnings, &what, &layer);
                         ZoneInput::Layer(in_grid_crs(&layer, grid, &what)?.into_owned())
@@ -313,7 +313,7 @@ impl Job {
             .regions
             .as_ref()
             .map(|(path, field)| -> Result<_> {
-                let layer = read_geojson(path)?;
+                let layer = read_polygon_layer(path)?;
                 let what = format!("the regions layer ({})", path.display());
                 warn_skipped(&mut warnings, &what, &layer);
                 let layer = in_grid_crs(&layer, grid, &what)?.into_owned();

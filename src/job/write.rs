@@ -51,16 +51,19 @@ impl Job {
         let patches = patch_records(attributes, overlays, region_codes.as_deref());
         let extra = extra_columns(&patches, &zone_names, region_codes.is_some());
         self.check_cancel()?;
-        let written = write_patch_vectors(
-            out,
-            &scene.georef,
-            &attrs_of(&patches),
-            &extra,
-            &tiled.polygons,
-            false,
-        )?;
+        let attrs = attrs_of(&patches);
+        let written =
+            write_patch_vectors(out, &scene.georef, &attrs, &extra, &tiled.polygons, false)?;
         let mut outputs = facts.outputs;
         outputs.extend([change_path, written.geojson, written.csv, patches_path]);
+        let mut warnings = layers.warnings;
+        gis_layers(
+            out,
+            scene,
+            (&attrs, &extra, &tiled.polygons),
+            &mut outputs,
+            &mut warnings,
+        )?;
         let mut report = JobReport {
             patch_count: patches.len(),
             area_by_type_m2: area_by_type(&patches),
@@ -82,7 +85,7 @@ impl Job {
             sky: facts.sky,
             backend_choice: facts.backend_choice,
             outputs,
-            warnings: layers.warnings,
+            warnings,
         };
         if region_codes.is_some() {
             let path = out.join("regions.csv");
@@ -125,6 +128,27 @@ impl Job {
             })
         })
     }
+}
+
+/// `patches.shp` (with its side files) and `patches.gpkg` in the imagery's CRS, listed in
+/// `outputs`; what could not be written as asked goes to `warnings`.
+fn gis_layers(
+    out: &Path,
+    scene: &Scene,
+    (attrs, extra, polygons): (
+        &[PatchAttributes],
+        &[crate::patch::output::ExtraColumn],
+        &[crate::patch::PatchPolygons],
+    ),
+    outputs: &mut Vec<PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let layers =
+        crate::patch::output::write_patch_layers(out, &scene.georef, attrs, extra, polygons)?;
+    outputs.extend(layers.shapefile);
+    outputs.push(layers.geopackage);
+    warnings.extend(layers.warnings);
+    Ok(())
 }
 
 /// The patch records: attributes with their overlays, and the region code of each.

@@ -7,10 +7,10 @@ use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
 use crate::geo::{GeodeticFrame, LonLat};
-use crate::io::{Feature, csv_line, write_csv_lines, write_features, write_geotiff};
+use crate::io::{OrderedFeature, csv_line, write_csv_lines, write_geotiff, write_ordered_features};
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// CSV lines made per parallel batch.
@@ -160,15 +160,16 @@ pub fn write_patch_vectors(
         own.chain(extra.iter().map(|(k, v)| (k.clone(), v[i].clone())))
             .collect()
     };
+    // Properties in column order, `id` first, as in the CSV, Shapefile and GeoPackage.
     let feature =
         |i: usize, geometry: &dyn Fn(&PatchPolygons) -> Result<Vec<crate::io::Polygon>>| {
-            Ok(Feature {
+            Ok(OrderedFeature {
                 polygons: geometry(&polygons[i])?,
-                properties: fields(i).into_iter().collect::<Map<_, _>>(),
+                properties: fields(i),
             })
         };
     let geojson = dir.join("patches.geojson");
-    write_features(&geojson, n, |i| {
+    write_ordered_features(&geojson, n, |i| {
         feature(i, &|p| p.to_lon_lat(&georef.transform, &lon_lat))
     })?;
     let geojson_native = if native_crs {
@@ -177,7 +178,7 @@ pub fn write_patch_vectors(
             None => "patches_native.geojson".into(),
         };
         let path = dir.join(name);
-        write_features(&path, n, |i| {
+        write_ordered_features(&path, n, |i| {
             feature(i, &|p| Ok(p.to_crs(&georef.transform)))
         })?;
         Some(path)
@@ -239,4 +240,60 @@ fn attribute_names() -> Vec<&'static str> {
         .into_iter()
         .map(|(k, _)| k)
         .collect()
+}
+
+/// The files [`write_patch_layers`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchLayers {
+    /// `patches.shp` with its `.shx`, `.dbf`, `.cpg` and (when the CRS has a definition)
+    /// `.prj`.
+    pub shapefile: Vec<PathBuf>,
+    /// `patches.gpkg`.
+    pub geopackage: PathBuf,
+    /// What could not be written as asked (a CRS without a WKT definition).
+    pub warnings: Vec<String>,
+}
+
+/// Writes `patches.shp` (with `.shx`, `.dbf`, `.cpg`, `.prj`) and `patches.gpkg` (layer
+/// `patches`) into `dir`, in the raster's own CRS, with the features and fields of
+/// `patches.geojson` in the same order (`id` first). Field types come from the values; DBF
+/// names are those of [`crate::io::fields::dbf_names`]. The two files are written at the same
+/// time.
+pub fn write_patch_layers(
+    dir: &Path,
+    georef: &GeoReference,
+    attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
+    polygons: &[PatchPolygons],
+) -> Result<PatchLayers> {
+    use crate::io::{fields, gpkg, shapefile};
+    let n = attributes.len();
+    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
+        return Err(Error::InvalidParameter {
+            name: "patches".into(),
+            value: format!("{n} attributes, {} polygons", polygons.len()),
+            reason: "every patch needs one polygon set and one value per extra column".into(),
+        });
+    }
+    let mut names: Vec<&str> = attribute_names();
+    names.extend(extra.iter().map(|(k, _)| k.as_str()));
+    let values = |i: usize| -> Vec<Value> {
+        let own = attribute_fields(&attributes[i]).into_iter().map(|(_, v)| v);
+        own.chain(extra.iter().map(|(_, v)| v[i].clone())).collect()
+    };
+    let fields = fields::infer_fields(&names, n, values);
+    let row = |i: usize| Ok((polygons[i].to_crs(&georef.transform), values(i)));
+    let crs = georef.crs.as_ref();
+    let (shp, gpkg) = rayon::join(
+        || shapefile::write_shapefile(&dir.join("patches.shp"), crs, &fields, n, row),
+        || gpkg::write_geopackage(&dir.join("patches.gpkg"), "patches", crs, &fields, n, row),
+    );
+    let (shp, gpkg) = (shp?, gpkg?);
+    let mut warnings = shp.warnings;
+    warnings.extend(gpkg.warnings);
+    Ok(PatchLayers {
+        shapefile: shp.files,
+        geopackage: dir.join("patches.gpkg"),
+        warnings,
+    })
 }
