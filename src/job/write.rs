@@ -60,7 +60,14 @@ impl Job {
             false,
         )?;
         let mut outputs = facts.outputs;
-        outputs.extend([change_path, written.geojson, written.csv, patches_path]);
+        let change_pam = pam_path(&change_path);
+        outputs.extend([
+            change_path,
+            change_pam,
+            written.geojson,
+            written.csv,
+            patches_path,
+        ]);
         let mut report = JobReport {
             patch_count: patches.len(),
             area_by_type_m2: area_by_type(&patches),
