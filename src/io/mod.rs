@@ -20,7 +20,7 @@ pub mod write;
 pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};
 pub use atomic::{remove_in_flight, same_file, write_atomically};
 pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
-pub use csv::{csv_line, write_csv, write_csv_lines};
+pub use csv::{csv_line, csv_number, grid_decimals, write_csv, write_csv_lines};
 pub use geojson::{Feature, FeatureLayer, Polygon, read_geojson, write_features, write_geojson};
 pub use geokeys::crs_from_geo_keys;
 pub use geotiff::{
