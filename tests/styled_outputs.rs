@@ -116,6 +116,11 @@ fn cog_validator() -> Option<&'static str> {
     })
 }
 
+/// Colours by code.
+type Palette = &'static [(u8, [u8; 4])];
+/// Names by code.
+type Names = &'static [(u8, &'static str)];
+
 /// Checks the colour table, category names, layout and overviews of one styled raster.
 fn check_styled(path: &Path, palette: &[(u8, [u8; 4])], names: &[(u8, &str)], scratch: &Path) {
     let file = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -217,7 +222,7 @@ fn class_and_change_maps_carry_colours_names_and_gdals_overviews() {
     }
     let (dir, report) = run_job("styled_rasters");
     let scratch = temp_dir("styled_rasters_scratch");
-    let styled: [(&str, &[(u8, [u8; 4])], &[(u8, &str)]); 3] = [
+    let styled: [(&str, Palette, Names); 3] = [
         ("class_before.tif", &CLASS_PALETTE, &CLASS_NAMES),
         ("class_after.tif", &CLASS_PALETTE, &CLASS_NAMES),
         ("change.tif", &CHANGE_PALETTE, &CHANGE_NAMES),
@@ -367,7 +372,7 @@ fn odd_raster(width: usize, height: usize) -> Raster<u8> {
         state ^= state << 17;
         let (r, c) = (i / width, i % width);
         let code = ((r / 3 + c / 5) % 7) as u8;
-        data.push(if state % 97 == 0 { 255 } else { code });
+        data.push(if state.is_multiple_of(97) { 255 } else { code });
     }
     Raster {
         width,
