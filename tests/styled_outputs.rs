@@ -12,8 +12,8 @@ use landwatch::Engine;
 use landwatch::change::{CHANGE_NAMES, CHANGE_PALETTE};
 use landwatch::classify::{CLASS_NAMES, CLASS_PALETTE};
 use landwatch::io::{
-    GeoTiffStripWriter, Legend, Overviews, ReadLimits, WriteOptions, pam_path, read_geotiff,
-    write_geotiff, write_geotiff_with,
+    BigTiff, GeoTiffStripWriter, Legend, Overviews, ReadLimits, WriteOptions, pam_path,
+    read_geotiff, write_geotiff, write_geotiff_with,
 };
 use landwatch::job::JobReport;
 use landwatch::{GeoReference, GeoTransform, Raster};
@@ -393,11 +393,19 @@ fn odd_sizes_streamed_in_odd_strips_match_a_whole_write_and_gdaladdo() {
         .with_deflate_level(1)
         .with_overviews(Overviews::Nearest)
         .with_legend(Some(Legend::new(&CHANGE_PALETTE, &CHANGE_NAMES)));
-    for (width, height) in [(1001, 703), (777, 1999), (300, 257), (256, 256)] {
+    let sizes = [(1001, 703, true), (1001, 703, false), (777, 1999, false)];
+    for (width, height, big) in sizes
+        .into_iter()
+        .chain([(300, 257, false), (256, 256, false)])
+    {
+        let options = match big {
+            true => options.with_bigtiff(BigTiff::Always),
+            false => options,
+        };
         let raster = odd_raster(width, height);
-        let whole = scratch.join(format!("whole_{width}x{height}.tif"));
+        let whole = scratch.join(format!("whole_{width}x{height}_{big}.tif"));
         write_geotiff_with(&whole, &raster, &options).unwrap();
-        let streamed = scratch.join(format!("streamed_{width}x{height}.tif"));
+        let streamed = scratch.join(format!("streamed_{width}x{height}_{big}.tif"));
         let mut writer = GeoTiffStripWriter::create(
             &streamed,
             width,
@@ -436,6 +444,79 @@ fn odd_sizes_streamed_in_odd_strips_match_a_whole_write_and_gdaladdo() {
                 assert_eq!(info["bands"][0]["colorInterpretation"], "Palette");
             }
         }
+    }
+    // A writer dropped half-way leaves nothing; none leaves a temporary or spill file.
+    let dropped = scratch.join("dropped.tif");
+    let raster = odd_raster(1001, 703);
+    let georef = raster.georef;
+    let mut writer =
+        GeoTiffStripWriter::create(&dropped, 1001, 703, georef.as_ref(), Some(255u8), &options)
+            .unwrap();
+    writer.write_rows(&raster.data[..1001 * 300]).unwrap();
+    drop(writer);
+    assert!(!dropped.exists() && !pam_path(&dropped).exists());
+    for entry in std::fs::read_dir(&scratch).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp-"), "{name} left behind");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn several_bands_of_u16_get_the_same_overviews_as_gdaladdo() {
+    let scratch = temp_dir("styled_bands");
+    let (width, height) = (613, 530);
+    let bands: Vec<landwatch::BandData> = (0..3u16)
+        .map(|b| {
+            let band = (0..width * height)
+                .map(|i| (i % width) as u16 * 7 + (i / width) as u16 * 3 + b * 1000)
+                .collect();
+            landwatch::BandData::U16(band)
+        })
+        .collect();
+    let path = scratch.join("bands.tif");
+    let options = WriteOptions::default().with_overviews(Overviews::Nearest);
+    let georef = odd_raster(1, 1).georef;
+    landwatch::io::write_bands(
+        &path,
+        width,
+        height,
+        &bands,
+        georef.as_ref(),
+        None,
+        &options,
+    )
+    .unwrap();
+    let image = read_geotiff(&path, &ReadLimits::default()).unwrap();
+    assert_eq!(image.bands, bands);
+    // A legend is for one band of u8 codes.
+    let legend = options.with_legend(Some(Legend::new(&CLASS_PALETTE, &CLASS_NAMES)));
+    let refused = scratch.join("refused.tif");
+    let err = landwatch::io::write_bands(&refused, width, height, &bands, None, None, &legend);
+    assert!(
+        matches!(err, Err(landwatch::Error::InvalidParameter { .. })),
+        "{err:?}"
+    );
+    assert!(!refused.exists());
+    if !have_gdal("several_bands_of_u16_get_the_same_overviews_as_gdaladdo") {
+        return;
+    }
+    let plain = scratch.join("plain.tif");
+    gdal(
+        "gdal_translate",
+        &["-q", "-co", "TILED=YES", path_str(&path), path_str(&plain)],
+    );
+    gdal("gdaladdo", &["-q", "-r", "nearest", path_str(&plain)]);
+    for i in 0..2 {
+        let read = |p: &Path, name: &str| {
+            let out = scratch.join(format!("{name}{i}.tif"));
+            gdal(
+                "gdal_translate",
+                &["-q", "-ovr", &i.to_string(), path_str(p), path_str(&out)],
+            );
+            read_geotiff(&out, &ReadLimits::default()).unwrap().bands
+        };
+        assert_eq!(read(&path, "ours"), read(&plain, "theirs"), "overview {i}");
     }
     let _ = std::fs::remove_dir_all(&scratch);
 }

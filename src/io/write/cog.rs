@@ -19,7 +19,9 @@
 
 use super::{Plan, Slab, encode_row};
 use crate::error::{Error, Result};
-use crate::io::atomic::{io_err, temp_path, write_atomically};
+use crate::io::atomic::{
+    io_err, register_in_flight, temp_path, unregister_in_flight, write_atomically,
+};
 use crate::io::geokeys;
 use crate::io::sample::GeoTiffSample;
 use crate::raster::DataType;
@@ -47,14 +49,17 @@ pub(super) fn write<T: GeoTiffSample>(
     let Pyramid {
         plans,
         tiles,
-        spill,
+        mut spill,
         ..
     } = pyramid;
-    let mut spill = spill.into_file().map_err(io_err(path))?;
     let layout = Layout::new::<T>(&plans, &tiles)?;
-    write_atomically(path, |w| {
-        layout.write(w, &tiles, &mut spill).map_err(io_err(path))
-    })
+    let written = spill.flushed().map_err(io_err(path)).and_then(|file| {
+        write_atomically(path, |w| {
+            layout.write(w, &tiles, file).map_err(io_err(path))
+        })
+    });
+    drop(spill);
+    written
 }
 
 /// The levels of `plan`: the full resolution, then each overview, ⌈half⌉ the size of the
@@ -165,7 +170,9 @@ impl<T: GeoTiffSample> Pyramid<T> {
 }
 
 /// Compressed tiles waiting for the file to be assembled: a temporary file next to the
-/// output, removed from its folder at once where the system allows (Unix), else on drop.
+/// output, locked like [`write_atomically`]'s (so that no other writer takes it for
+/// abandoned), removed from its folder at once where the system allows (Unix), else when
+/// dropped or, on a signal, by [`remove_in_flight`](crate::io::remove_in_flight).
 struct Spill {
     file: BufWriter<File>,
     len: u64,
@@ -181,6 +188,8 @@ impl Spill {
             .write(true)
             .create_new(true)
             .open(&path)?;
+        let _ = file.try_lock();
+        register_in_flight(&path);
         let mut spill = Spill {
             file: BufWriter::with_capacity(1 << 20, file),
             len: 0,
@@ -200,15 +209,16 @@ impl Spill {
         Ok(at)
     }
 
-    /// The spill, flushed, for reading back.
-    fn into_file(mut self) -> std::io::Result<File> {
+    /// The spill's file, flushed, for reading back.
+    fn flushed(&mut self) -> std::io::Result<&mut File> {
         self.file.flush()?;
-        self.file.get_ref().try_clone()
+        Ok(self.file.get_mut())
     }
 
     fn remove(&mut self) {
         if let Some(path) = self.path.take() {
-            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(&path);
+            unregister_in_flight(&path);
         }
     }
 }
