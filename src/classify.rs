@@ -56,16 +56,22 @@ pub const CLASS_PALETTE: [(u8, [u8; 4]); 5] = [
     (OTHER, [190, 190, 190, 255]),
 ];
 
+/// The names of the class codes (nodata aside), for tables, legends and the category names
+/// of class maps.
+pub const CLASS_NAMES: [(u8, &str); 5] = [
+    (WATER, "water"),
+    (VEGETATION, "vegetation"),
+    (BARE_SOIL, "bare soil"),
+    (BUILT_UP, "built-up"),
+    (OTHER, "other"),
+];
+
 /// The name of a class code, for tables and legends.
 pub fn class_name(code: u8) -> &'static str {
-    match code {
-        WATER => "water",
-        VEGETATION => "vegetation",
-        BARE_SOIL => "bare soil",
-        BUILT_UP => "built-up",
-        OTHER => "other",
-        CLASS_NODATA => "nodata",
-        _ => "undefined",
+    match CLASS_NAMES.iter().find(|&&(c, _)| c == code) {
+        Some(&(_, name)) => name,
+        None if code == CLASS_NODATA => "nodata",
+        None => "undefined",
     }
 }
 

@@ -202,18 +202,17 @@ fn regions_and_zone_flags_equal_hand_computed_values() {
         flags,
         vec![
             [
-                "1", "2000.0", "300.0", "true", "false", "false", "true", "320001"
+                "1", "2000", "300", "true", "false", "false", "true", "320001"
             ],
             [
-                "2", "1000.0", "100.0", "true", "false", "true", "true", "320002"
+                "2", "1000", "100", "true", "false", "true", "true", "320002"
             ],
-            [
-                "3", "400.0", "0.0", "false", "true", "true", "false", "320002"
-            ],
+            ["3", "400", "0", "false", "true", "true", "false", "320002"],
         ]
     );
-    assert_eq!(patches[2]["eco_redline_m2"], "200.0");
-    assert_eq!(patches[1]["urban_boundary_m2"], "200.0");
+    // Areas as CSV cells: to 0.01 m², without trailing zeros.
+    assert_eq!(patches[2]["eco_redline_m2"], "200");
+    assert_eq!(patches[1]["urban_boundary_m2"], "200");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -73,17 +73,23 @@ pub const CHANGE_PALETTE: [(u8, [u8; 4]); 5] = [
     (OTHER_CHANGE, [255, 255, 0, 255]),
 ];
 
+/// The names of the change codes (nodata aside), for tables, legends and the category
+/// names of change maps.
+pub const CHANGE_NAMES: [(u8, &str); 6] = [
+    (UNCHANGED, "unchanged"),
+    (EARTH_MOVING, "earth-moving"),
+    (NEW_CONSTRUCTION, "new construction"),
+    (EARTH_TO_CONSTRUCTION, "earth-moving to construction"),
+    (EXCAVATION, "excavation or mining"),
+    (OTHER_CHANGE, "other change"),
+];
+
 /// The name of a change code, for tables and legends.
 pub fn change_name(code: u8) -> &'static str {
-    match code {
-        UNCHANGED => "unchanged",
-        EARTH_MOVING => "earth-moving",
-        NEW_CONSTRUCTION => "new construction",
-        EARTH_TO_CONSTRUCTION => "earth-moving to construction",
-        EXCAVATION => "excavation or mining",
-        OTHER_CHANGE => "other change",
-        CHANGE_NODATA => "nodata",
-        _ => "undefined",
+    match CHANGE_NAMES.iter().find(|&&(c, _)| c == code) {
+        Some(&(_, name)) => name,
+        None if code == CHANGE_NODATA => "nodata",
+        None => "undefined",
     }
 }
 

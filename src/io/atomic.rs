@@ -119,7 +119,7 @@ pub(crate) fn unpredictable_suffix() -> String {
 }
 
 /// A temporary path next to `path` with an unpredictable name (`.NAME.tmp-<hex>`).
-fn temp_path(path: &Path) -> PathBuf {
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

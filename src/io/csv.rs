@@ -27,6 +27,35 @@ pub fn csv_field(field: &str) -> Cow<'_, str> {
     }
 }
 
+/// A number as a cell: rounded to `decimals` decimals (correctly, from the exact binary
+/// value), trailing zeros and a trailing point dropped, so that `37.800000000000004` at 2
+/// decimals is `37.8`, `900.0` is `900`, and a negative value that rounds to zero is `0`.
+/// NaN and infinities, which no table should hold, give an empty cell.
+pub fn csv_number(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        let kept = text.trim_end_matches('0').trim_end_matches('.').len();
+        text.truncate(kept);
+    }
+    if text == "-0" {
+        text = "0".into();
+    }
+    text
+}
+
+/// The decimals that resolve a hundredth of `step`, a pixel's size in the units of the
+/// numbers (metres, degrees): `⌈−log₁₀(step/100)⌉`, from 0 to 12 (7 when `step` is not a
+/// positive size). A 30 m pixel gives 1 decimal of metres; as degrees (about 2.7e-4°), 6.
+pub fn grid_decimals(step: f64) -> usize {
+    if !(step.is_finite() && step > 0.0) {
+        return 7;
+    }
+    (-(step / 100.0).log10()).ceil().clamp(0.0, 12.0) as usize
+}
+
 /// One CSV line (without its line break): the fields quoted as needed, joined by commas.
 pub fn csv_line<F: AsRef<str>>(fields: &[F]) -> String {
     let mut line = String::new();
@@ -105,6 +134,23 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn numbers_are_rounded_without_noise() {
+        assert_eq!(csv_number(37.800000000000004, 2), "37.8");
+        assert_eq!(csv_number(900.0, 2), "900");
+        assert_eq!(csv_number(84486.11929225922, 2), "84486.12");
+        assert_eq!(csv_number(126.72917893838883, 3), "126.729");
+        assert_eq!(csv_number(-0.0001, 2), "0");
+        assert_eq!(csv_number(-0.25, 4), "-0.25");
+        assert_eq!(csv_number(1234.4, 0), "1234");
+        assert_eq!(csv_number(f64::NAN, 2), "");
+        assert_eq!(grid_decimals(30.0), 1);
+        assert_eq!(grid_decimals(10.0), 1);
+        assert_eq!(grid_decimals(2.7e-4), 6);
+        assert_eq!(grid_decimals(9.0e-5), 7);
+        assert_eq!(grid_decimals(0.0), 7);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod write;
 pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};
 pub use atomic::{remove_in_flight, same_file, write_atomically};
 pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
-pub use csv::{csv_line, write_csv, write_csv_lines};
+pub use csv::{csv_line, csv_number, grid_decimals, write_csv, write_csv_lines};
 pub use geojson::{
     Feature, FeatureLayer, OrderedFeature, Polygon, read_geojson, write_features, write_geojson,
     write_ordered_features,
@@ -43,6 +43,6 @@ pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
 pub use source::{DateSource, GeoTiffSource, MemorySource, SourceInfo};
 pub use write::{
-    BigTiff, GeoTiffStripWriter, WriteOptions, write_bands, write_geotiff, write_geotiff_with,
-    write_image, write_stack,
+    BigTiff, GeoTiffStripWriter, Legend, Overviews, WriteOptions, pam_path, write_bands,
+    write_geotiff, write_geotiff_with, write_image, write_stack,
 };

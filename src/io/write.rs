@@ -3,13 +3,22 @@
 //! ModelTiepoint for north-up grids, ModelTransformation otherwise), a GeoKeyDirectory with
 //! the EPSG code and GDAL_NODATA. Switches to BigTIFF when the output could pass 4 GiB.
 //! Files are written atomically.
+//!
+//! With [`Overviews::Nearest`] or a [`Legend`] the file is written cloud-optimized (see
+//! `cog`): internal overviews, a colour table, the IFDs before the data, and the category
+//! names in a GDAL `.aux.xml` side-car.
+
+mod cog;
+mod legend;
+
+pub use legend::{Legend, pam_path};
 
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomically;
 use crate::io::geokeys;
 use crate::io::geotiff::{GeoTiff, tiff_error};
 use crate::io::sample::GeoTiffSample;
-use crate::raster::{BandData, BandStack, GeoReference, Raster};
+use crate::raster::{BandData, BandStack, DataType, GeoReference, Raster};
 use rayon::prelude::*;
 use std::io::{Seek, Write};
 use std::path::Path;
@@ -41,16 +50,41 @@ pub struct WriteOptions {
     pub deflate_level: u32,
     /// Classic TIFF or BigTIFF.
     pub bigtiff: BigTiff,
+    /// Reduced-resolution copies of the image inside the file. With overviews the file is
+    /// laid out as a Cloud-Optimized GeoTIFF.
+    pub overviews: Overviews,
+    /// The colour table and category names of a single-band u8 raster of codes (written
+    /// cloud-optimized, with the names in a `.aux.xml` side-car: see [`Legend`]).
+    pub legend: Option<Legend>,
+}
+
+/// Which reduced-resolution copies (overviews) a GeoTIFF carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overviews {
+    /// None.
+    #[default]
+    None,
+    /// Levels 2, 4, 8, … (each ⌈half⌉ the size of the one before, added while the one
+    /// before is larger than a tile on a side), each picked by nearest neighbour from the
+    /// one before exactly as GDAL's `gdaladdo -r nearest` does: row (column) `i` of a level
+    /// of `n` rows is row `⌊0.5 + i·m/n⌋` of the level of `m` rows before it. Nearest keeps
+    /// codes intact (no averaged, meaningless codes) and is GDAL's choice for paletted COGs.
+    /// The file is laid out cloud-optimized: IFDs first, overview tiles smallest first, the
+    /// full-resolution tiles last, each tile with GDAL's size leader and trailer.
+    Nearest,
 }
 
 impl Default for WriteOptions {
-    /// 256 × 256 tiles, deflate level 6, BigTIFF only when needed.
+    /// 256 × 256 tiles, deflate level 6, BigTIFF only when needed, no overviews or legend.
     fn default() -> Self {
         WriteOptions {
             tile_size: 256,
             compress: true,
             deflate_level: 6,
             bigtiff: BigTiff::Auto,
+            overviews: Overviews::None,
+            legend: None,
         }
     }
 }
@@ -216,6 +250,8 @@ struct Plan {
     compress: bool,
     level: u32,
     big: bool,
+    overviews: Overviews,
+    legend: Option<Legend>,
 }
 
 impl Plan {
@@ -267,12 +303,23 @@ impl Plan {
                 "coefficients must be finite",
             ));
         }
+        if options.legend.is_some() && (bands != 1 || T::DATA_TYPE != DataType::U8) {
+            return Err(invalid(
+                "legend",
+                format!("{bands} band(s) of {}", T::DATA_TYPE),
+                "a colour table and category names are for a single band of u8 codes",
+            ));
+        }
         let tile = options.tile_size as usize;
         let across = width.div_ceil(tile) as u64;
         let down = height.div_ceil(tile) as u64;
-        let estimate = (across * down)
+        let mut estimate = (across * down)
             .saturating_mul((tile * tile) as u64)
             .saturating_mul(bands as u64 * T::DATA_TYPE.size() as u64);
+        if options.overviews != Overviews::None {
+            // The overviews add a third at most, and every tile 8 bytes of leader and trailer.
+            estimate = estimate.saturating_add(estimate / 3 + across * down * 16);
+        }
         let big = match options.bigtiff {
             BigTiff::Always => true,
             BigTiff::Never => false,
@@ -288,7 +335,14 @@ impl Plan {
             compress: options.compress,
             level: options.deflate_level.clamp(1, 9),
             big,
+            overviews: options.overviews,
+            legend: options.legend,
         })
+    }
+
+    /// Whether the file is written cloud-optimized (overviews or a legend asked for).
+    fn cloud_optimized(&self) -> bool {
+        self.overviews != Overviews::None || self.legend.is_some()
     }
 
     /// Rows in tile row `ty`.
@@ -330,12 +384,20 @@ fn write_typed<T: GeoTiffSample>(
     })
 }
 
-/// Writes `path` atomically, taking each row of tiles from `next_slab(ty)` in order.
+/// Writes `path` atomically, taking each row of tiles from `next_slab(ty)` in order;
+/// cloud-optimized with its legend's side-car when the plan asks for overviews or a legend.
 fn write_slabs<T: GeoTiffSample>(
     path: &Path,
     plan: &Plan,
     next_slab: impl FnMut(usize) -> std::io::Result<Slab<T>>,
 ) -> Result<()> {
+    if plan.cloud_optimized() {
+        cog::write(path, plan, next_slab)?;
+        return match &plan.legend {
+            Some(legend) => legend.write_pam(path),
+            None => Ok(()),
+        };
+    }
     write_atomically(path, |w| {
         let err = |e| tiff_error(path, e);
         if plan.big {
@@ -503,19 +565,7 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     for ty in 0..down {
         // One row of tiles at a time: compressed in parallel, written in order.
         let slab = next_slab(ty)?;
-        let tiles = || -> std::io::Result<Vec<Vec<u8>>> {
-            (0..across)
-                .into_par_iter()
-                .map(|tx| encode_tile(plan, &slab, tx, predictor))
-                .collect()
-        };
-        let encoded = match encoder_pool() {
-            Some(pool) => pool.install(tiles)?,
-            None => (0..across)
-                .map(|tx| encode_tile(plan, &slab, tx, predictor))
-                .collect::<std::io::Result<_>>()?,
-        };
-        for bytes in encoded {
+        for bytes in encode_row(plan, &slab, predictor)? {
             offsets.push(dir.write_data(bytes.as_slice())?);
             counts.push(bytes.len() as u64);
         }
@@ -577,6 +627,27 @@ fn encode<W: Write + Seek, K: TiffKind, T: GeoTiffSample>(
     dir.finish()
 }
 
+/// The tiles of one row of tiles `slab`, compressed in parallel on the encoder pool.
+fn encode_row<T: GeoTiffSample>(
+    plan: &Plan,
+    slab: &[Vec<T>],
+    predictor: bool,
+) -> std::io::Result<Vec<Vec<u8>>> {
+    let across = plan.width.div_ceil(plan.tile);
+    let tiles = || -> std::io::Result<Vec<Vec<u8>>> {
+        (0..across)
+            .into_par_iter()
+            .map(|tx| encode_tile(plan, slab, tx, predictor))
+            .collect()
+    };
+    match encoder_pool() {
+        Some(pool) => pool.install(tiles),
+        None => (0..across)
+            .map(|tx| encode_tile(plan, slab, tx, predictor))
+            .collect(),
+    }
+}
+
 /// One tile of a row of tiles, pixel-interleaved, padded with zeros, predicted and compressed.
 fn encode_tile<T: GeoTiffSample>(
     plan: &Plan,
@@ -621,4 +692,6 @@ with_setters!(WriteOptions {
     with_compress => compress: bool,
     with_deflate_level => deflate_level: u32,
     with_bigtiff => bigtiff: BigTiff,
+    with_overviews => overviews: Overviews,
+    with_legend => legend: Option<Legend>,
 });

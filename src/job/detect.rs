@@ -69,7 +69,10 @@ impl Job {
                 execution: swept.execution,
                 threshold: plan.threshold,
                 relation: plan.relation,
-                outputs: class_paths.to_vec(),
+                outputs: class_paths
+                    .iter()
+                    .flat_map(|p| [p.clone(), pam_path(p)])
+                    .collect(),
                 strip_rows,
                 backend_choice: plan.choice,
             },
@@ -135,7 +138,7 @@ impl<'a> ChangePass<'a> {
                 height,
                 Some(&grid.georef),
                 Some(CLASS_NODATA),
-                &OUTPUT_TIFF,
+                &CLASS_TIFF,
             )
         };
         let class_writers = [create(&class_paths[0])?, create(&class_paths[1])?];

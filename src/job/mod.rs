@@ -39,13 +39,14 @@ use crate::change::regions::{RegionBuilder, RegionStats};
 use crate::change::{
     ChangeOptions, ChangePlanes, DateRelation, Threshold, change_name, otsu, otsu_above_noise,
 };
-use crate::classify::CLASS_NODATA;
+use crate::classify::{CLASS_NAMES, CLASS_NODATA, CLASS_PALETTE};
 use crate::error::{Error, Result};
 use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
-    BigTiff, DateSource, GeoTiffSource, GeoTiffStripWriter, OutputSet, ReadLimits, WriteOptions,
-    read_info, read_polygon_layer, read_window, write_geotiff_with,
+    BigTiff, DateSource, GeoTiffSource, GeoTiffStripWriter, Legend, OutputSet, Overviews,
+    ReadLimits, WriteOptions, pam_path, read_info, read_polygon_layer, read_window,
+    write_geotiff_with,
 };
 use crate::overlay::{
     DEFAULT_WARNING_SHARE, OverlaySums, OverlayWindow, PatchOverlay, RegionTotals, region_totals,
@@ -116,6 +117,24 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
     compress: true,
     deflate_level: 1,
     bigtiff: BigTiff::Auto,
+    overviews: Overviews::None,
+    legend: None,
+};
+/// The class maps: as [`OUTPUT_TIFF`], cloud-optimized with nearest-neighbour overviews,
+/// the class colours as a colour table and the class names as category names.
+const CLASS_TIFF: WriteOptions = WriteOptions {
+    overviews: Overviews::Nearest,
+    legend: Some(Legend::new(&CLASS_PALETTE, &CLASS_NAMES)),
+    ..OUTPUT_TIFF
+};
+/// `change.tif`: as [`CLASS_TIFF`], with the change colours and names.
+const CHANGE_TIFF: WriteOptions = WriteOptions {
+    overviews: Overviews::Nearest,
+    legend: Some(Legend::new(
+        &crate::change::CHANGE_PALETTE,
+        &crate::change::CHANGE_NAMES,
+    )),
+    ..OUTPUT_TIFF
 };
 /// The plan sample of a larger scene holds at most this many pixels: the noise model uses
 /// 200,000 of them, so 1 Mpx spread over the scene is plenty, and reading more costs
@@ -347,10 +366,13 @@ pub const MAX_TILE_ROWS: usize = 1 << 16;
 
 /// The names of the files a job may write into its output folder (besides the
 /// `patches_*.geojson` copies in other CRSs).
-pub const JOB_OUTPUTS: [&str; 17] = [
+pub const JOB_OUTPUTS: [&str; 20] = [
     "class_before.tif",
+    "class_before.tif.aux.xml",
     "class_after.tif",
+    "class_after.tif.aux.xml",
     "change.tif",
+    "change.tif.aux.xml",
     "change_raw.tif",
     "patches.tif",
     "patches.geojson",

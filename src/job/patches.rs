@@ -93,7 +93,7 @@ impl Job {
             height,
             Some(&georef),
             Some(crate::change::CHANGE_NODATA),
-            &OUTPUT_TIFF,
+            &CHANGE_TIFF,
         )?;
         let patch_writer = GeoTiffStripWriter::create(
             &patches_path,

@@ -2,6 +2,7 @@
 //! people look at and, last, the completion record `summary.json`.
 
 use super::*;
+use crate::io::csv_number;
 
 impl Job {
     /// The write stage: each patch's record (attributes, class and NDVI layers, zone and
@@ -55,7 +56,14 @@ impl Job {
         let written =
             write_patch_vectors(out, &scene.georef, &attrs, &extra, &tiled.polygons, false)?;
         let mut outputs = facts.outputs;
-        outputs.extend([change_path, written.geojson, written.csv, patches_path]);
+        let change_pam = pam_path(&change_path);
+        outputs.extend([
+            change_path,
+            change_pam,
+            written.geojson,
+            written.csv,
+            patches_path,
+        ]);
         let mut warnings = layers.warnings;
         gis_layers(
             out,
@@ -237,6 +245,15 @@ fn extra_columns(
     columns
 }
 
+/// Decimals of `regions.csv`'s farmland share (a fraction): 0.0001, a hundredth of a
+/// percentage point.
+const SHARE_DECIMALS: usize = 4;
+
+/// An area in m² as a cell of `regions.csv`: to 0.01 m².
+fn m2(area: f64) -> String {
+    csv_number(area, 2)
+}
+
 /// `regions.csv`: one row per region, in file order.
 fn write_regions_csv(path: &Path, totals: &[RegionTotals]) -> Result<()> {
     let mut header = vec!["region".to_string(), "patches".to_string()];
@@ -255,11 +272,11 @@ fn write_regions_csv(path: &Path, totals: &[RegionTotals]) -> Result<()> {
     );
     let rows = totals.iter().map(|t| {
         let mut row = vec![t.code.clone(), t.patch_count.to_string()];
-        row.extend((1..6).map(|c| t.area_by_type_m2[c].to_string()));
+        row.extend((1..6).map(|c| m2(t.area_by_type_m2[c])));
         row.extend([
-            t.new_construction_m2.to_string(),
-            t.new_construction_on_farmland_m2.to_string(),
-            t.farmland_share.to_string(),
+            m2(t.new_construction_m2),
+            m2(t.new_construction_on_farmland_m2),
+            csv_number(t.farmland_share, SHARE_DECIMALS),
             t.warning.to_string(),
         ]);
         row

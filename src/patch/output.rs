@@ -7,7 +7,10 @@ use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
 use crate::error::{Error, Result};
 use crate::geo::{GeodeticFrame, LonLat};
-use crate::io::{OrderedFeature, csv_line, write_csv_lines, write_geotiff, write_ordered_features};
+use crate::io::{
+    OrderedFeature, csv_line, csv_number, grid_decimals, write_csv_lines, write_geotiff,
+    write_ordered_features,
+};
 use crate::raster::{GeoReference, Raster};
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -188,13 +191,14 @@ pub fn write_patch_vectors(
     let csv = dir.join("patches.csv");
     let mut header: Vec<&str> = attribute_names();
     header.extend(extra.iter().map(|(k, _)| k.as_str()));
+    let precision = CsvPrecision::of(georef, &lon_lat);
     // Lines are made in parallel, a batch at a time, and written in order.
     let line = |i: usize| -> String {
         let own = attribute_fields(&attributes[i])
             .into_iter()
-            .map(|(_, v)| csv_text(&v));
+            .map(|(k, v)| precision.cell(k, &v));
         let cells: Vec<String> = own
-            .chain(extra.iter().map(|(_, v)| csv_text(&v[i])))
+            .chain(extra.iter().map(|(k, v)| precision.cell(k, &v[i])))
             .collect();
         csv_line(&cells)
     };
@@ -210,6 +214,63 @@ pub fn write_patch_vectors(
         geojson_native,
         csv,
     })
+}
+
+/// How many decimals the numbers of `patches.csv` keep: what they mean, no float noise.
+/// Areas: m² to 0.01, 亩 to 0.001, ha to 0.0001 (zone areas, `*_m2`, as m²); coordinates
+/// to a hundredth of a pixel ([`grid_decimals`]): CRS coordinates by the pixel's size in
+/// CRS units, longitude and latitude by its size in degrees at the grid's origin; mean NDVI
+/// to 0.0001. Integers, flags and names are written as they are.
+#[derive(Debug, Clone, Copy)]
+struct CsvPrecision {
+    /// Decimals of CRS coordinates.
+    native: usize,
+    /// Decimals of longitudes and latitudes.
+    degrees: usize,
+}
+
+impl CsvPrecision {
+    fn of(georef: &GeoReference, lon_lat: &LonLat) -> CsvPrecision {
+        let c = georef.transform.0;
+        let native = c[1].hypot(c[4]).min(c[2].hypot(c[5]));
+        let (x0, y0) = georef.transform.apply(0.0, 0.0);
+        let degrees = [(1.0, 0.0), (0.0, 1.0)]
+            .iter()
+            .filter_map(|&(col, row)| {
+                let (x, y) = georef.transform.apply(col, row);
+                let (lon0, lat0) = lon_lat.to_lon_lat(x0, y0)?;
+                let (lon, lat) = lon_lat.to_lon_lat(x, y)?;
+                Some((lon - lon0).hypot(lat - lat0))
+            })
+            .fold(f64::INFINITY, f64::min);
+        CsvPrecision {
+            native: grid_decimals(native),
+            degrees: grid_decimals(degrees),
+        }
+    }
+
+    /// The decimals of the numbers of `column`; `None` for columns written as they are.
+    fn decimals(&self, column: &str) -> Option<usize> {
+        match column {
+            "area_mu" => Some(3),
+            "area_ha" => Some(4),
+            "min_x" | "min_y" | "max_x" | "max_y" | "centroid_x" | "centroid_y" => {
+                Some(self.native)
+            }
+            "centroid_lon" | "centroid_lat" => Some(self.degrees),
+            "ndvi_before" | "ndvi_after" => Some(4),
+            c if c.ends_with("_m2") => Some(2),
+            _ => None,
+        }
+    }
+
+    /// The cell of the value `v` of `column`.
+    fn cell(&self, column: &str, v: &Value) -> String {
+        match (self.decimals(column), v) {
+            (Some(d), Value::Number(n)) if n.is_f64() => csv_number(n.as_f64().unwrap_or(0.0), d),
+            _ => csv_text(v),
+        }
+    }
 }
 
 /// The attribute column names.
