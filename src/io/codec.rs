@@ -53,7 +53,7 @@ pub(crate) fn decode_chunk(
         1 => raw[..raw.len().min(wanted)].to_vec(),
         5 => lzw(raw, cap)?,
         7 => jpeg(raw, coding, shape)?,
-        8 | 32946 => inflate(raw, cap)?,
+        8 | 32946 => inflate(raw, cap, row_bytes * shape.full_rows)?,
         32773 => packbits(raw, wanted)?,
         50000 => zstd(raw, wanted)?,
         other => {
@@ -184,9 +184,25 @@ fn jpeg(raw: &[u8], coding: &ChunkCoding, shape: &ChunkRows) -> Result<Vec<u8>, 
     decoder.decode().map_err(err)
 }
 
-/// Inflates a zlib stream in one call straight into the output, stopping after `wanted`
-/// bytes (a stream that holds more is cut there, as a reader would be).
-fn inflate(raw: &[u8], wanted: usize) -> Result<Vec<u8>, String> {
+/// Inflates a zlib stream, stopping after `wanted` bytes (a stream that holds more is cut
+/// there, as a reader would be). A chunk of `whole` bytes that the read needs most of is
+/// decoded in one call by libdeflate; one it needs only the top of, or one libdeflate refuses
+/// (damaged, or holding more than it should), by flate2's streaming decoder, which stops
+/// where the read does and keeps what a damaged stream yields before the damage.
+fn inflate(raw: &[u8], wanted: usize, whole: usize) -> Result<Vec<u8>, String> {
+    let whole = whole.min(raw.len().saturating_mul(1032));
+    if wanted > 0 && whole >= wanted && whole - wanted <= wanted {
+        let mut out = vec![0u8; whole];
+        if let Ok(n) = libdeflater::Decompressor::new().zlib_decompress(raw, &mut out) {
+            out.truncate(n.min(wanted));
+            return Ok(out);
+        }
+    }
+    inflate_streaming(raw, wanted)
+}
+
+/// Inflates a zlib stream with flate2, stopping after `wanted` bytes.
+fn inflate_streaming(raw: &[u8], wanted: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(wanted);
     let mut z = flate2::Decompress::new(true);
     loop {
@@ -422,5 +438,26 @@ mod tests {
             ..coding
         };
         assert!(decode_chunk(b"\xFF\xD8", &u16s, &shape).is_err());
+    }
+
+    #[test]
+    fn inflate_takes_the_whole_chunk_or_streams_the_top() {
+        use std::io::Write;
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 97) as u8).collect();
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&data).unwrap();
+        let raw = z.finish().unwrap();
+        // The whole chunk (libdeflate), most of it (libdeflate, cut), its top (flate2).
+        assert_eq!(inflate(&raw, data.len(), data.len()).unwrap(), data);
+        assert_eq!(inflate(&raw, 60_000, data.len()).unwrap(), data[..60_000]);
+        assert_eq!(inflate(&raw, 10_000, data.len()).unwrap(), data[..10_000]);
+        // A truncated stream: libdeflate refuses it, flate2 yields what precedes the cut.
+        let cut = &raw[..raw.len() / 2];
+        let part = inflate(cut, data.len(), data.len()).unwrap();
+        assert!(!part.is_empty() && part.len() < data.len());
+        assert_eq!(part, data[..part.len()]);
+        // A stream that holds more than the chunk should: cut where the read stops.
+        assert_eq!(inflate(&raw, 50_000, 50_000).unwrap(), data[..50_000]);
+        assert!(inflate(b"\x78\x9c\xff\xff garbage", 100, 100).is_err());
     }
 }
