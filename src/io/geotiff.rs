@@ -723,7 +723,7 @@ fn check_limits(
     Ok(())
 }
 
-fn zeroed(t: DataType, n: usize) -> BandData {
+pub(crate) fn zeroed(t: DataType, n: usize) -> BandData {
     match t {
         DataType::U8 => BandData::U8(vec![0; n]),
         DataType::U16 => BandData::U16(vec![0; n]),
