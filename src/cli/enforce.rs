@@ -3,10 +3,14 @@
 use super::{Failure, Outcome, Output, demo, parse, progress, signals};
 use crate::backend::{Backend, Engine};
 use crate::change::{ChangeMethod, ChangeOptions};
+use crate::io::{BandFile, BandFilesSource, Resampling};
 use crate::job::{Job, JobReport, MAX_TILE_ROWS};
 use crate::sensor::{BandRole, Sensor};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// One `--before-band`/`--after-band`: the role, the file and its zero-based band.
+type BandArg = (BandRole, PathBuf, usize);
 
 /// The options of `landwatch enforce`.
 #[derive(Debug, Args)]
@@ -18,6 +22,9 @@ pub(super) struct EnforceArgs {
     /// The second date, on the same grid.
     #[arg(long, value_name = "T2.tif")]
     after: Option<PathBuf>,
+    /// The dates as one file per band (boxed: the rarer form keeps the command small).
+    #[command(flatten)]
+    per_band: Box<PerBandArgs>,
     /// The output folder.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -86,6 +93,23 @@ pub(super) struct EnforceArgs {
     raw_change: bool,
 }
 
+/// The options that give the dates as one file per band.
+#[derive(Debug, Args)]
+struct PerBandArgs {
+    /// The first date as one GeoTIFF per band instead of a stack, repeatable: ROLE=FILE
+    /// takes band 1 of FILE, ROLE=FILE#N band N. The bands go onto the finest of their grids;
+    /// coarser ones (Sentinel-2's 20 m SWIR) are resampled (--band-resampling).
+    #[arg(long = "before-band", value_name = "ROLE=FILE[#N]", value_parser = band_file, conflicts_with = "before")]
+    before_band: Vec<BandArg>,
+    /// The second date as one GeoTIFF per band, the same roles as --before-band.
+    #[arg(long = "after-band", value_name = "ROLE=FILE[#N]", value_parser = band_file, conflicts_with = "after")]
+    after_band: Vec<BandArg>,
+    /// How --before-band and --after-band bands on a coarser grid are resampled: nearest
+    /// (default: the values as stored) or bilinear.
+    #[arg(long, value_name = "nearest|bilinear", value_parser = resampling)]
+    band_resampling: Option<Resampling>,
+}
+
 const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif, \
 patches.tif, patches.geojson, patches.csv, regions.csv (with --regions), summary.json, \
 quicklook.png, report.html. The set is written privately and published whole when the run \
@@ -98,17 +122,21 @@ with illustrative zones and counties (not official boundaries), written to out/e
 impl EnforceArgs {
     /// The job and its output folder: the demo without dates, else the options' job.
     fn job(self) -> Result<(Job, PathBuf), Failure> {
-        let (before, after, out) = match (self.before.clone(), self.after.clone(), self.out.clone())
-        {
-            (None, None, None) => return Ok((demo::enforce_job()?, PathBuf::from("out/enforce"))),
-            (Some(b), Some(a), Some(o)) => (b, a, o),
+        let dates_given = self.before.is_some()
+            || self.after.is_some()
+            || !self.per_band.before_band.is_empty()
+            || !self.per_band.after_band.is_empty();
+        let out = match (dates_given, self.out.clone()) {
+            (false, None) => return Ok((demo::enforce_job()?, PathBuf::from("out/enforce"))),
+            (true, Some(o)) => o,
             _ => {
                 return Err(Failure::usage(
-                    "--before, --after and --out go together (see --help)",
+                    "--before, --after and --out go together (or --before-band, --after-band \
+                     and --out; see --help)",
                 ));
             }
         };
-        let mut job = Job::new(before, after).change_options(self.change_options()?);
+        let mut job = self.dates()?.change_options(self.change_options()?);
         job = self.settings(job)?;
         if let Some(s) = self.sensor {
             job = job.sensor(s);
@@ -138,6 +166,83 @@ impl EnforceArgs {
             job = job.regions(r, f);
         }
         Ok((job, out))
+    }
+
+    /// The two dates: stacks (--before, --after) or one file per band (--before-band,
+    /// --after-band; the roles of the first date order the bands of both).
+    fn dates(&self) -> Result<Job, Failure> {
+        if self.per_band.before_band.is_empty() && self.per_band.after_band.is_empty() {
+            return match (&self.before, &self.after) {
+                (Some(b), Some(a)) => Ok(Job::new(b, a)),
+                _ => Err(Failure::usage(
+                    "--before and --after go together (see --help)",
+                )),
+            };
+        }
+        if self.per_band.before_band.is_empty() || self.per_band.after_band.is_empty() {
+            return Err(Failure::usage(
+                "--before-band and --after-band go together: both dates per band, or both \
+                 as stacks with --before and --after",
+            ));
+        }
+        if self.bands.is_some() {
+            return Err(Failure::usage(
+                "--bands orders the bands of stacks; with --before-band and --after-band each \
+                 band's role is given with its file",
+            ));
+        }
+        let roles: Vec<BandRole> = self.per_band.before_band.iter().map(|b| b.0).collect();
+        for (i, role) in roles.iter().enumerate() {
+            if roles[..i].contains(role) {
+                return Err(Failure::usage(format!(
+                    "--before-band: the role '{}' is given twice",
+                    role.name()
+                )));
+            }
+        }
+        let mut after = Vec::with_capacity(roles.len());
+        for role in &roles {
+            let mut of_role = self.per_band.after_band.iter().filter(|b| b.0 == *role);
+            match (of_role.next(), of_role.next()) {
+                (Some(b), None) => after.push(b),
+                (None, _) => {
+                    return Err(Failure::usage(format!(
+                        "--after-band: no '{}' band, which --before-band gives",
+                        role.name()
+                    )));
+                }
+                (Some(_), Some(_)) => {
+                    return Err(Failure::usage(format!(
+                        "--after-band: the role '{}' is given twice",
+                        role.name()
+                    )));
+                }
+            }
+        }
+        if let Some(extra) = self
+            .per_band
+            .after_band
+            .iter()
+            .find(|b| !roles.contains(&b.0))
+        {
+            return Err(Failure::usage(format!(
+                "--after-band: '{}' is not among the roles of --before-band",
+                extra.0.name()
+            )));
+        }
+        let resampling = self.per_band.band_resampling.unwrap_or(Resampling::Nearest);
+        let source = |bands: Vec<&BandArg>| {
+            let files = bands
+                .into_iter()
+                .map(|(role, path, band)| BandFile {
+                    band: *band,
+                    ..BandFile::new(path, *role, resampling)
+                })
+                .collect();
+            BandFilesSource::new(files)
+        };
+        let before = source(self.per_band.before_band.iter().collect());
+        Ok(Job::from_sources(before, source(after)).bands(roles))
     }
 
     /// The numeric settings, checked here so that a bad value names its option.
@@ -185,6 +290,33 @@ impl EnforceArgs {
                 .map_err(|e| Failure::usage(format!("--context: {e}")))?;
         }
         Ok(options)
+    }
+}
+
+/// `ROLE=FILE` (band 1 of FILE) or `ROLE=FILE#N` (band N, from 1); a FILE that exists with
+/// `#N` in its name is taken as it is.
+fn band_file(s: &str) -> Result<BandArg, String> {
+    let (role, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected ROLE=FILE or ROLE=FILE#N, got '{s}'"))?;
+    let role: BandRole = role.trim().parse().map_err(|e| format!("{e}"))?;
+    if let Some((path, n)) = file.rsplit_once('#')
+        && !Path::new(file).exists()
+    {
+        return match n.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok((role, PathBuf::from(path), n - 1)),
+            _ => Err(format!("'{n}' after '#' is not a band number from 1")),
+        };
+    }
+    Ok((role, PathBuf::from(file), 0))
+}
+
+/// `nearest` or `bilinear`.
+fn resampling(s: &str) -> Result<Resampling, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "nearest" => Ok(Resampling::Nearest),
+        "bilinear" => Ok(Resampling::Bilinear),
+        _ => Err(format!("expected nearest or bilinear, got '{s}'")),
     }
 }
 

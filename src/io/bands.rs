@@ -9,6 +9,7 @@ use crate::io::sample::GeoTiffSample;
 use crate::raster::{Band, BandData, BandStack};
 use crate::sensor::BandRole;
 use rayon::prelude::*;
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// How to compute a pixel of the target grid from the source band.
@@ -137,13 +138,60 @@ pub fn resample(
         method,
         nodata,
     };
-    Ok(match data {
-        BandData::U8(v) => BandData::U8(job.run(v)),
-        BandData::U16(v) => BandData::U16(job.run(v)),
-        BandData::I16(v) => BandData::I16(job.run(v)),
-        BandData::U32(v) => BandData::U32(job.run(v)),
-        BandData::F32(v) => BandData::F32(job.run(v)),
-    })
+    Ok(job.dispatch(data, 0, 0..onto.height))
+}
+
+/// Resamples target rows `rows` of grid `onto` from `data`, which holds source rows
+/// `src_row0..` (all columns) of grid `from`: the rows [`resample`] would give there, bit for
+/// bit, read from the source rows [`source_rows`] says they need. Both grids must be
+/// georeferenced in one CRS with an invertible source transform (the caller checks).
+pub(crate) fn resample_rows(
+    data: &BandData,
+    src_row0: usize,
+    from: &Grid,
+    onto: &Grid,
+    rows: Range<usize>,
+    method: Resampling,
+    nodata: Option<f64>,
+) -> BandData {
+    let job = Job {
+        from,
+        onto,
+        method,
+        nodata,
+    };
+    job.dispatch(data, src_row0, rows)
+}
+
+/// The source rows of grid `from` that target rows `rows` of grid `onto` read (with a
+/// margin of a row each side for rounding), or `None` when they lie outside the source.
+pub(crate) fn source_rows(from: &Grid, onto: &Grid, rows: Range<usize>) -> Option<Range<usize>> {
+    let (src, dst) = (from.georef?.transform, onto.georef?.transform);
+    if rows.is_empty() {
+        return None;
+    }
+    let (w, r0, r1) = (onto.width as f64, rows.start as f64, rows.end as f64);
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    // The map is affine: the strip's corner pixel centres bound every centre's source row.
+    for (c, r) in [
+        (0.5, r0 + 0.5),
+        (w - 0.5, r0 + 0.5),
+        (0.5, r1 - 0.5),
+        (w - 0.5, r1 - 0.5),
+    ] {
+        let (x, y) = dst.apply(c, r);
+        let (_, v) = invert(&src, x, y)?;
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let first = (lo - 0.5).floor() - 1.0;
+    let end = (hi + 0.5).floor() + 2.0;
+    let sh = from.height as f64;
+    if !(first < sh && end > 0.0) {
+        return None;
+    }
+    Some(first.max(0.0) as usize..end.min(sh) as usize)
 }
 
 struct Job<'a> {
@@ -154,16 +202,35 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn run<T: GeoTiffSample>(&self, src: &[T]) -> Vec<T> {
+    fn dispatch(&self, data: &BandData, src_row0: usize, rows: Range<usize>) -> BandData {
+        match data {
+            BandData::U8(v) => BandData::U8(self.run(v, src_row0, rows)),
+            BandData::U16(v) => BandData::U16(self.run(v, src_row0, rows)),
+            BandData::I16(v) => BandData::I16(self.run(v, src_row0, rows)),
+            BandData::U32(v) => BandData::U32(self.run(v, src_row0, rows)),
+            BandData::F32(v) => BandData::F32(self.run(v, src_row0, rows)),
+        }
+    }
+
+    /// Target rows `rows`, from `src`: source rows `src_row0..` of the source grid. A source
+    /// pixel outside `src` counts as outside the source (never, when `src` holds the rows
+    /// [`source_rows`] names).
+    fn run<T: GeoTiffSample>(&self, src: &[T], src_row0: usize, rows: Range<usize>) -> Vec<T> {
         let (sw, sh) = (self.from.width, self.from.height);
         let src_t = self.from.georef.expect("checked").transform;
         let dst_t = self.onto.georef.expect("checked").transform;
         let fill = T::from_f64(self.nodata.unwrap_or(0.0));
         let valid = |v: f64| v.is_finite() && self.nodata.is_none_or(|n| v != n);
-        let mut out = vec![fill; self.onto.width * self.onto.height];
+        let at = |xi: usize, yi: usize| {
+            yi.checked_sub(src_row0)
+                .and_then(|y| src.get(y * sw + xi))
+                .copied()
+        };
+        let mut out = vec![fill; self.onto.width * rows.len()];
         out.par_chunks_mut(self.onto.width)
             .enumerate()
-            .for_each(|(r, row)| {
+            .for_each(|(i, row)| {
+                let r = rows.start + i;
                 for (c, px) in row.iter_mut().enumerate() {
                     let (x, y) = dst_t.apply(c as f64 + 0.5, r as f64 + 0.5);
                     let Some((u, v)) = invert(&src_t, x, y) else {
@@ -174,7 +241,9 @@ impl Job<'_> {
                     }
                     match self.method {
                         Resampling::Nearest => {
-                            *px = src[v as usize * sw + u as usize];
+                            if let Some(s) = at(u as usize, v as usize) {
+                                *px = s;
+                            }
                         }
                         Resampling::Bilinear => {
                             let (fx, fy) = (u - 0.5, v - 0.5);
@@ -191,7 +260,7 @@ impl Job<'_> {
                                 (xa, yb, (1.0 - wx) * wy),
                                 (xb, yb, wx * wy),
                             ] {
-                                let s = src[yi * sw + xi].to_f64();
+                                let s = at(xi, yi).map_or(f64::NAN, GeoTiffSample::to_f64);
                                 if w > 0.0 && valid(s) {
                                     sum += w * s;
                                     weight += w;

@@ -1,13 +1,13 @@
 //! GeoTIFF reading: whole images or windows, any of the sample types of [`BandData`],
-//! chunky or planar, stripped or tiled, uncompressed / deflate / LZW (with predictors),
-//! classic TIFF or BigTIFF, with the affine transform, EPSG code and GDAL nodata value.
+//! chunky or planar, stripped or tiled, uncompressed / deflate / LZW / PackBits / ZSTD (with
+//! predictors) or JPEG (8-bit, YCbCr converted to RGB), classic TIFF or BigTIFF, with the affine transform, EPSG code and GDAL nodata value.
 //!
 //! The container is decoded by the `tiff` crate one strip or tile at a time; sizes are
 //! checked against [`ReadLimits`] before anything large is allocated, and every failure of a
 //! truncated or corrupt file comes back as a typed [`Error`].
 
 use crate::error::{Error, Result};
-use crate::io::codec::{self, ChunkCoding};
+use crate::io::codec::{self, ChunkCoding, ChunkRows};
 use crate::io::geokeys::{self, GeoKeys};
 use crate::raster::{Band, BandData, BandStack, DataType, GeoReference, GeoTransform};
 use crate::sensor::BandRole;
@@ -326,6 +326,39 @@ fn georeference<R: Read + Seek>(
     Ok((geokeys::georef(transform, keys), nodata))
 }
 
+/// The PhotometricInterpretation tag and, for JPEG, the JPEGTables tag. YCbCr samples are
+/// refused unless JPEG-compressed (the JPEG decoder converts them to RGB; raw YCbCr would be
+/// read as if it were RGB).
+fn photometric_and_tables<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    path: &Path,
+    compression: u16,
+) -> Result<(u16, Option<std::sync::Arc<[u8]>>)> {
+    let err = |e| tiff_error(path, e);
+    let photometric = decoder
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .map_err(err)?
+        .unwrap_or(1);
+    if photometric == 6 && compression != 7 {
+        return Err(Error::InvalidTiff {
+            path: path.to_path_buf(),
+            reason: format!(
+                "YCbCr samples are supported only JPEG-compressed (compression {compression})"
+            ),
+        });
+    }
+    let tables = match compression {
+        7 => decoder
+            .find_tag(Tag::JPEGTables)
+            .map_err(err)?
+            .map(|v| v.into_u8_vec().map_err(err))
+            .transpose()?
+            .map(Into::into),
+        _ => None,
+    };
+    Ok((photometric, tables))
+}
+
 /// The file offset and byte count of every chunk, `[across, down, planes]` of them.
 fn chunk_index<R: Read + Seek>(
     decoder: &mut Decoder<R>,
@@ -416,6 +449,7 @@ impl<R: Read + Seek> Source<R> {
             .find_tag_unsigned::<u16>(Tag::Predictor)
             .map_err(err)?
             .unwrap_or(1);
+        let (photometric, jpeg_tables) = photometric_and_tables(&mut decoder, path, compression)?;
         let (across, down) = (width.div_ceil(chunk_w), height.div_ceil(chunk_h));
         let planes = if planar { usize::from(samples) } else { 1 };
         let (offsets, counts) = chunk_index(&mut decoder, path, tiled, [across, down, planes])?;
@@ -454,6 +488,8 @@ impl<R: Read + Seek> Source<R> {
                 predictor,
                 sample_size: data_type.size(),
                 big_endian,
+                photometric,
+                jpeg_tables,
             },
             file_len,
             max_bytes: limits.max_bytes,
@@ -531,11 +567,14 @@ impl<R: Read + Seek> Source<R> {
                 let ch = self.chunk_h.min(info.height - y0);
                 let (ix0, ix1) = (x0.max(col), (x0 + cw).min(col + width));
                 let (iy0, iy1) = (y0.max(row), (y0 + ch).min(row + height));
+                // A tile's stream holds all its rows; a strip's ends at the image's bottom.
+                let full_rows = if info.tiled { self.chunk_h } else { ch };
                 for plane in 0..planes {
                     pieces.push(Piece {
                         index: plane * per_plane + cy * self.across + cx,
                         plane,
                         rows: iy1 - y0,
+                        full_rows,
                         copy: Copy {
                             src_w: self.chunk_w,
                             spp: samples_in_chunk,
@@ -567,13 +606,19 @@ impl<R: Read + Seek> Source<R> {
                 .iter()
                 .map(|p| self.read_chunk(p.index, p.rows, samples_in_chunk))
                 .collect::<Result<Vec<_>>>()?;
-            let coding = self.coding;
+            let coding = &self.coding;
             let row_samples = self.chunk_w * samples_in_chunk;
             let decoded: Vec<std::result::Result<Vec<u8>, String>> = raws
                 .par_iter()
                 .zip(group)
                 .map(|(raw, p)| {
-                    codec::decode_chunk(raw, &coding, row_samples, p.rows, samples_in_chunk)
+                    let shape = ChunkRows {
+                        row_samples,
+                        rows: p.rows,
+                        full_rows: p.full_rows,
+                        samples_per_pixel: samples_in_chunk,
+                    };
+                    codec::decode_chunk(raw, coding, &shape)
                         .map_err(|reason| format!("chunk {}: {reason}", p.index))
                 })
                 .collect();
@@ -678,7 +723,7 @@ fn check_limits(
     Ok(())
 }
 
-fn zeroed(t: DataType, n: usize) -> BandData {
+pub(crate) fn zeroed(t: DataType, n: usize) -> BandData {
     match t {
         DataType::U8 => BandData::U8(vec![0; n]),
         DataType::U16 => BandData::U16(vec![0; n]),
@@ -688,11 +733,13 @@ fn zeroed(t: DataType, n: usize) -> BandData {
     }
 }
 
-/// One chunk a window needs: its index, plane, the rows to decode and where they go.
+/// One chunk a window needs: its index, plane, the rows to decode (of the rows its stream
+/// holds) and where they go.
 struct Piece {
     index: usize,
     plane: usize,
     rows: usize,
+    full_rows: usize,
     copy: Copy,
 }
 

@@ -6,6 +6,7 @@
 
 pub mod align;
 pub mod atomic;
+mod band_source;
 pub mod bands;
 mod codec;
 mod crs_keys;
@@ -26,6 +27,7 @@ pub mod write;
 
 pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};
 pub use atomic::{remove_in_flight, same_file, write_atomically};
+pub use band_source::BandFilesSource;
 pub use bands::{BandFile, Resampling, resample, stack_from_band_files};
 pub use csv::{csv_line, csv_number, grid_decimals, write_csv, write_csv_lines};
 pub use geojson::{

@@ -1,4 +1,5 @@
-//! Where one date's imagery comes from: a GeoTIFF file, a stack already in memory, or
+//! Where one date's imagery comes from: a GeoTIFF file, a stack already in memory, one file
+//! per band ([`crate::io::BandFilesSource`]), or
 //! anything an embedder implements [`DateSource`] for (a tile server, a database, a
 //! decoder of its own). The enforcement job reads its dates through this trait only: the
 //! header first, for every check before work, then whole rows in strips.
@@ -56,6 +57,12 @@ pub trait DateSource: Send + Sync {
     /// over it, and titles its report with its file name.
     fn path(&self) -> Option<&Path> {
         None
+    }
+
+    /// Every file the imagery is read from (by default [`DateSource::path`], if any): the
+    /// job refuses to write an output over any of them.
+    fn input_files(&self) -> Vec<&Path> {
+        self.path().into_iter().collect()
     }
 
     /// The header: size, georeference, bands, sample type, nodata.
@@ -178,6 +185,10 @@ impl<S: DateSource + ?Sized> DateSource for Box<S> {
 
     fn path(&self) -> Option<&Path> {
         (**self).path()
+    }
+
+    fn input_files(&self) -> Vec<&Path> {
+        (**self).input_files()
     }
 
     fn info(&self) -> Result<SourceInfo> {

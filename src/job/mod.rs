@@ -621,7 +621,7 @@ impl Job {
         let dates = self.open_dates()?;
         let inputs: Vec<&Path> = [&self.before, &self.after]
             .iter()
-            .filter_map(|s| s.path())
+            .flat_map(|s| s.input_files())
             .collect();
         let (layers, set) = self.ready(&dates.grid, out.as_ref(), &inputs)?;
         let staging = set.staging().to_path_buf();
