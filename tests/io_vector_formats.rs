@@ -4,7 +4,8 @@
 //! patches' pixel counts times the pixel area; on the Taizhou pair (UTM 51N) and on the pair
 //! warped to EPSG:4326. Zones and regions given as Shapefile and GeoPackage (converted from
 //! the bundled GeoJSON by `ogr2ogr`, into EPSG:4326 and into UTM) give the same zone flags and
-//! `regions.csv` as the GeoJSON. Skipped without GDAL unless `LANDWATCH_REQUIRE_GDAL=1`.
+//! `regions.csv` as the GeoJSON. GDAL's GeoPackage validator passes the GeoPackage. Skipped
+//! without GDAL unless `LANDWATCH_REQUIRE_GDAL=1`.
 
 mod common;
 
@@ -72,8 +73,37 @@ fn dbf_equal(dbf: &Value, json: &Value) -> bool {
     }
 }
 
+/// Runs GDAL's GeoPackage validator (`osgeo_utils.samples.validate_gpkg`, with its extra
+/// checks and warnings as errors) on `path`, where GDAL ships it.
+fn validate_gpkg(gdal: &Gdal, path: &Path) {
+    const SCRIPT: &str = "
+import sys
+try:
+    from osgeo_utils.samples import validate_gpkg
+except ImportError:
+    print('absent')
+    sys.exit(0)
+errors = validate_gpkg.check(sys.argv[1], abort_at_first_error=False, extra_checks=True,
+                             warning_as_error=True)
+print(errors if errors else 'valid')
+";
+    let out = Command::new(&gdal.python)
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && (text.trim() == "valid" || text.trim() == "absent"),
+        "validate_gpkg {}: {text} {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Checks the three layers of `out` against each other and against the imagery `tif`.
 fn check_layers(gdal: &Gdal, out: &Path, tif: &Path) {
+    validate_gpkg(gdal, &out.join("patches.gpkg"));
     let files = ["patches.geojson", "patches.shp", "patches.gpkg"].map(|f| out.join(f));
     let mut all = files.to_vec();
     all.push(tif.to_path_buf());
