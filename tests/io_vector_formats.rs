@@ -4,7 +4,8 @@
 //! patches' pixel counts times the pixel area; on the Taizhou pair (UTM 51N) and on the pair
 //! warped to EPSG:4326. Zones and regions given as Shapefile and GeoPackage (converted from
 //! the bundled GeoJSON by `ogr2ogr`, into EPSG:4326 and into UTM) give the same zone flags and
-//! `regions.csv` as the GeoJSON. Skipped without GDAL unless `LANDWATCH_REQUIRE_GDAL=1`.
+//! `regions.csv` as the GeoJSON. GDAL's GeoPackage validator passes the GeoPackage. Skipped
+//! without GDAL unless `LANDWATCH_REQUIRE_GDAL=1`.
 
 mod common;
 
@@ -72,8 +73,37 @@ fn dbf_equal(dbf: &Value, json: &Value) -> bool {
     }
 }
 
+/// Runs GDAL's GeoPackage validator (`osgeo_utils.samples.validate_gpkg`, with its extra
+/// checks and warnings as errors) on `path`, where GDAL ships it.
+fn validate_gpkg(gdal: &Gdal, path: &Path) {
+    const SCRIPT: &str = "
+import sys
+try:
+    from osgeo_utils.samples import validate_gpkg
+except ImportError:
+    print('absent')
+    sys.exit(0)
+errors = validate_gpkg.check(sys.argv[1], abort_at_first_error=False, extra_checks=True,
+                             warning_as_error=True)
+print(errors if errors else 'valid')
+";
+    let out = Command::new(&gdal.python)
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && (text.trim() == "valid" || text.trim() == "absent"),
+        "validate_gpkg {}: {text} {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Checks the three layers of `out` against each other and against the imagery `tif`.
 fn check_layers(gdal: &Gdal, out: &Path, tif: &Path) {
+    validate_gpkg(gdal, &out.join("patches.gpkg"));
     let files = ["patches.geojson", "patches.shp", "patches.gpkg"].map(|f| out.join(f));
     let mut all = files.to_vec();
     all.push(tif.to_path_buf());
@@ -268,4 +298,86 @@ fn zones_and_regions_from_shapefile_and_geopackage_equal_the_geojson() {
             );
         }
     }
+}
+
+/// Without GDAL: polygons (a hole, a multipolygon) and values written as Shapefile and
+/// GeoPackage read back the same; a CRS without an EPSG definition gives no `.prj` and a
+/// warning.
+#[test]
+fn shapefile_and_geopackage_read_back_what_was_written() {
+    use landwatch::geo::{Ellipsoid, GeodeticBase, UserCrs};
+    use landwatch::io::{Polygon, fields, gpkg, shapefile};
+    use serde_json::json;
+    let dir = temp_dir("vector_formats_round_trip");
+    let square = |x: f64, s: f64| vec![[x, 0.0], [x + s, 0.0], [x + s, s], [x, s], [x, 0.0]];
+    let features = [
+        vec![Polygon {
+            exterior: square(500_000.0, 90.0),
+            holes: vec![square(500_030.0, 30.0)],
+        }],
+        vec![
+            Polygon {
+                exterior: square(501_000.0, 30.0),
+                holes: vec![],
+            },
+            Polygon {
+                exterior: square(502_000.0, 60.0),
+                holes: vec![],
+            },
+        ],
+    ];
+    let values = [
+        vec![json!(1), json!("耕地"), json!(7200.25), json!(true)],
+        vec![json!(2), Value::Null, json!(4500.0), json!(false)],
+    ];
+    let names = ["id", "land_use_type", "area_m2", "in_basic_farmland"];
+    let fields = fields::infer_fields(&names, 2, |i| values[i].clone());
+    let row = |i: usize| Ok((features[i].clone(), values[i].clone()));
+    let utm = landwatch::geo::Crs::epsg(32651);
+    let shp = dir.join("a.shp");
+    let written = shapefile::write_shapefile(&shp, Some(&utm), &fields, 2, row).unwrap();
+    assert_eq!(written.files.len(), 5);
+    let gpkg_path = dir.join("a.gpkg");
+    gpkg::write_geopackage(&gpkg_path, "a", Some(&utm), &fields, 2, row).unwrap();
+    let area = |p: &Polygon| {
+        let a = |r: &[[f64; 2]]| {
+            r.windows(2)
+                .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+                .sum::<f64>()
+                .abs()
+                / 2.0
+        };
+        a(&p.exterior) - p.holes.iter().map(|h| a(h)).sum::<f64>()
+    };
+    for layer in [
+        shapefile::read_shapefile(&shp).unwrap(),
+        gpkg::read_geopackage(&gpkg_path).unwrap(),
+    ] {
+        assert_eq!(layer.crs, Some(utm));
+        assert_eq!(layer.features.len(), 2);
+        for (f, want) in layer.features.iter().zip(&features) {
+            let got: Vec<f64> = f.polygons.iter().map(area).collect();
+            let want: Vec<f64> = want.iter().map(area).collect();
+            assert_eq!(got, want);
+        }
+        let first = &layer.features[0].properties;
+        let text = first.get("land_use_t").or(first.get("land_use_type"));
+        assert_eq!(text, Some(&json!("耕地")));
+        let flag = first.get("in_basic_f").or(first.get("in_basic_farmland"));
+        assert_eq!(flag, Some(&json!(1)));
+        let area = first.get("area_m2").unwrap().as_f64().unwrap();
+        assert!((area - 7200.25).abs() < 1e-9);
+    }
+    let user = landwatch::geo::Crs::User(UserCrs {
+        base: GeodeticBase::Ellipsoid {
+            ellipsoid: Ellipsoid::GRS80,
+            epsg: Some(7019),
+        },
+        projection: None,
+        unit_m: 1.0,
+    });
+    let written =
+        shapefile::write_shapefile(&dir.join("b.shp"), Some(&user), &fields, 2, row).unwrap();
+    assert!(!dir.join("b.prj").exists());
+    assert_eq!(written.warnings.len(), 1, "{:?}", written.warnings);
 }
