@@ -7,8 +7,8 @@ Loads patches.gpkg, patches.shp (those present), change.tif and class_after.tif 
 enforcement job's OUT_DIR into a QGIS project, checks that every layer is valid and that its
 CRS is the imagery's (IMAGERY.tif, one of the job's dates), that the vector layers hold the
 same number of features as patches.geojson and list `id` first, and renders one map PNG:
-class_after.tif with its own colour table, change.tif over it, and the patch outlines in
-black. Prints what it checked; exits 1 on the first failure.
+class_after.tif with its own colour table, change.tif over it (unchanged left out), and the
+patch outlines in white. Prints what it checked; exits 1 on the first failure.
 """
 import json
 import os
@@ -76,6 +76,10 @@ def main(out_dir, imagery, png):
         table = layer.dataProvider().colorTable(1)
         if table:
             classes = QgsPalettedRasterRenderer.colorTableToClassData(table)
+            if name == "change.tif":
+                # Unchanged (0) is black in the file's colour table (a TIFF palette has no
+                # alpha): leave it out so that the class map shows through.
+                classes = [c for c in classes if c.value != 0]
             layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
             print(f"{name}: valid, {crs.authid()}, colour table of {len(table)} entries")
         else:
@@ -84,7 +88,7 @@ def main(out_dir, imagery, png):
     for layer in vectors[:1]:
         layer.renderer().setSymbol(
             QgsFillSymbol.createSimple(
-                {"color": "0,0,0,0", "outline_color": "black", "outline_width": "0.4"}
+                {"color": "0,0,0,0", "outline_color": "white", "outline_width": "0.3"}
             )
         )
     layers = vectors[:1] + rasters[::-1]
