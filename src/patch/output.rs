@@ -138,14 +138,7 @@ pub fn write_patch_vectors(
     polygons: &[PatchPolygons],
     native_crs: bool,
 ) -> Result<PatchVectors> {
-    let n = attributes.len();
-    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
-        return Err(Error::InvalidParameter {
-            name: "patches".into(),
-            value: format!("{n} attributes, {} polygons", polygons.len()),
-            reason: "every patch needs one polygon set and one value per extra column".into(),
-        });
-    }
+    let n = check_patch_inputs(attributes, extra, polygons)?;
     let crs = georef.crs.ok_or_else(|| Error::InvalidParameter {
         name: "georeference".into(),
         value: "no CRS".into(),
@@ -328,14 +321,7 @@ pub fn write_patch_layers(
     polygons: &[PatchPolygons],
 ) -> Result<PatchLayers> {
     use crate::io::{fields, gpkg, shapefile};
-    let n = attributes.len();
-    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
-        return Err(Error::InvalidParameter {
-            name: "patches".into(),
-            value: format!("{n} attributes, {} polygons", polygons.len()),
-            reason: "every patch needs one polygon set and one value per extra column".into(),
-        });
-    }
+    let n = check_patch_inputs(attributes, extra, polygons)?;
     let mut names: Vec<&str> = attribute_names();
     names.extend(extra.iter().map(|(k, _)| k.as_str()));
     let values = |i: usize| -> Vec<Value> {
@@ -357,4 +343,22 @@ pub fn write_patch_layers(
         geopackage: dir.join("patches.gpkg"),
         warnings,
     })
+}
+
+/// Checks that every patch has one polygon set and one value per extra column; returns the
+/// patch count.
+fn check_patch_inputs(
+    attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
+    polygons: &[PatchPolygons],
+) -> Result<usize> {
+    let n = attributes.len();
+    if polygons.len() != n || extra.iter().any(|(_, v)| v.len() != n) {
+        return Err(Error::InvalidParameter {
+            name: "patches".into(),
+            value: format!("{n} attributes, {} polygons", polygons.len()),
+            reason: "every patch needs one polygon set and one value per extra column".into(),
+        });
+    }
+    Ok(n)
 }
