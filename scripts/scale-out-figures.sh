@@ -10,6 +10,8 @@ BEFORE=${1:-/tmp/peer-big/beihai_mirror_8000_t1.tif}
 AFTER=${2:-/tmp/peer-big/beihai_mirror_8000_t2.tif}
 SHARDS=${3:-16}
 LW=${LANDWATCH:-target/release/landwatch}
+# The outputs record this time, so that the single run and the merge compare byte for byte.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764460800}
 WORK=${WORK:-/tmp/scale-out-figures}
 ARGS=(--before "$BEFORE" --after "$AFTER" --sensor sentinel2-l1c)
 rm -rf "$WORK"; mkdir -p "$WORK"

@@ -346,7 +346,7 @@ fn resampling(s: &str) -> Result<Resampling, String> {
 /// The time `SOURCE_DATE_EPOCH` gives (whole seconds since 1970-01-01 00:00:00 UTC, the
 /// reproducible-builds.org convention), `None` when it is unset or empty; a malformed value, or
 /// one past the years the outputs can record, is refused before work.
-fn source_date_epoch() -> Result<Option<SystemTime>, Failure> {
+pub(super) fn source_date_epoch() -> Result<Option<SystemTime>, Failure> {
     let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
         return Ok(None);
     };

@@ -2,7 +2,7 @@
 //! shards for Slurm job arrays and Kubernetes Indexed Jobs, and joined again (see
 //! [`crate::job::Manifest`] and `docs/SCALE-OUT.md`).
 
-use super::enforce::{EnforceArgs, print_report};
+use super::enforce::{EnforceArgs, print_report, source_date_epoch};
 use super::{Cli, Command, Failure, Outcome, Output, progress, signals};
 use crate::backend::{Backend, Engine};
 use crate::job::{Job, Manifest, ShardCount, ShardOutcome};
@@ -78,7 +78,10 @@ pub(super) fn plan(args: PlanArgs, arguments: Vec<OsString>, output: Output) -> 
         })
         .collect::<Result<Vec<_>, _>>()?;
     let backend = args.enforce.backend();
-    let (job, out) = args.enforce.explicit_job("plan")?;
+    let (mut job, out) = args.enforce.explicit_job("plan")?;
+    if let Some(time) = source_date_epoch()? {
+        job = job.timestamp(time);
+    }
     let job = progress::attach(job, output);
     let manifest = job.plan_shards(&Engine::new(backend), &out, count, arguments)?;
     eprintln!(

@@ -49,8 +49,8 @@ pub struct Manifest {
     /// The folder the plan ran in: relative input paths are relative to it, so shards and
     /// the merge run there too.
     pub working_dir: PathBuf,
-    /// When the plan was made (seconds since 1970): the time stamped on the outputs, so
-    /// that a merge run twice writes the same bytes.
+    /// When the plan was made (seconds since 1970; [`Job::timestamp`] when set): the time
+    /// the merged outputs record, so that a merge run twice writes the same bytes.
     pub created_unix_s: u64,
     /// The input files as the plan found them.
     pub inputs: Vec<InputFile>,
@@ -207,6 +207,11 @@ impl Manifest {
         })
     }
 
+    /// The time the merged outputs record: the plan's.
+    pub(super) fn created(&self) -> SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.created_unix_s)
+    }
+
     /// The plan as the change stage takes it.
     pub(super) fn stage_plan(&self) -> Plan {
         Plan {
@@ -297,7 +302,9 @@ impl Job {
                 }
             })
             .collect();
-        let created_unix_s = std::time::SystemTime::now()
+        let created_unix_s = self
+            .timestamp
+            .unwrap_or_else(SystemTime::now)
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let manifest = Manifest {

@@ -11,11 +11,14 @@ use super::*;
 impl Job {
     /// Merges the shards of `manifest` into its output folder: the same outputs as
     /// [`Job::run`] on the same inputs and settings, pixel for pixel and byte for byte
-    /// (`summary.json` says where the merge ran and how long its stages took). Refused with
+    /// (`summary.json` says where the merge ran and how long its stages took; the outputs
+    /// record the plan's time unless [`Job::timestamp`] says otherwise). Refused with
     /// [`Error::ShardsIncomplete`], naming them, when a shard has not completed; the output
     /// folder is then left as it was.
     pub fn merge_shards(&self, engine: &Engine, manifest: &Manifest) -> Result<JobReport> {
         let mut timer = Timer::new();
+        // Unless the job says otherwise, the outputs record the plan's time, not the merge's.
+        timer.started = manifest.created();
         let dates = self.open_planned_dates(manifest)?;
         let records = completed_shards(manifest)?;
         let out = manifest.out_dir();
