@@ -196,6 +196,26 @@ pub enum Error {
     /// A run stopped on request (Ctrl-C, SIGTERM or a cancel flag); nothing was published.
     #[error("cancelled: the run was interrupted and the output folder was left as it was")]
     Cancelled,
+    /// A shard manifest, or a shard's files, that cannot be used: another schema or
+    /// version, another job, inputs changed since the plan.
+    #[error("{path}: {reason}")]
+    Manifest {
+        /// The manifest or shard file involved.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// A merge asked for before every shard completed: run the shards named (again).
+    #[error(
+        "{manifest}: {} of the plan's shards have not completed: {}; run them (again) before the merge",
+        shards.len(), shards.join(", ")
+    )]
+    ShardsIncomplete {
+        /// The manifest.
+        manifest: PathBuf,
+        /// The shards not complete, as `index (id): why`.
+        shards: Vec<String>,
+    },
     /// A file that is not a valid (Geo)TIFF, or one that is truncated or corrupt.
     #[error("{path}: invalid or unsupported TIFF: {reason}")]
     InvalidTiff {
@@ -214,7 +234,10 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         use std::io::ErrorKind as K;
         match self {
-            Error::Gpu(_) | Error::OutputBusy { .. } | Error::Cancelled => false,
+            Error::Gpu(_)
+            | Error::OutputBusy { .. }
+            | Error::Cancelled
+            | Error::ShardsIncomplete { .. } => false,
             Error::Io { source, .. } => matches!(
                 source.kind(),
                 K::NotFound

@@ -84,7 +84,7 @@ fn static_name<'de, D: Deserializer<'de>>(
 
 /// A stage's name ([`crate::job::StageTime::stage`]).
 pub(crate) fn stage_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let stages = ["plan", "change", "morphology", "patches", "write"];
+    let stages = ["plan", "change", "gather", "morphology", "patches", "write"];
     static_name(d, "stage", stages)
 }
 

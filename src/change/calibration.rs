@@ -68,8 +68,7 @@ pub fn median_reflectance_above_limit(stack: &BandStack) -> Option<(Option<BandR
 }
 
 /// The map of one band of one date onto 10⁻⁴ reflectance.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BandMap {
     /// Multiplies the stored sample (f32 on both backends).
     pub factor: f32,
@@ -104,8 +103,7 @@ impl BandMap {
 }
 
 /// How a date's samples become reflectance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CalibrationKind {
     /// The stack's own radiometry.
@@ -115,8 +113,7 @@ pub enum CalibrationKind {
 }
 
 /// The band maps of one date, in the order of the change vector's roles.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
     /// How the maps were made.
     pub kind: CalibrationKind,

@@ -212,8 +212,7 @@ impl ContextSettings {
 
 /// What the contextual detector learned about a pair of scenes: how each date becomes
 /// reflectance, how the dates relate, and the ground size of a pixel.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContextModel {
     /// Bands of the change vector: 4 (blue, green, red, NIR), 5 (and SWIR1) or 6 (and SWIR2).
     pub bands: usize,

@@ -255,8 +255,7 @@ impl ChangeOptions {
 
 /// A per-band linear map of the second date onto the first, in Q12 fixed point of quantized
 /// units: `mapped = (gain·after + offset) >> 12`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Normalization {
     /// Gains in Q12 (4096 = 1).
     pub gain_q12: [i32; 6],
@@ -465,8 +464,7 @@ pub(crate) fn change_roles(before: &BandStack, after: &BandStack) -> Vec<BandRol
 
 /// The radiometric relation between two dates, estimated on the host from pixels unlikely to
 /// have changed, and shared by both backends.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DateRelation {
     /// The normalization applied to the second date (identity when not fitted).
     pub normalization: Normalization,

@@ -30,8 +30,7 @@ pub const SCORE_UNITS: f64 = 256.0;
 pub const MAX_Z: i32 = 26_000;
 
 /// The relation of the two dates and the noise of their difference, per band.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NoiseModel {
     /// Bands in use.
     pub bands: usize,

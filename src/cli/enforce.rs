@@ -122,18 +122,35 @@ with illustrative zones and counties (not official boundaries), written to out/e
 impl EnforceArgs {
     /// The job and its output folder: the demo without dates, else the options' job.
     fn job(self) -> Result<(Job, PathBuf), Failure> {
-        let dates_given = self.before.is_some()
+        if !self.dates_given() && self.out.is_none() {
+            return Ok((demo::enforce_job()?, PathBuf::from("out/enforce")));
+        }
+        self.explicit_job("enforce")
+    }
+
+    /// Whether the dates were given, as stacks or per band.
+    fn dates_given(&self) -> bool {
+        self.before.is_some()
             || self.after.is_some()
             || !self.per_band.before_band.is_empty()
-            || !self.per_band.after_band.is_empty();
-        let out = match (dates_given, self.out.clone()) {
-            (false, None) => return Ok((demo::enforce_job()?, PathBuf::from("out/enforce"))),
+            || !self.per_band.after_band.is_empty()
+    }
+
+    /// The backend asked for.
+    pub(super) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The options' job and its output folder, for `command`: the dates and --out are
+    /// required.
+    pub(super) fn explicit_job(self, command: &str) -> Result<(Job, PathBuf), Failure> {
+        let out = match (self.dates_given(), self.out.clone()) {
             (true, Some(o)) => o,
             _ => {
-                return Err(Failure::usage(
-                    "--before, --after and --out go together (or --before-band, --after-band \
-                     and --out; see --help)",
-                ));
+                return Err(Failure::usage(format!(
+                    "{command}: --before, --after and --out go together (or --before-band, \
+                     --after-band and --out; see --help)"
+                )));
             }
         };
         let mut job = self.dates()?.change_options(self.change_options()?);
@@ -341,7 +358,7 @@ pub(super) fn run(args: EnforceArgs, output: Output) -> Outcome {
     Ok(())
 }
 
-fn print_report(report: &JobReport, out: &std::path::Path, output: Output) {
+pub(super) fn print_report(report: &JobReport, out: &std::path::Path, output: Output) {
     for warning in &report.warnings {
         output.warn(warning);
     }

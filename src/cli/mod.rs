@@ -12,6 +12,7 @@ mod enforce;
 mod index;
 mod logger;
 mod progress;
+mod scale_out;
 mod signals;
 
 use crate::error::Error;
@@ -19,12 +20,18 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// The exit codes, as `--help` states them.
-pub const EXIT_CODES: &str = "Exit codes:
-  0    done
-  2    bad input or arguments: nothing was written (the message names the file or option)
-  1    a failure during the run (disk full, a device error, an internal error)
-  75   the output folder is busy with another landwatch run; try again later
-  130  interrupted (Ctrl-C or SIGTERM): nothing was published";
+pub const EXIT_CODES: &str =
+    "Exit codes (a batch engine retries 74, 75, 130 and 137, never 1 or 2):
+  0    done (for shard: also when the shard was complete already)
+  2    bad input or arguments: nothing was written (the message names the file or option);
+       fatal, a retry gives the same
+  1    an internal error (a bug or a device error); fatal
+  74   an I/O failure while reading or writing (disk full, a network file system); retry
+  75   temporarily unable: the output folder is busy with another landwatch run, or (merge)
+       some shards have not completed (they are named); retry later
+  130  interrupted (Ctrl-C or SIGTERM, as on preemption): nothing was published; retry
+  137  (from the system, not landwatch) killed by SIGKILL, typically the out-of-memory
+       killer; retry, perhaps with more memory";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -67,6 +74,28 @@ enum Command {
     /// bundled Taizhou demo.
     #[command(after_help = EXIT_CODES)]
     Change(change::ChangeArgs),
+    /// Plans the enforcement job in shards for a batch engine: writes OUT/manifest.json.
+    ///
+    /// Takes the options of `enforce` and --shards N or --shard-rows R; checks everything
+    /// `enforce` checks before work, fixes the date relation and the threshold on the
+    /// whole scene's sample for every shard, and prints the number of shards alone on
+    /// stdout. Then run `landwatch shard` for each index and `landwatch merge`
+    /// (deploy/slurm, deploy/k8s).
+    #[command(after_help = EXIT_CODES)]
+    Plan(scale_out::PlanArgs),
+    /// Runs one shard of a plan into OUT/shards/<id>/ (atomically, with checksums).
+    ///
+    /// The index is --index, or the array task's (SLURM_ARRAY_TASK_ID, or Kubernetes'
+    /// JOB_COMPLETION_INDEX), plus --index-offset. A shard run twice, at once or after a
+    /// crash, writes the same files; a complete one exits 0 at once.
+    #[command(after_help = EXIT_CODES)]
+    Shard(scale_out::ShardArgs),
+    /// Joins the shards of a plan into the outputs of `enforce`, in OUT.
+    ///
+    /// The same files as `landwatch enforce` on the same inputs and options; exits 75
+    /// naming the shards that have not completed.
+    #[command(after_help = EXIT_CODES)]
+    Merge(scale_out::MergeArgs),
 }
 
 /// What a subcommand's run gives back: done, or the error and the exit code it maps to.
@@ -83,8 +112,9 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         let code = match &e {
             Error::Cancelled => 130,
-            Error::OutputBusy { .. } => 75,
+            Error::OutputBusy { .. } | Error::ShardsIncomplete { .. } => 75,
             e if e.is_bad_input() => 2,
+            Error::Io { .. } => 74,
             _ => 1,
         };
         Failure {
@@ -120,7 +150,8 @@ pub fn main_as(subcommand: &str) -> ExitCode {
 
 fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     signals::default_sigpipe();
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; clap prints them and says so.
@@ -134,6 +165,17 @@ fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Command::Enforce(args) => enforce::run(args, output),
         Command::Index(args) => index::run(args, output),
         Command::Change(args) => change::run(args, output),
+        Command::Plan(plan) => {
+            // The plan's own arguments, stored in the manifest for the shards.
+            let after = args
+                .iter()
+                .skip(1)
+                .position(|a| a == "plan")
+                .map_or(0, |i| i + 2);
+            scale_out::plan(plan, args[after..].to_vec(), output)
+        }
+        Command::Shard(args) => scale_out::shard(args, output),
+        Command::Merge(args) => scale_out::merge(args, output),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_input_exits_2_and_a_busy_folder_75() {
+    fn bad_input_exits_2_io_74_and_a_busy_folder_75() {
         let bad: Failure = Error::UnknownName {
             kind: "sensor",
             name: "x".into(),
@@ -256,6 +298,12 @@ mod tests {
             source: std::io::Error::from(std::io::ErrorKind::StorageFull),
         }
         .into();
-        assert_eq!(disk_full.code, 1);
+        assert_eq!(disk_full.code, 74);
+        let incomplete: Failure = Error::ShardsIncomplete {
+            manifest: "m".into(),
+            shards: vec!["0 (s00000-r0-8): no completion record".into()],
+        }
+        .into();
+        assert_eq!(incomplete.code, 75);
     }
 }

@@ -88,6 +88,40 @@ impl ChangedPixels {
         }
     }
 
+    /// The entries as bytes: their count (u64, little-endian), the class pairs, then the
+    /// NDVI pairs (i16, little-endian).
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = (self.classes.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(self.classes.iter().flatten());
+        bytes.extend(self.ndvi.iter().flatten().flat_map(|v| v.to_le_bytes()));
+        bytes
+    }
+
+    /// Appends the entries of `bytes` (as [`ChangedPixels::to_bytes`] writes them); `None`
+    /// when they are not such bytes.
+    pub(super) fn append_bytes(&mut self, bytes: &[u8]) -> Option<()> {
+        let (count, rest) = bytes.split_first_chunk::<8>()?;
+        let n = usize::try_from(u64::from_le_bytes(*count)).ok()?;
+        if rest.len() != n.checked_mul(6)? {
+            return None;
+        }
+        let (classes, ndvi) = rest.split_at(2 * n);
+        self.classes
+            .extend(classes.chunks_exact(2).map(|c| [c[0], c[1]]));
+        self.ndvi.extend(ndvi.chunks_exact(4).map(|c| {
+            [
+                i16::from_le_bytes([c[0], c[1]]),
+                i16::from_le_bytes([c[2], c[3]]),
+            ]
+        }));
+        Some(())
+    }
+
+    /// How many changed pixels there are.
+    pub(super) fn len(&self) -> usize {
+        self.classes.len()
+    }
+
     /// The class pair (before, after) of entry `k`.
     pub(super) fn classes(&self, k: usize) -> [u8; 2] {
         self.classes[k]

@@ -5,7 +5,6 @@
 //! shadows and hysteresis over the whole scene.
 
 use super::*;
-use strips::Strips;
 
 impl Job {
     /// The change stage: every strip of both dates through the engine, the class maps
@@ -17,16 +16,42 @@ impl Job {
         dates: &Dates,
         plan: Plan,
     ) -> Result<PixelResults> {
-        let TargetGrid {
-            width,
-            height,
-            georef,
-        } = dates.grid;
+        let TargetGrid { width, height, .. } = dates.grid;
         let class_paths = [out.join("class_before.tif"), out.join("class_after.tif")];
-        let mut pass = ChangePass::new(self, engine, dates, &class_paths, &plan)?;
-        let strip_rows = pass.strip_rows;
-        let cut = Strips::new(height, strip_rows, pass.halo);
-        let strips = cut.count();
+        let sink = SceneSink::create(&dates.grid, &class_paths, &plan)?;
+        let strip_rows = self.strip_rows(width, height, dates.block_rows);
+        let cut = Strips::new(height, strip_rows, self.halo_rows(&plan));
+        let mut pass = ChangePass::new(
+            self,
+            engine,
+            &dates.grid,
+            &plan,
+            strip_rows,
+            0..height,
+            sink,
+        );
+        self.run_strips(&mut pass, dates, &cut, 0..cut.count())?;
+        let collected = pass.collected();
+        collected.finish(self, &cut, &plan, &dates.grid, &class_paths)
+    }
+
+    /// Rows read above and below each strip for the neighbourhood kernels of the plan's
+    /// detector.
+    pub(super) fn halo_rows(&self, plan: &Plan) -> usize {
+        plan.relation
+            .context
+            .map_or(0, |m| self.options.context.halo_rows(m.pixel_m))
+    }
+
+    /// Reads the strips `strips` of the cut `cut` of both dates and passes them through
+    /// `pass` in order, strip s + 1 read while strip s is computed.
+    pub(super) fn run_strips<S: StripSink>(
+        &self,
+        pass: &mut ChangePass<'_, S>,
+        dates: &Dates,
+        cut: &Strips,
+        strips: Range<usize>,
+    ) -> Result<()> {
         // A strip's rows and the rows around it that it reads: the stacks and the strip's
         // first row in them.
         let read_pair = |s: usize| -> Result<(BandStack, BandStack, usize)> {
@@ -38,99 +63,49 @@ impl Job {
             );
             Ok((before?, after?, output.start - read.start))
         };
-        // Strip s + 1 is read while strip s is computed.
-        let mut next = Some(read_pair(0));
-        for s in 0..strips {
+        let (first, total) = (strips.start, strips.len());
+        let mut next = (!strips.is_empty()).then(|| read_pair(first));
+        for s in strips.clone() {
             self.check_cancel()?;
             let (before, after, skip) = next.take().expect("read ahead")?;
             let rows = cut.output(s);
             let (computed, ahead) = rayon::join(
                 || pass.strip(&before, &after, skip, rows),
-                || (s + 1 < strips).then(|| read_pair(s + 1)),
+                || (s + 1 < strips.end).then(|| read_pair(s + 1)),
             );
             computed?;
             next = ahead;
-            self.report("change", s as u64 + 1, strips as u64);
+            self.report("change", (s - first) as u64 + 1, total as u64);
         }
-        let swept = pass.finish(&cut, plan.pixel_m)?;
-        Ok(PixelResults {
-            change: Raster {
-                width,
-                height,
-                data: swept.raw,
-                nodata: crate::change::CHANGE_NODATA,
-                georef: Some(georef),
-            },
-            changed: Some(swept.changed),
-            quicklook: Some(swept.quicklook),
-            facts: RunFacts {
-                sky: swept.sky,
-                pixel_m: plan.pixel_m,
-                execution: swept.execution,
-                threshold: plan.threshold,
-                relation: plan.relation,
-                outputs: class_paths
-                    .iter()
-                    .flat_map(|p| [p.clone(), pam_path(p)])
-                    .collect(),
-                strip_rows,
-                backend_choice: plan.choice,
-            },
-        })
+        Ok(())
     }
 }
 
-/// The change stage's state as the strips go through it.
-struct ChangePass<'a> {
-    job: &'a Job,
-    engine: &'a Engine,
-    width: usize,
-    /// The relation between the dates the plan chose.
-    relation: DateRelation,
-    /// The job's change options with the plan's relation and threshold.
-    options: ChangeOptions,
-    /// Rows read above and below each strip for the neighbourhood kernels.
-    halo: usize,
-    /// Rows per strip.
-    strip_rows: usize,
-    /// The change codes of the whole scene (pre-codes for the contextual detector).
-    raw: Vec<u8>,
-    changed: ChangedPixels,
+/// Where the change stage sends what it computes of each strip besides the change codes:
+/// the scene's class maps and regions, or a shard's files.
+pub(super) trait StripSink: Send {
+    /// The class planes (before, after) of the next rows.
+    fn classes(&mut self, before: &[u8], after: &[u8]) -> Result<()>;
+    /// The contextual detector's pre-codes and flags of the next rows.
+    fn context_rows(&mut self, precodes: &[u8], flags: &[u8]) -> Result<()>;
+}
+
+/// The whole scene's sink: the class maps, written as GeoTIFFs as the rows come, and the
+/// contextual detector's scene-wide regions.
+pub(super) struct SceneSink {
     class_writers: [GeoTiffStripWriter<u8>; 2],
-    /// The contextual detector's scene-wide regions, fed strip by strip.
     regions: Option<RegionBuilder>,
-    /// Where the first strip with valid pixels ran.
-    execution: Option<Execution>,
-    quicklook: Quicklook,
-    /// The class planes of a strip, reused (fresh pages are slow to fault in).
-    classes: [Vec<u8>; 2],
-    /// The contextual detector's flags of a strip, reused.
-    flags: Vec<u8>,
-    /// The contextual detector's packed output of a strip, reused.
-    words: Vec<u32>,
 }
 
-/// What the change stage leaves once every strip is through.
-struct Swept {
-    raw: Vec<u8>,
-    changed: ChangedPixels,
-    quicklook: Quicklook,
-    execution: Execution,
-    sky: Option<RegionStats>,
-}
-
-impl<'a> ChangePass<'a> {
-    /// Opens the class maps in `class_paths`, and the scene's and a strip's buffers.
-    fn new(
-        job: &'a Job,
-        engine: &'a Engine,
-        dates: &Dates,
+impl SceneSink {
+    /// Opens the class maps `class_paths` on `grid`, and the regions when the plan's detector
+    /// is the contextual one.
+    pub(super) fn create(
+        grid: &TargetGrid,
         class_paths: &[PathBuf; 2],
         plan: &Plan,
-    ) -> Result<ChangePass<'a>> {
-        let grid = &dates.grid;
+    ) -> Result<SceneSink> {
         let (width, height) = (grid.width, grid.height);
-        let raw = vec![0u8; width * height];
         let create = |path: &Path| {
             GeoTiffStripWriter::create(
                 path,
@@ -142,41 +117,117 @@ impl<'a> ChangePass<'a> {
             )
         };
         let class_writers = [create(&class_paths[0])?, create(&class_paths[1])?];
+        // The contextual detector resolves clouds, shadows and hysteresis over the whole
+        // scene once every strip is through.
+        let regions = match plan.relation.context {
+            Some(_) => Some(RegionBuilder::new(width, height)?),
+            None => None,
+        };
+        Ok(SceneSink {
+            class_writers,
+            regions,
+        })
+    }
+}
+
+impl StripSink for SceneSink {
+    fn classes(&mut self, before: &[u8], after: &[u8]) -> Result<()> {
+        self.class_writers[0].write_rows(before)?;
+        self.class_writers[1].write_rows(after)
+    }
+
+    fn context_rows(&mut self, precodes: &[u8], flags: &[u8]) -> Result<()> {
+        match &mut self.regions {
+            Some(regions) => regions.add_rows(precodes, flags),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The change stage's state as the strips go through it.
+pub(super) struct ChangePass<'a, S> {
+    job: &'a Job,
+    engine: &'a Engine,
+    width: usize,
+    /// The relation between the dates the plan chose.
+    relation: DateRelation,
+    /// The job's change options with the plan's relation and threshold.
+    options: ChangeOptions,
+    /// The scene rows the pass covers.
+    rows: Range<usize>,
+    /// The change codes of those rows (pre-codes for the contextual detector).
+    raw: Vec<u8>,
+    changed: ChangedPixels,
+    sink: S,
+    /// Where the first strip with valid pixels ran.
+    execution: Option<Execution>,
+    quicklook: Quicklook,
+    /// The class planes of a strip, reused (fresh pages are slow to fault in).
+    classes: [Vec<u8>; 2],
+    /// The contextual detector's flags of a strip, reused.
+    flags: Vec<u8>,
+    /// The contextual detector's packed output of a strip, reused.
+    words: Vec<u32>,
+}
+
+/// What the change stage gathered over the whole scene, before the scene-wide step: from
+/// its own strips, or from the shards' files.
+pub(super) struct Collected {
+    /// The change codes of the scene (pre-codes for the contextual detector).
+    pub raw: Vec<u8>,
+    pub changed: ChangedPixels,
+    pub quicklook: Quicklook,
+    /// Where the first strip with valid pixels ran; `None` when none had any.
+    pub execution: Option<Execution>,
+    pub sink: SceneSink,
+}
+
+/// What a pass leaves once its strips are through.
+pub(super) struct PassOutput<S> {
+    /// The change codes of the pass's rows (pre-codes for the contextual detector).
+    pub raw: Vec<u8>,
+    pub changed: ChangedPixels,
+    pub quicklook: Quicklook,
+    pub execution: Option<Execution>,
+    pub sink: S,
+}
+
+impl<'a, S: StripSink> ChangePass<'a, S> {
+    /// A pass over the rows `rows` of the scene on `grid` (the whole scene, or a shard's
+    /// rows), in strips of `strip_rows` rows, sending classes and regions to `sink`.
+    pub(super) fn new(
+        job: &'a Job,
+        engine: &'a Engine,
+        grid: &TargetGrid,
+        plan: &Plan,
+        strip_rows: usize,
+        rows: Range<usize>,
+        sink: S,
+    ) -> ChangePass<'a, S> {
         let options = ChangeOptions {
             relation: Some(plan.relation),
             threshold: Threshold::Fixed(plan.threshold),
             ..job.options
         };
-        // The contextual detector reads rows around each strip, and resolves clouds,
-        // shadows and hysteresis over the whole scene once every strip is through.
-        let halo = plan
-            .relation
-            .context
-            .map_or(0, |m| job.options.context.halo_rows(m.pixel_m));
-        let regions = match plan.relation.context {
-            Some(_) => Some(RegionBuilder::new(width, height)?),
-            None => None,
-        };
-        let strip_rows = job.strip_rows(width, height, dates.block_rows);
-        let len = (strip_rows + halo) * width;
-        Ok(ChangePass {
+        let (width, height) = (grid.width, grid.height);
+        // A strip outputs at most its rows and one halo (see `Strips::output`).
+        let len = (strip_rows + job.halo_rows(plan)) * width;
+        ChangePass {
             job,
             engine,
             width,
             relation: plan.relation,
             options,
-            halo,
-            strip_rows,
-            raw,
+            raw: vec![0u8; rows.len() * width],
+            rows,
             changed: ChangedPixels::default(),
-            class_writers,
-            regions,
+            sink,
             execution: None,
             quicklook: Quicklook::new(width, height),
             classes: [0; 2].map(|_| vec![0u8; len]),
             flags: vec![0u8; len],
             words: Vec::new(),
-        })
+        }
     }
 
     /// Computes the output rows `rows` of the stacks `before` and `after`, whose first
@@ -191,7 +242,8 @@ impl<'a> ChangePass<'a> {
     ) -> Result<()> {
         let (row, rows) = (rows.start, rows.len());
         let width = self.width;
-        let range = row * width..(row + rows) * width;
+        let start = (row - self.rows.start) * width;
+        let range = start..start + rows * width;
         self.quicklook
             .add_strip(row, before, after, skip..skip + rows);
         let [class_before, class_after] = &mut self.classes;
@@ -200,8 +252,8 @@ impl<'a> ChangePass<'a> {
             &mut class_after[..range.len()],
         );
         let raw = &mut self.raw[range.clone()];
-        let computed = match (&self.relation.context, &mut self.regions) {
-            (Some(model), Some(regions)) => {
+        let computed = match &self.relation.context {
+            Some(model) => {
                 let job = ContextJob::new(
                     before,
                     after,
@@ -212,17 +264,12 @@ impl<'a> ChangePass<'a> {
                 )?;
                 let flags = &mut self.flags[..range.len()];
                 let planes = [&mut *class_before, &mut *class_after];
-                context_strip(
-                    self.engine,
-                    &job,
-                    &mut self.words,
-                    planes,
-                    raw,
-                    flags,
-                    regions,
-                )?
+                let computed =
+                    context_strip(self.engine, &job, &mut self.words, planes, raw, flags)?;
+                self.sink.context_rows(raw, flags)?;
+                computed
             }
-            _ => {
+            None => {
                 let planes = ChangePlanes {
                     class_before,
                     class_after,
@@ -242,8 +289,7 @@ impl<'a> ChangePass<'a> {
         };
         match computed {
             Some(computed) => {
-                self.class_writers[0].write_rows(class_before)?;
-                self.class_writers[1].write_rows(class_after)?;
+                self.sink.classes(class_before, class_after)?;
                 self.changed.add_strip(
                     self.engine,
                     raw,
@@ -256,44 +302,78 @@ impl<'a> ChangePass<'a> {
             None => {
                 raw.fill(crate::change::CHANGE_NODATA);
                 let nodata = vec![CLASS_NODATA; rows * width];
-                for w in &mut self.class_writers {
-                    w.write_rows(&nodata)?;
-                }
+                self.sink.classes(&nodata, &nodata)?;
             }
         }
         Ok(())
     }
 
+    /// What the pass computed, once its strips are through.
+    pub(super) fn output(self) -> PassOutput<S> {
+        PassOutput {
+            raw: self.raw,
+            changed: self.changed,
+            quicklook: self.quicklook,
+            execution: self.execution,
+            sink: self.sink,
+        }
+    }
+}
+
+impl ChangePass<'_, SceneSink> {
+    /// What the pass over the whole scene gathered.
+    fn collected(self) -> Collected {
+        let PassOutput {
+            raw,
+            changed,
+            quicklook,
+            execution,
+            sink,
+        } = self.output();
+        Collected {
+            raw,
+            changed,
+            quicklook,
+            execution,
+            sink,
+        }
+    }
+}
+
+impl Collected {
     /// Closes the class maps and, for the contextual detector, resolves clouds, shadows and
     /// hysteresis over the whole scene: the pre-codes become codes, and only the changed
-    /// pixels' classes and NDVI of what is still changed are kept.
-    fn finish(self, cut: &Strips, pixel_m: f64) -> Result<Swept> {
-        let ChangePass {
-            job,
-            width,
+    /// pixels' classes and NDVI of what is still changed are kept. The results of the
+    /// change stage, the class maps `class_paths` on `grid` among its outputs.
+    pub(super) fn finish(
+        self,
+        job: &Job,
+        cut: &Strips,
+        plan: &Plan,
+        grid: &TargetGrid,
+        class_paths: &[PathBuf; 2],
+    ) -> Result<PixelResults> {
+        let Collected {
             mut raw,
             mut changed,
-            class_writers,
-            regions,
-            execution,
             quicklook,
-            flags,
-            words,
-            ..
+            execution,
+            sink,
         } = self;
-        drop((words, flags));
+        let width = grid.width;
         // Without a single strip with valid pixels there is nothing to compare.
         let Some(execution) = execution else {
             return Err(Error::AllNodata {
                 what: "the enforcement job".into(),
             });
         };
-        for w in class_writers {
+        for w in sink.class_writers {
             w.finish()?;
         }
-        let sky = match regions {
+        let sky = match sink.regions {
             Some(regions) => {
-                let regions = regions.finish(&region_params(&job.options.context, pixel_m))?;
+                let params = region_params(&job.options.context, plan.pixel_m);
+                let regions = regions.finish(&params)?;
                 let mut kept = changed.retain();
                 for s in 0..cut.count() {
                     let output = cut.output(s);
@@ -307,19 +387,35 @@ impl<'a> ChangePass<'a> {
             }
             None => None,
         };
-        Ok(Swept {
-            raw,
-            changed,
-            quicklook,
-            execution,
-            sky,
+        Ok(PixelResults {
+            change: Raster {
+                width,
+                height: grid.height,
+                data: raw,
+                nodata: crate::change::CHANGE_NODATA,
+                georef: Some(grid.georef),
+            },
+            changed: Some(changed),
+            quicklook: Some(quicklook),
+            facts: RunFacts {
+                sky,
+                pixel_m: plan.pixel_m,
+                execution,
+                threshold: plan.threshold,
+                relation: plan.relation,
+                outputs: class_paths
+                    .iter()
+                    .flat_map(|p| [p.clone(), pam_path(p)])
+                    .collect(),
+                strip_rows: cut.rows(),
+                backend_choice: plan.choice.clone(),
+            },
         })
     }
 }
 
 /// Runs the contextual detector on one strip: its classes into `classes`, its pre-codes
-/// into `precodes` and its flags into `flags`, which also go to the scene's `regions`.
-/// `None` when the strip holds no valid pixel.
+/// into `precodes` and its flags into `flags`. `None` when the strip holds no valid pixel.
 fn context_strip(
     engine: &Engine,
     job: &ContextJob<'_>,
@@ -327,7 +423,6 @@ fn context_strip(
     [class_before, class_after]: [&mut [u8]; 2],
     precodes: &mut [u8],
     flags: &mut [u8],
-    regions: &mut RegionBuilder,
 ) -> Result<Option<Computed<()>>> {
     words.resize(2 * precodes.len(), 0);
     let execution = engine.context_words(job, words);
@@ -341,7 +436,6 @@ fn context_strip(
             scores: None,
         },
     );
-    regions.add_rows(precodes, flags)?;
     let valid = precodes.iter().any(|&c| c != crate::change::CHANGE_NODATA);
     Ok(valid.then_some(Computed {
         output: (),

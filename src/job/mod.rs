@@ -73,21 +73,31 @@ use std::time::Instant;
 
 mod changed;
 mod detect;
+mod manifest;
+mod merge;
 mod morphology;
 mod patches;
 mod plan;
 mod preflight;
 mod report;
+mod shard;
 mod strips;
 mod summary;
 mod write;
 
 use changed::{ChangedPixels, is_changed};
+use detect::{ChangePass, Collected, SceneSink};
+pub use manifest::{
+    InputFile, JobPlan, MANIFEST_FILE, MANIFEST_SCHEMA, Manifest, SHARDS_DIR, ShardCount,
+    ShardWindow,
+};
 use morphology::Opening;
 use patches::{Patched, PixelLayers};
 use plan::Plan;
 use preflight::{Dates, Layers, ZoneInput, checked_georef};
 use report::{Quicklook, write_report_html};
+pub use shard::{SHARD_RECORD, ShardFile, ShardOutcome, ShardRecord};
+use strips::Strips;
 pub use summary::{
     AreaByType, BackendSummary, ContextNormalization, ContextThreshold, ContextualDetection,
     DatePair, DetectionSummary, Inputs, MeasuredBackends, PerPixelDetection, PerPixelNormalization,

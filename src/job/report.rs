@@ -112,6 +112,34 @@ impl Quicklook {
         }
     }
 
+    /// The sampled pixels of both dates taken so far, as bytes: for each date its red, green
+    /// and blue samples, each as a count (u64) and f32 values, all little-endian.
+    pub fn samples_to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for channel in self.before.iter().chain(&self.after) {
+            bytes.extend((channel.len() as u64).to_le_bytes());
+            bytes.extend(channel.iter().flat_map(|v| v.to_le_bytes()));
+        }
+        bytes
+    }
+
+    /// Appends sampled pixels written by [`Quicklook::samples_to_bytes`] of the rows that
+    /// follow those taken so far; `None` when they are not such bytes.
+    pub fn append_samples(&mut self, mut bytes: &[u8]) -> Option<()> {
+        for channel in self.before.iter_mut().chain(&mut self.after) {
+            let (count, rest) = bytes.split_first_chunk::<8>()?;
+            let n = usize::try_from(u64::from_le_bytes(*count)).ok()?;
+            let (values, rest) = rest.split_at_checked(n.checked_mul(4)?)?;
+            channel.extend(
+                values
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+            bytes = rest;
+        }
+        bytes.is_empty().then_some(())
+    }
+
     /// Writes before | after | change: the change panel is the after image dimmed, painted
     /// with the changes added by [`Quicklook::add_change`].
     pub fn write(&self, path: &Path) -> Result<()> {

@@ -28,6 +28,11 @@ impl Strips {
         }
     }
 
+    /// Rows per strip (the first strip outputs a halo more, the last what is left).
+    pub(super) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// How many strips there are (at least one).
     pub(super) fn count(&self) -> usize {
         self.height
