@@ -19,6 +19,11 @@
 # 5. Only when kubectl reaches a cluster (KUBECONFIG or ~/.kube/config): `kubectl apply
 #    --dry-run=server`, the API server's own validation and admission, nothing created.
 #    Skipped, and said so, otherwise.
+# 6. The pods' commands and arguments as the Jobs give them, run here (no container, no
+#    Kubernetes) with a landwatch binary (LANDWATCH, or target/release/landwatch; skipped
+#    without one): as uid 10001 when run as root, in a stand-in for /data, with the image's
+#    demo folder and /dev/termination-log at temporary paths. The plan's termination message
+#    gives N; shard i runs with JOB_COMPLETION_INDEX=i; the merge must then succeed.
 # shellcheck disable=SC2016 # ${...} in single quotes are envsubst's, not the shell's
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +80,57 @@ if [[ -n ${KUBECONFIG:-} || -f $HOME/.kube/config ]] && kubectl version --reques
   echo "ok    kubectl apply --dry-run=server"
 else
   echo "skip  no cluster reachable (KUBECONFIG): server-side dry run not run"
+fi
+echo "== 6. the pods' commands, run here"
+bin=${LANDWATCH:-target/release/landwatch}
+if [[ ! -x $bin ]] || ! "$bin" plan --help >/dev/null 2>&1; then
+  echo "skip  no landwatch with plan/shard/merge ($bin)"
+else
+  root=$tmp/pods
+  mkdir -p "$root/bin" "$root/share" "$root/data" "$root/render"
+  install -m 755 "$bin" "$root/bin/landwatch"
+  cp -r data/landsat_taizhou "$root/share/"
+  chmod -R a+rX "$tmp"
+  as_pod=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown 10001:10001 "$root/data"
+    as_pod=(setpriv --reuid=10001 --regid=10001 --clear-groups)
+  fi
+  # Rendered with OUT under the stand-in for /data; python reads each Job's command, args,
+  # env and workingDir and maps the image's paths to the stand-ins.
+  for f in plan-job.yaml shards-job.yaml merge-job.yaml; do
+    OUT=$root/data/out envsubst "$vars" <"deploy/k8s/$f" >"$root/render/$f"
+  done
+  "$venv/bin/python" - "$root" "${as_pod[@]}" <<'EOF' || fail "the pods' commands"
+import os, subprocess, sys, yaml
+root, as_pod = sys.argv[1], sys.argv[2:]
+def pod(name, extra_env=None):
+    job = yaml.safe_load(open(f"{root}/render/{name}"))
+    c = job["spec"]["template"]["spec"]["containers"][0]
+    fix = lambda a: (a.replace("/usr/share/landwatch/data", f"{root}/share")
+                      .replace("/dev/termination-log", f"{root}/termination-log"))
+    argv = [fix(a) for a in c.get("command", ["landwatch"]) + c.get("args", [])]
+    env = dict(os.environ, PATH=f"{root}/bin:" + os.environ["PATH"], **(extra_env or {}))
+    env.pop("SLURM_ARRAY_TASK_ID", None)
+    for e in c.get("env", []):
+        env[e["name"]] = "2"  # RAYON_NUM_THREADS, from limits.cpu in the pod
+    cwd = c["workingDir"].replace("/data", f"{root}/data", 1)
+    r = subprocess.run(as_pod + argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"FAIL  {name}: exit code {r.returncode}: {r.stderr.strip()}")
+    return r
+open(f"{root}/termination-log", "w").close()
+os.chmod(f"{root}/termination-log", 0o666)
+pod("plan-job.yaml")
+n = int(open(f"{root}/termination-log").read())
+print(f"ok    plan-job.yaml: the plan ran; its termination message: {n}")
+for i in range(n):
+    r = pod("shards-job.yaml", {"JOB_COMPLETION_INDEX": str(i)})
+    print(f"ok    shards-job.yaml, JOB_COMPLETION_INDEX={i}: {r.stdout.strip()}")
+pod("merge-job.yaml")
+if not os.path.exists(f"{root}/data/out/summary.json"):
+    sys.exit("FAIL  merge-job.yaml: no summary.json")
+print("ok    merge-job.yaml: the merge wrote the outputs")
+EOF
 fi
 echo "check-k8s: deploy/k8s/ passes"

@@ -3,6 +3,7 @@
 # behind them.
 #
 #   deploy/slurm/submit.sh [SUBMIT OPTIONS] [--] PLAN ARGUMENTS
+#   deploy/slurm/submit.sh [SUBMIT OPTIONS] --manifest=OUT/manifest.json
 #
 # PLAN ARGUMENTS are `landwatch plan`'s: the options of `landwatch enforce` and --shards N or
 # --shard-rows R, e.g.
@@ -16,12 +17,18 @@
 # arrays as Slurm's MaxArraySize (from `scontrol show config`) requires, each with its
 # --index-offset; the merge (merge.sbatch) goes in with --dependency=afterok on all of them
 # and --kill-on-invalid-dep=yes, so a shard that fails for good cancels it. The merge's job id
-# is printed on stdout; everything else goes to stderr. Submitting the same plan again after
-# a failure is harmless: shards already complete end at once.
+# is printed on stdout; everything else goes to stderr.
+#
+# After a failure (fixed), submit the same plan again with --manifest=OUT/manifest.json
+# instead of the plan's arguments: the shards already complete end at once. (Planning again
+# writes a new manifest, and every shard is then computed again.)
 #
 # SUBMIT OPTIONS:
+#   --manifest=FILE      submit this existing plan (no `landwatch plan`); needs python3 to
+#                        read the number of shards from it
 #   --wait               wait for the merge to end; exit 0 when it completed, else with the
 #                        merge's exit code or a failed shard's (for CI)
+#   --poll=S             with --wait, seconds between looks at the merge's state (default 10)
 #   --sbatch=OPT         an sbatch option for every job, repeatable (--sbatch=--partition=p,
 #                        --sbatch=--time=2:00:00, --sbatch=--account=a)
 #   --shard-sbatch=OPT   an sbatch option for the shard arrays only (--shard-sbatch=--mem=16G,
@@ -48,13 +55,15 @@ wait_merge=0
 all_opts=() shard_opts=() merge_opts=()
 max_parallel=
 log_dir=
+poll=10
+existing=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --wait) wait_merge=1 ;;
     --sbatch=*) all_opts+=("${1#*=}") ;;
     --shard-sbatch=*) shard_opts+=("${1#*=}") ;;
     --merge-sbatch=*) merge_opts+=("${1#*=}") ;;
-    --sbatch|--shard-sbatch|--merge-sbatch|--max-parallel|--log-dir)
+    --sbatch|--shard-sbatch|--merge-sbatch|--max-parallel|--log-dir|--poll|--manifest)
       [[ $# -ge 2 ]] || { say "$1 needs a value"; exit 2; }
       case $1 in
         --sbatch) all_opts+=("$2") ;;
@@ -62,16 +71,24 @@ while [[ $# -gt 0 ]]; do
         --merge-sbatch) merge_opts+=("$2") ;;
         --max-parallel) max_parallel=$2 ;;
         --log-dir) log_dir=$2 ;;
+        --poll) poll=$2 ;;
+        --manifest) existing=$2 ;;
       esac
       shift ;;
     --max-parallel=*) max_parallel=${1#*=} ;;
     --log-dir=*) log_dir=${1#*=} ;;
+    --poll=*) poll=${1#*=} ;;
+    --manifest=*) existing=${1#*=} ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     *) break ;;
   esac
   shift
 done
+if [[ ! $poll =~ ^[1-9][0-9]*$ ]]; then
+  say "--poll takes a positive number of seconds, not '$poll'"
+  exit 2
+fi
 if [[ -n $max_parallel && ! $max_parallel =~ ^[1-9][0-9]*$ ]]; then
   say "--max-parallel takes a positive number, not '$max_parallel'"
   exit 2
@@ -86,30 +103,40 @@ landwatch=$(realpath "$landwatch")
 [[ -x $landwatch ]] || { say "$landwatch is not executable (set LANDWATCH)"; exit 2; }
 export LANDWATCH=$landwatch
 
-# OUT as `landwatch plan` takes it: --out DIR or --out=DIR; without one, the demo's folder.
-out=out/enforce
-args=("$@")
-for (( i = 0; i < ${#args[@]}; i++ )); do
-  case ${args[i]} in
-    --out=*) out=${args[i]#--out=} ;;
-    --out) out=${args[i+1]:-} ;;
-  esac
-done
-manifest=$(realpath -m "$out/manifest.json")
-log_dir=$(realpath -m "${log_dir:-$out/logs}")
-
-say "planning: $landwatch plan $*"
-rc=0
-n=$("$landwatch" plan "$@") || rc=$?
-if [[ $rc -ne 0 ]]; then
-  say "landwatch plan failed with exit code $rc"
-  exit "$rc"
+if [[ -n $existing ]]; then
+  # An existing plan: the number of shards from its manifest.
+  [[ $# -eq 0 ]] || { say "--manifest takes no plan arguments: $*"; exit 2; }
+  [[ -f $existing ]] || { say "no manifest $existing"; exit 2; }
+  manifest=$(realpath "$existing")
+  out=$(dirname "$manifest")
+  n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["shards"]))' \
+    "$manifest") || { say "cannot read the number of shards from $manifest"; exit 2; }
+  say "$manifest: planned before, $n shards"
+else
+  # OUT as `landwatch plan` takes it: --out DIR or --out=DIR (plan refuses a job without).
+  out=
+  args=("$@")
+  for (( i = 0; i < ${#args[@]}; i++ )); do
+    case ${args[i]} in
+      --out=*) out=${args[i]#--out=} ;;
+      --out) out=${args[i+1]:-} ;;
+    esac
+  done
+  say "planning: $landwatch plan $*"
+  rc=0
+  n=$("$landwatch" plan "$@") || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    say "landwatch plan failed with exit code $rc"
+    exit "$rc"
+  fi
+  manifest=$(realpath -m "${out:-.}/manifest.json")
+  [[ -n $out && -f $manifest ]] || { say "landwatch plan wrote no $manifest"; exit 1; }
 fi
 if [[ ! $n =~ ^[1-9][0-9]*$ ]]; then
-  say "landwatch plan printed '$n', not a number of shards"
+  say "not a number of shards: '$n'"
   exit 1
 fi
-[[ -f $manifest ]] || { say "landwatch plan wrote no $manifest"; exit 1; }
+log_dir=$(realpath -m "${log_dir:-$out/logs}")
 mkdir -p "$log_dir"
 
 max_array=$(scontrol show config 2>/dev/null | awk -F' *= *' '$1 == "MaxArraySize" {print $2}')
@@ -148,46 +175,41 @@ done
 dependency=afterok$(printf ':%s' "${arrays[@]}")
 merge_args=(--dependency="$dependency" --kill-on-invalid-dep=yes
   --output="$log_dir/merge-%j.out" "${all_opts[@]}" "${merge_opts[@]}")
-if [[ $wait_merge -eq 0 ]]; then
-  if ! merge=$(submit "${merge_args[@]}" "$here/merge.sbatch" "$manifest"); then
-    say "sbatch failed for the merge"
-    cancel_submitted
-    exit 1
-  fi
-  say "merge: job $merge ($dependency); logs in $log_dir"
-  echo "$merge"
-  exit 0
-fi
-
-# --wait: sbatch --wait prints the job id at submission and returns when the job ends. Its
-# exit code is not enough: a merge cancelled because a shard failed (DependencyNeverSatisfied)
-# returns 0, so the job's state decides.
-say "merge ($dependency) submitted with --wait; logs in $log_dir"
-merge_out=$(mktemp)
-trap 'rm -f "$merge_out"' EXIT
-sbatch_rc=0
-sbatch --wait --parsable "${merge_args[@]}" "$here/merge.sbatch" "$manifest" \
-  | tee "$merge_out" || sbatch_rc=$?
-merge=$(head -1 "$merge_out")
-merge=${merge%%;*}
-if [[ ! $merge =~ ^[0-9]+$ ]]; then
-  say "sbatch failed for the merge (exit code $sbatch_rc)"
+if ! merge=$(submit "${merge_args[@]}" "$here/merge.sbatch" "$manifest"); then
+  say "sbatch failed for the merge"
   cancel_submitted
   exit 1
 fi
+say "merge: job $merge ($dependency); logs in $log_dir"
+echo "$merge"
+[[ $wait_merge -eq 1 ]] || exit 0
 
 # JobState and ExitCode ("code:signal") of each record of a job (an array has one per task).
 job_states() { scontrol show job -o "$1" 2>/dev/null | sed -n \
   's/.* ArrayTaskId=\([^ ]*\).* JobState=\([^ ]*\).* ExitCode=\([^ ]*\).*/\1 \2 \3/p; t
    s/.* JobState=\([^ ]*\).* ExitCode=\([^ ]*\).*/- \1 \2/p'; }
-read -r _ state exit_code < <(job_states "$merge") || true
+# --wait: the merge's state, polled (`sbatch --wait` polls ever more slowly, and returns 0
+# for a job cancelled because its dependency failed, DependencyNeverSatisfied).
+trap 'say "interrupted: the jobs go on (scancel ${arrays[*]} $merge to stop them)"; exit 130' INT TERM
+final=" COMPLETED FAILED CANCELLED TIMEOUT OUT_OF_MEMORY NODE_FAIL PREEMPTED BOOT_FAIL DEADLINE "
+while :; do
+  state='' exit_code=''
+  read -r _ state exit_code < <(job_states "$merge") || true
+  [[ -z $state || $final == *" $state "* ]] && break
+  sleep "$poll"
+done
+if [[ -z $state ]] && command -v sacct >/dev/null; then
+  # The record left slurmctld (MinJobAge): ask the accounting database, if there is one.
+  read -r state exit_code < <(sacct -n -X -P -j "$merge" -o State,ExitCode 2>/dev/null \
+    | awk -F'|' '{ split($1, s, " "); print s[1], $2 }') || true
+fi
 case ${state:-} in
   COMPLETED)
     say "merge job $merge completed; outputs in $(realpath -m "$out")"
     exit 0 ;;
   "")
-    say "merge job $merge ended (sbatch --wait: $sbatch_rc); its record is gone, so its state is unknown"
-    exit $(( sbatch_rc == 0 ? 1 : sbatch_rc )) ;;
+    say "merge job $merge: its record is gone and there is no accounting; state unknown"
+    exit 1 ;;
 esac
 say "merge job $merge: $state, exit code $exit_code"
 code=${exit_code%%:*}
