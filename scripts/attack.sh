@@ -8,8 +8,8 @@
 # then a summary; the exit status is 1 when any case failed, 0 otherwise.
 #
 # What every case expects of a hardened tool:
-#   - a bad input or command line gets exit 2 (a failure during the run 1, a folder busy with
-#     another job 75), never a panic, a signal or a timeout, and a message that names the file (or the flag) at fault, without
+#   - a bad input or command line gets exit 2 (an I/O failure during the run 74, an internal
+#     one 1, a folder busy with another job 75), never a panic, a signal or a timeout, and a message that names the file (or the flag) at fault, without
 #     Rust Debug text (Some(..), None, `Name { field: .. }`);
 #   - a refused or failed run into a folder holding a good run leaves every file there
 #     byte-identical and adds nothing (hidden files included; only `.landwatch.lock` may
@@ -936,7 +936,7 @@ ro_case idx-ro-bind "index: folder holding ndvi.tif on a read-only mount" bind i
 ro_case idx-ro-nobody "index: 0555 folder holding ndvi.tif, run as nobody" nobody index
 
 # ---------------------------------------------------------------------------------------------
-# Full disk: a small tmpfs. Exit 1, no partial set, no leftovers.
+# Full disk: a small tmpfs. Exit 74 (an I/O failure: retryable), no partial set, no leftovers.
 
 pages() { # total size of the regular files under DIR in 4 KiB pages
     find "$1" -type f -printf '%s\n' | awk '{ p += int(($1 + 4095) / 4096) } END { print p + 0 }'
@@ -958,16 +958,16 @@ disk_case() { # ID WHAT CONTENT(empty|good|index)
         size_k=$(($(pages "$from") * 4 + largest / 2048 + 16))
     fi
     if ! mount -t tmpfs -o "size=${size_k}k" tmpfs "$OUT" 2>/dev/null; then
-        skip "$id" "$what" "exit 1, no partial set" "mounting a tmpfs is not permitted here"
+        skip "$id" "$what" "exit 74, no partial set" "mounting a tmpfs is not permitted here"
         return 0
     fi
     MOUNTS+=("$OUT")
     [[ $content != empty ]] && cp -a "$from/." "$OUT/"
     "${CHECK[@]}" snap "$OUT" >"$SNAP"
     run_into "$content"
-    judge_refusal 1 "full-disk-target"
+    judge_refusal 74 "full-disk-target"
     umount "$OUT" && unset 'MOUNTS[-1]'
-    finish "$id" "$what (tmpfs ${size_k}k)" "exit 1, nothing published or changed, no leftovers"
+    finish "$id" "$what (tmpfs ${size_k}k)" "exit 74, nothing published or changed, no leftovers"
 }
 disk_case disk-empty "full disk, empty folder" empty
 disk_case disk-good "full disk, folder holding a good run, another job" good

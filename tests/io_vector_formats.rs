@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::gdal::{self, Gdal};
+use common::gdal::{self, Gdal, validate_gpkg};
 use common::{data, taizhou_job, temp_dir};
 use landwatch::Engine;
 use landwatch::io::fields::dbf_names;
@@ -71,34 +71,6 @@ fn dbf_equal(dbf: &Value, json: &Value) -> bool {
         }
         (a, b) => a == b,
     }
-}
-
-/// Runs GDAL's GeoPackage validator (`osgeo_utils.samples.validate_gpkg`, with its extra
-/// checks and warnings as errors) on `path`, where GDAL ships it.
-fn validate_gpkg(gdal: &Gdal, path: &Path) {
-    const SCRIPT: &str = "
-import sys
-try:
-    from osgeo_utils.samples import validate_gpkg
-except ImportError:
-    print('absent')
-    sys.exit(0)
-errors = validate_gpkg.check(sys.argv[1], abort_at_first_error=False, extra_checks=True,
-                             warning_as_error=True)
-print(errors if errors else 'valid')
-";
-    let out = Command::new(&gdal.python)
-        .args(["-c", SCRIPT])
-        .arg(path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && (text.trim() == "valid" || text.trim() == "absent"),
-        "validate_gpkg {}: {text} {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Checks the three layers of `out` against each other and against the imagery `tif`.

@@ -8,6 +8,7 @@ use crate::job::{Job, JobReport, MAX_TILE_ROWS};
 use crate::sensor::{BandRole, Sensor};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One `--before-band`/`--after-band`: the role, the file and its zero-based band.
 type BandArg = (BandRole, PathBuf, usize);
@@ -111,10 +112,15 @@ struct PerBandArgs {
 }
 
 const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif, \
-patches.tif, patches.geojson, patches.csv, regions.csv (with --regions), summary.json, \
-quicklook.png, report.html. The set is written privately and published whole when the run \
+patches.tif, patches.geojson, patches.csv, patches.shp (with .shx, .dbf, .cpg, .prj), \
+patches.gpkg, regions.csv (with --regions), summary.json, quicklook.png, report.html. The set is written privately and published whole when the run \
 succeeds (summary.json last, listing the set); a refused, failed or interrupted run leaves DIR \
 as it was. One run at a time per DIR (.landwatch.lock).
+
+Environment: SOURCE_DATE_EPOCH, when set (seconds since 1970-01-01 00:00:00 UTC, the \
+reproducible-builds.org convention), is the time patches.gpkg (last_change) and patches.dbf \
+(date of last update) record instead of the time the run starts, so that the same inputs and \
+options give byte-identical files.
 
 With no --before, --after and --out: the bundled Taizhou pair (Landsat 7 DN, 2000 and 2003) \
 with illustrative zones and counties (not official boundaries), written to out/enforce.";
@@ -337,10 +343,40 @@ fn resampling(s: &str) -> Result<Resampling, String> {
     }
 }
 
+/// The time `SOURCE_DATE_EPOCH` gives (whole seconds since 1970-01-01 00:00:00 UTC, the
+/// reproducible-builds.org convention), `None` when it is unset or empty; a malformed value, or
+/// one past the years the outputs can record, is refused before work.
+fn source_date_epoch() -> Result<Option<SystemTime>, Failure> {
+    let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = |why: String| Failure::usage(format!("SOURCE_DATE_EPOCH: '{text}' {why}"));
+    let seconds = match text.parse::<u64>() {
+        Ok(s) if text.bytes().all(|b| b.is_ascii_digit()) => s,
+        _ => {
+            return Err(bad(
+                "is not a whole number of seconds since 1970-01-01 00:00:00 UTC".into(),
+            ));
+        }
+    };
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(seconds))
+        .filter(|t| crate::io::stamp::checked(*t).is_ok())
+        .map(Some)
+        .ok_or_else(|| bad("is past 2155, the last year the outputs can record".into()))
+}
+
 /// Runs the job and prints its summary.
 pub(super) fn run(args: EnforceArgs, output: Output) -> Outcome {
     let backend = args.backend;
-    let (job, out) = args.job()?;
+    let (mut job, out) = args.job()?;
+    if let Some(time) = source_date_epoch()? {
+        job = job.timestamp(time);
+    }
     let job = progress::attach(job, output);
     let job = job.cancel_when(signals::cancel_on_interrupt());
     let engine = Engine::new(backend);

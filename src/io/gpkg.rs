@@ -8,6 +8,8 @@
 //! standard requires and the layer's CRS with its EPSG code and WKT),
 //! `gpkg_contents` with the layer's extent, `gpkg_geometry_columns`, and an R-tree spatial
 //! index (`rtree_<table>_geom`, registered in `gpkg_extensions`) as GDAL makes it.
+//! `gpkg_contents.last_change` is the time the caller gives ([`write_geopackage_at`]), so
+//! that the same layer written twice gives the same bytes.
 
 use super::fields::{FieldKind, FieldSpec};
 use super::geojson::{FeatureLayer, Polygon, push_feature};
@@ -18,6 +20,7 @@ use crate::geo::Crs;
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::path::Path;
+use std::time::SystemTime;
 
 /// `application_id`: "GPKG".
 const APPLICATION_ID: i32 = 0x4750_4B47;
@@ -244,12 +247,13 @@ pub fn geometry_blob(polygons: &[Polygon], srs_id: i32) -> Vec<u8> {
 }
 
 /// Creates the feature table `table` of `fields`, registered in the metadata tables with its
-/// R-tree.
+/// R-tree and the time `last_change` (ISO 8601).
 fn create_layer(
     db: &Connection,
     table: &str,
     fields: &[FieldSpec],
     srs_id: i32,
+    last_change: &str,
 ) -> rusqlite::Result<()> {
     let columns: String = fields
         .iter()
@@ -262,8 +266,8 @@ fn create_layer(
          CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy);"
     ))?;
     db.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES (?1, 'features', ?1, ?2)",
-        params![table, srs_id],
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change, srs_id) VALUES (?1, 'features', ?1, ?2, ?3)",
+        params![table, last_change, srs_id],
     )?;
     db.execute(
         "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, 'MULTIPOLYGON', ?3, 0, 0)",
@@ -277,7 +281,7 @@ fn create_layer(
 }
 
 /// Writes `count` features, row `i` made by `row(i)`, as the layer `table` of a new
-/// GeoPackage `path` (an existing file is replaced), in `crs`.
+/// GeoPackage `path` (an existing file is replaced), in `crs`, changed last now.
 pub fn write_geopackage(
     path: &Path,
     table: &str,
@@ -286,6 +290,22 @@ pub fn write_geopackage(
     count: usize,
     row: impl Fn(usize) -> Result<FeatureRow> + Sync,
 ) -> Result<VectorFiles> {
+    write_geopackage_at(path, table, crs, fields, count, row, SystemTime::now())
+}
+
+/// As [`write_geopackage`], with `last_change` as the layer's `gpkg_contents.last_change`
+/// (UTC, to the millisecond; the years 1900 to 2155): the same layer and time give the same
+/// bytes.
+pub fn write_geopackage_at(
+    path: &Path,
+    table: &str,
+    crs: Option<&Crs>,
+    fields: &[FieldSpec],
+    count: usize,
+    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
+    last_change: SystemTime,
+) -> Result<VectorFiles> {
+    let last_change = super::stamp::checked(last_change)?.iso8601();
     let err = sql_err(path);
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -317,7 +337,7 @@ pub fn write_geopackage(
     tx.execute_batch(METADATA).map_err(&err)?;
     let mut warnings = Vec::new();
     let srs_id = register_srs(&tx, crs, &mut warnings).map_err(&err)?;
-    create_layer(&tx, table, fields, srs_id).map_err(&err)?;
+    create_layer(&tx, table, fields, srs_id, &last_change).map_err(&err)?;
     let extent = insert_rows(&tx, table, fields, srs_id, count, row)?;
     tx.execute_batch(&RTREE_TRIGGERS.replace("<t>", table))
         .map_err(&err)?;

@@ -23,6 +23,7 @@ pub mod prj;
 pub mod sample;
 pub mod shapefile;
 pub mod source;
+pub(crate) mod stamp;
 pub mod write;
 
 pub use align::{Grid, Window, check_same_grid, crop_stack, crop_to_intersection};

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// One feature to write: its polygons and one value per field.
 pub type FeatureRow = (Vec<Polygon>, Vec<Value>);
@@ -122,8 +123,8 @@ fn shape(polygons: &[Polygon]) -> ::shapefile::Polygon {
 }
 
 /// Writes `count` features, row `i` made by `row(i)`, as the Shapefile `path` (`.shp`, with
-/// `.shx`, `.dbf`, `.cpg` and, when `crs` can be written, `.prj` beside it). Every feature
-/// needs at least one polygon.
+/// `.shx`, `.dbf`, `.cpg` and, when `crs` can be written, `.prj` beside it), the DBF dated
+/// today. Every feature needs at least one polygon.
 pub fn write_shapefile(
     path: &Path,
     crs: Option<&Crs>,
@@ -131,6 +132,20 @@ pub fn write_shapefile(
     count: usize,
     row: impl Fn(usize) -> Result<FeatureRow> + Sync,
 ) -> Result<VectorFiles> {
+    write_shapefile_at(path, crs, fields, count, row, SystemTime::now())
+}
+
+/// As [`write_shapefile`], with the UTC date of `last_update` (the years 1900 to 2155) as the
+/// DBF's date of last update: the same layer and date give the same bytes.
+pub fn write_shapefile_at(
+    path: &Path,
+    crs: Option<&Crs>,
+    fields: &[FieldSpec],
+    count: usize,
+    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
+    last_update: SystemTime,
+) -> Result<VectorFiles> {
+    let date = super::stamp::checked(last_update)?.dbf_date();
     let shp_err = |e: ::shapefile::Error| Error::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
@@ -162,7 +177,9 @@ pub fn write_shapefile(
         patch_bytes(path, 32, &5i32.to_le_bytes())?;
         patch_bytes(&side("shx"), 32, &5i32.to_le_bytes())?;
     }
-    // No language driver id: readers take the encoding from the .cpg.
+    // The date of last update (the dbase crate writes today's), and no language driver id:
+    // readers take the encoding from the .cpg.
+    patch_bytes(&side("dbf"), 1, &date)?;
     patch_bytes(&side("dbf"), 29, &[0])?;
     let mut out = VectorFiles {
         files: vec![path.to_path_buf(), side("shx"), side("dbf")],

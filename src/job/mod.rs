@@ -69,7 +69,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 mod changed;
 mod detect;
@@ -262,6 +262,8 @@ type ProgressCallback = Box<dyn Fn(Progress<'_>) + Sync>;
 struct Timer {
     clock: Instant,
     stages: Vec<StageTime>,
+    /// When the run started, on the calendar: the outputs' default time stamp.
+    started: SystemTime,
 }
 
 impl Timer {
@@ -269,6 +271,7 @@ impl Timer {
         Timer {
             clock: Instant::now(),
             stages: Vec::new(),
+            started: SystemTime::now(),
         }
     }
 
@@ -365,6 +368,7 @@ pub struct Job {
     max_pixels: u64,
     cancel: Option<Arc<AtomicBool>>,
     progress: Option<ProgressCallback>,
+    timestamp: Option<SystemTime>,
 }
 
 /// The largest scene a job takes unless told otherwise ([`Job::max_pixels`]): 2·10⁹ pixels
@@ -438,6 +442,7 @@ impl Job {
             max_pixels: DEFAULT_MAX_PIXELS,
             cancel: None,
             progress: None,
+            timestamp: None,
         }
     }
 
@@ -520,6 +525,16 @@ impl Job {
     /// one is refused before any pixel is read.
     pub fn max_pixels(mut self, pixels: u64) -> Job {
         self.max_pixels = pixels;
+        self
+    }
+
+    /// The time the outputs record as theirs: `patches.gpkg`'s `last_change` (UTC, to the
+    /// millisecond) and the date of last update in `patches.dbf` (years 1900 to 2155, checked
+    /// before work). Default: the time the run starts. Fixed, it makes the outputs of the
+    /// same inputs and settings byte-identical from run to run (`landwatch enforce` takes it
+    /// from `SOURCE_DATE_EPOCH`).
+    pub fn timestamp(mut self, time: SystemTime) -> Job {
+        self.timestamp = Some(time);
         self
     }
 
@@ -723,7 +738,8 @@ impl Job {
         let mut patched = self.patches_stage(out, opened, &scene, &layers, kept, strip_rows)?;
         timer.lap("patches");
         let quicklook = patched.quicklook.take();
-        let mut report = self.write_stage(out, patched, facts, &scene, layers)?;
+        let time = self.timestamp.unwrap_or(timer.started);
+        let mut report = self.write_stage(out, patched, facts, &scene, layers, time)?;
         timer.lap("write");
         report.stages = timer.stages;
         self.write_pages(engine, out, &mut report, quicklook.as_ref())?;

@@ -207,6 +207,9 @@ impl Job {
                 ));
             }
         }
+        if let Some(time) = self.timestamp {
+            crate::io::stamp::checked(time)?;
+        }
         self.options.context.validate()
     }
 

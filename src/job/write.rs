@@ -6,8 +6,9 @@ use crate::io::csv_number;
 
 impl Job {
     /// The write stage: each patch's record (attributes, class and NDVI layers, zone and
-    /// region areas), the region totals, `patches.geojson`, `patches.csv` and `regions.csv`.
-    /// The stage times are left for the caller to fill in.
+    /// region areas), the region totals, `patches.geojson`, `patches.csv`, `regions.csv`, and
+    /// the Shapefile and GeoPackage dated `time`. The stage times are left for the caller to
+    /// fill in.
     pub(super) fn write_stage(
         &self,
         out: &Path,
@@ -15,6 +16,7 @@ impl Job {
         facts: RunFacts,
         scene: &Scene,
         layers: Layers,
+        time: SystemTime,
     ) -> Result<JobReport> {
         let Patched {
             tiled,
@@ -68,6 +70,7 @@ impl Job {
         gis_layers(
             out,
             scene,
+            time,
             (&attrs, &extra, &tiled.polygons),
             &mut outputs,
             &mut warnings,
@@ -138,11 +141,12 @@ impl Job {
     }
 }
 
-/// `patches.shp` (with its side files) and `patches.gpkg` in the imagery's CRS, listed in
-/// `outputs`; what could not be written as asked goes to `warnings`.
+/// `patches.shp` (with its side files) and `patches.gpkg` in the imagery's CRS, dated `time`,
+/// listed in `outputs`; what could not be written as asked goes to `warnings`.
 fn gis_layers(
     out: &Path,
     scene: &Scene,
+    time: SystemTime,
     (attrs, extra, polygons): (
         &[PatchAttributes],
         &[crate::patch::output::ExtraColumn],
@@ -151,8 +155,14 @@ fn gis_layers(
     outputs: &mut Vec<PathBuf>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let layers =
-        crate::patch::output::write_patch_layers(out, &scene.georef, attrs, extra, polygons)?;
+    let layers = crate::patch::output::write_patch_layers_at(
+        out,
+        &scene.georef,
+        attrs,
+        extra,
+        polygons,
+        time,
+    )?;
     outputs.extend(layers.shapefile);
     outputs.push(layers.geopackage);
     warnings.extend(layers.warnings);

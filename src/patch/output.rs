@@ -312,13 +312,27 @@ pub struct PatchLayers {
 /// `patches`) into `dir`, in the raster's own CRS, with the features and fields of
 /// `patches.geojson` in the same order (`id` first). Field types come from the values; DBF
 /// names are those of [`crate::io::fields::dbf_names`]. The two files are written at the same
-/// time.
+/// time, both dated now.
 pub fn write_patch_layers(
     dir: &Path,
     georef: &GeoReference,
     attributes: &[PatchAttributes],
     extra: &[ExtraColumn],
     polygons: &[PatchPolygons],
+) -> Result<PatchLayers> {
+    let now = std::time::SystemTime::now();
+    write_patch_layers_at(dir, georef, attributes, extra, polygons, now)
+}
+
+/// As [`write_patch_layers`], dated `time` (the GeoPackage's `last_change`, the DBF's date of
+/// last update; the years 1900 to 2155): the same patches and time give the same bytes.
+pub fn write_patch_layers_at(
+    dir: &Path,
+    georef: &GeoReference,
+    attributes: &[PatchAttributes],
+    extra: &[ExtraColumn],
+    polygons: &[PatchPolygons],
+    time: std::time::SystemTime,
 ) -> Result<PatchLayers> {
     use crate::io::{fields, gpkg, shapefile};
     let n = check_patch_inputs(attributes, extra, polygons)?;
@@ -332,8 +346,11 @@ pub fn write_patch_layers(
     let row = |i: usize| Ok((polygons[i].to_crs(&georef.transform), values(i)));
     let crs = georef.crs.as_ref();
     let (shp, gpkg) = rayon::join(
-        || shapefile::write_shapefile(&dir.join("patches.shp"), crs, &fields, n, row),
-        || gpkg::write_geopackage(&dir.join("patches.gpkg"), "patches", crs, &fields, n, row),
+        || shapefile::write_shapefile_at(&dir.join("patches.shp"), crs, &fields, n, row, time),
+        || {
+            let path = dir.join("patches.gpkg");
+            gpkg::write_geopackage_at(&path, "patches", crs, &fields, n, row, time)
+        },
     );
     let (shp, gpkg) = (shp?, gpkg?);
     let mut warnings = shp.warnings;

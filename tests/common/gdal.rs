@@ -40,7 +40,14 @@ pub fn gdal(test: &str) -> Option<Gdal> {
 }
 
 fn find() -> Result<Gdal, String> {
-    for tool in ["gdalinfo", "gdalwarp", "gdal_translate", "ogr2ogr"] {
+    for tool in [
+        "gdalinfo",
+        "gdalwarp",
+        "gdal_translate",
+        "ogr2ogr",
+        "ogrinfo",
+        "gdalsrsinfo",
+    ] {
         let ok = Command::new(tool)
             .arg("--version")
             .output()
@@ -246,4 +253,32 @@ for path in sys.argv[2:]:
                 .to_string()),
         })
         .collect())
+}
+
+/// Runs GDAL's GeoPackage validator (`osgeo_utils.samples.validate_gpkg`, with its extra
+/// checks and warnings as errors) on `path`, where GDAL ships it; panics on any error.
+pub fn validate_gpkg(gdal: &Gdal, path: &Path) {
+    const SCRIPT: &str = "
+import sys
+try:
+    from osgeo_utils.samples import validate_gpkg
+except ImportError:
+    print('absent')
+    sys.exit(0)
+errors = validate_gpkg.check(sys.argv[1], abort_at_first_error=False, extra_checks=True,
+                             warning_as_error=True)
+print(errors if errors else 'valid')
+";
+    let out = Command::new(&gdal.python)
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && (text.trim() == "valid" || text.trim() == "absent"),
+        "validate_gpkg {}: {text} {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
