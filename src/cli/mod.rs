@@ -200,6 +200,13 @@ impl Output {
         }
     }
 
+    /// Prints a line for people on stderr, where stdout is for programs.
+    fn note(self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
     /// Prints a warning on stderr.
     fn warn(self, text: impl std::fmt::Display) {
         if !self.quiet {

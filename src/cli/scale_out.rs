@@ -84,7 +84,7 @@ pub(super) fn plan(args: PlanArgs, arguments: Vec<OsString>, output: Output) -> 
     }
     let job = progress::attach(job, output);
     let manifest = job.plan_shards(&Engine::new(backend), &out, count, arguments)?;
-    eprintln!(
+    output.note(format_args!(
         "{}: {} shards of {}×{} ({} rows a strip); run `landwatch shard --manifest {}` for \
          each index 0 to {}, then `landwatch merge --manifest {}`",
         manifest.location.display(),
@@ -95,7 +95,7 @@ pub(super) fn plan(args: PlanArgs, arguments: Vec<OsString>, output: Output) -> 
         manifest.location.display(),
         manifest.shards.len() - 1,
         manifest.location.display(),
-    );
+    ));
     println!("{}", manifest.shards.len());
     Ok(())
 }

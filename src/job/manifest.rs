@@ -256,7 +256,7 @@ impl Job {
     /// relation and the threshold on the whole scene's sample, cuts the scene into shards of
     /// whole strips and writes `out/manifest.json` (atomically). `job_arguments` is stored as
     /// it is, for the program that rebuilds this job in each shard. The strips are made
-    /// shorter than [`Job::run`]'s when the scene has fewer strips than `count` asks for
+    /// shorter than [`Job::run`]'s where the shards asked for are shorter than a strip
     /// (results do not depend on the strip height).
     pub fn plan_shards(
         &self,
@@ -281,11 +281,12 @@ impl Job {
         let TargetGrid { width, height, .. } = dates.grid;
         let halo = self.halo_rows(&plan);
         let mut strip_rows = self.strip_rows(width, height, dates.block_rows);
-        if let ShardCount::Shards(n) = count {
-            // Enough strips for the shards asked for, where the scene has the rows.
-            let rows_per_shard = height.saturating_sub(halo).div_ceil(n).max(1);
-            strip_rows = strip_rows.min(rows_per_shard);
-        }
+        // Strips no taller than the shards asked for, where the scene has the rows.
+        let rows_per_shard = match count {
+            ShardCount::Shards(n) => height.saturating_sub(halo).div_ceil(n),
+            ShardCount::Rows(rows) => rows,
+        };
+        strip_rows = strip_rows.min(rows_per_shard.max(1));
         let cut = Strips::new(height, strip_rows, halo);
         let shards = shard_strips(cut.count(), strip_rows, count)
             .into_iter()
