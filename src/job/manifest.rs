@@ -281,12 +281,20 @@ impl Job {
         let TargetGrid { width, height, .. } = dates.grid;
         let halo = self.halo_rows(&plan);
         let mut strip_rows = self.strip_rows(width, height, dates.block_rows);
-        // Strips no taller than the shards asked for, where the scene has the rows.
-        let rows_per_shard = match count {
+        // Strips no taller than the shards asked for, where the scene has the rows; whole
+        // blocks of the files where that still makes as many shards (a shard that ends
+        // inside a block makes the next one inflate that block again).
+        let wanted = match count {
             ShardCount::Shards(n) => height.saturating_sub(halo).div_ceil(n),
             ShardCount::Rows(rows) => rows,
+        }
+        .max(1);
+        let aligned = wanted.next_multiple_of(dates.block_rows.clamp(1, MAX_TILE_ROWS));
+        let enough = match count {
+            ShardCount::Shards(n) => Strips::new(height, aligned, halo).count() >= n,
+            ShardCount::Rows(_) => true,
         };
-        strip_rows = strip_rows.min(rows_per_shard.max(1));
+        strip_rows = strip_rows.min(if enough { aligned } else { wanted });
         let cut = Strips::new(height, strip_rows, halo);
         let shards = shard_strips(cut.count(), strip_rows, count)
             .into_iter()
