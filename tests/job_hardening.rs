@@ -47,29 +47,9 @@ fn zones(name: &str) -> PathBuf {
 
 /// The arguments of the demo job on `before` and `after` into `out`, on the CPU.
 fn job_args(before: &Path, after: &Path, out: &Path) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "--before".into(),
-        before.display().to_string(),
-        "--after".into(),
-        after.display().to_string(),
-        "--out".into(),
-        out.display().to_string(),
-        "--sensor".into(),
-        "landsat-dn".into(),
-        "--backend".into(),
-        "cpu".into(),
-        "--regions".into(),
-        zones("counties.geojson").display().to_string(),
-        "--region-field".into(),
-        "code".into(),
-    ];
-    for zone in ["basic_farmland", "eco_redline", "urban_boundary"] {
-        args.push("--zones".into());
-        args.push(format!(
-            "{zone}={}",
-            zones(&format!("{zone}.geojson")).display()
-        ));
-    }
+    let mut args = common::taizhou_enforce_args(before, after);
+    let out = out.display().to_string();
+    args.extend(["--out".into(), out, "--backend".into(), "cpu".into()]);
     args
 }
 

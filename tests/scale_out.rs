@@ -6,7 +6,7 @@
 mod common;
 
 use common::{assert_same_results, data, differences, snapshot, summary_results, temp_dir};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -16,27 +16,8 @@ const LANDWATCH: &str = env!("CARGO_BIN_EXE_landwatch");
 /// `enforce` options, and `extra` ones.
 fn taizhou_args(extra: &[&str]) -> Vec<String> {
     let d = data("landsat_taizhou");
-    let z = d.join("illustrative");
-    let path = |p: PathBuf| p.display().to_string();
-    let mut args = vec![
-        "--before".into(),
-        path(d.join("Taizhou_t1.tif")),
-        "--after".into(),
-        path(d.join("Taizhou_t2.tif")),
-        "--sensor".into(),
-        "landsat-dn".into(),
-        "--regions".into(),
-        path(z.join("counties.geojson")),
-        "--region-field".into(),
-        "code".into(),
-    ];
-    for zone in ["basic_farmland", "eco_redline", "urban_boundary"] {
-        args.push("--zones".into());
-        args.push(format!(
-            "{zone}={}",
-            path(z.join(format!("{zone}.geojson")))
-        ));
-    }
+    let mut args =
+        common::taizhou_enforce_args(&d.join("Taizhou_t1.tif"), &d.join("Taizhou_t2.tif"));
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }

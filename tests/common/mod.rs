@@ -214,6 +214,31 @@ pub fn taizhou_job(
         .regions(zones.join("counties.geojson"), "code")
 }
 
+/// The command-line options of the demo enforcement job (`landwatch enforce` with no
+/// options) on `before` and `after`: the Landsat 7 DN sensor, the illustrative Taizhou zones
+/// and counties.
+pub fn taizhou_enforce_args(before: &std::path::Path, after: &std::path::Path) -> Vec<String> {
+    let zones = data("landsat_taizhou/illustrative");
+    let path = |name: &str| zones.join(name).display().to_string();
+    let mut args: Vec<String> = vec![
+        "--before".into(),
+        before.display().to_string(),
+        "--after".into(),
+        after.display().to_string(),
+        "--sensor".into(),
+        "landsat-dn".into(),
+        "--regions".into(),
+        path("counties.geojson"),
+        "--region-field".into(),
+        "code".into(),
+    ];
+    for zone in ["basic_farmland", "eco_redline", "urban_boundary"] {
+        args.push("--zones".into());
+        args.push(format!("{zone}={}", path(&format!("{zone}.geojson"))));
+    }
+    args
+}
+
 /// The job's result files that must not depend on how it ran (`regions.csv` is skipped
 /// where a run has no regions).
 pub const JOB_RESULTS: [&str; 7] = [
