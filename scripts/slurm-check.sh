@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The sharded enforcement job through a real Slurm (one node, this host: scripts/
 # slurm-local.sh), on the bundled Taizhou pair:
-#   1. deploy/slurm/submit.sh --wait ... --shards 6 with MaxArraySize 4: the plan, two arrays
-#      (--index-offset 0 and 4), the merge behind --dependency=afterok. The merged outputs
+#   1. deploy/slurm/submit.sh --wait ... --shards 9 with MaxArraySize 4: the plan, three arrays
+#      (--index-offset 0, 4 and 8), the merge behind --dependency=afterok. The merged outputs
 #      must equal `landwatch enforce`'s on the same inputs and arguments: every file byte for
 #      byte (both runs take the outputs' time from SOURCE_DATE_EPOCH), but summary.json's
 #      and report.html's stage times, device and strip height.
@@ -88,23 +88,23 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-say "1. submit.sh --wait: 6 shards, MaxArraySize 4"
+say "1. submit.sh --wait: 9 shards, MaxArraySize 4"
 t=$SECONDS
 deploy/slurm/submit.sh --wait --poll=1 --log-dir="$work/logs1" -- "${job[@]}" \
-  --out "$work/sharded" --shards 6 >/dev/null || fail "submit.sh --wait exited $?"
+  --out "$work/sharded" --shards 9 >/dev/null || fail "submit.sh --wait exited $?"
 say "   plan to merged outputs: $(( SECONDS - t )) s"
 logs=("$work"/logs1/shard-*)
 arrays=$(printf '%s\n' "${logs[@]##*/shard-}" | cut -d_ -f1 | sort -u | wc -l)
-[[ ${#logs[@]} -eq 6 && $arrays -eq 2 ]] || fail "expected 6 tasks in 2 arrays: ${logs[*]}"
+[[ ${#logs[@]} -eq 9 && $arrays -eq 3 ]] || fail "expected 9 tasks in 3 arrays: ${logs[*]}"
 reference "$work/sharded" "$work/ref"
 same "$work/ref" "$work/sharded" || fail "the merged outputs differ from landwatch enforce's"
-say "   6 tasks in 2 arrays; the merged outputs equal landwatch enforce's"
+say "   9 tasks in 3 arrays; the merged outputs equal landwatch enforce's"
 
 say "2. submit.sh --manifest: the same plan again"
 t=$SECONDS
 deploy/slurm/submit.sh --wait --poll=1 --log-dir="$work/logs2" \
   --manifest="$work/sharded/manifest.json" >/dev/null || fail "the second submit.sh exited $?"
-[[ $(grep -l 'was already complete' "$work"/logs2/shard-* | wc -l) -eq 6 ]] \
+[[ $(grep -l 'was already complete' "$work"/logs2/shard-* | wc -l) -eq 9 ]] \
   || fail "not every shard found itself complete"
 same "$work/ref" "$work/sharded" || fail "the outputs changed on the second run"
 say "   every shard complete already; the same outputs ($(( SECONDS - t )) s)"

@@ -33,7 +33,10 @@ pub enum ShardCount {
     Rows(usize),
 }
 
-/// A job cut into shards: see the [module](self) documentation.
+/// A job cut into shards for a batch engine, written by [`Job::plan_shards`] as
+/// `OUT/manifest.json`: the shards (runs of whole strips), the inputs as the plan found
+/// them, and the plan every shard applies, so that [`Job::run_shard`] and
+/// [`Job::merge_shards`] give the outputs of [`Job::run`] (`docs/SCALE-OUT.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// [`MANIFEST_SCHEMA`] when written.
