@@ -252,7 +252,8 @@ fn a_shard_run_twice_at_once_or_killed_mid_write_changes_nothing() {
 }
 
 /// Bad requests are fatal (exit 2), naming what is wrong: an index past the plan, no index
-/// at all, a manifest whose input changed since the plan.
+/// at all, a file that is not a manifest, a manifest with a gap, an input changed since the
+/// plan.
 #[test]
 fn bad_shard_requests_exit_2() {
     let root = temp_dir("scale_out_bad");
@@ -293,6 +294,23 @@ fn bad_shard_requests_exit_2() {
             .flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with("s00001-"))
     );
+    // Not a manifest, and a manifest whose shards leave rows out: refused, naming the file.
+    let garbage = root.join("garbage.json");
+    std::fs::write(&garbage, b"{\"schema_version\": 1}").unwrap();
+    let garbage = garbage.display().to_string();
+    let refused = shard(&garbage, 0);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains(&garbage) && message.contains("not a landwatch shard manifest"));
+    let mut gap: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    gap["shards"].as_array_mut().unwrap().remove(1);
+    let gapped = root.join("gap.json");
+    std::fs::write(&gapped, serde_json::to_vec(&gap).unwrap()).unwrap();
+    let refused = merge(&gapped.display().to_string());
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("do not cover the scene"), "{message}");
     // An input rewritten after the plan.
     let t2 = root.join("Taizhou_t2.tif");
     let mut bytes = std::fs::read(&t2).unwrap();
