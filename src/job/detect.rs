@@ -1,8 +1,9 @@
 //! The change stage: the per-pixel work, in strips. Both dates are read strip by strip (the
 //! next strip while the current one is computed), classified and compared on the engine; the
-//! class maps are written as they come, the change codes are kept (one byte a pixel), and so
-//! are classes and NDVI where they changed. The contextual detector then resolves clouds,
-//! shadows and hysteresis over the whole scene.
+//! classes and the contextual detector's flags go to a [`StripSink`] as they come (the
+//! scene's class maps and regions, or a shard's files), the change codes are kept (one byte
+//! a pixel), and so are classes and NDVI where they changed. The contextual detector then
+//! resolves clouds, shadows and hysteresis over the whole scene.
 
 use super::*;
 
@@ -31,8 +32,8 @@ impl Job {
             sink,
         );
         self.run_strips(&mut pass, dates, &cut, 0..cut.count())?;
-        let collected = pass.collected();
-        collected.finish(self, &cut, &plan, &dates.grid, &class_paths)
+        pass.output()
+            .finish(self, &cut, &plan, &dates.grid, &class_paths)
     }
 
     /// Rows read above and below each strip for the neighbourhood kernels of the plan's
@@ -168,18 +169,6 @@ pub(super) struct ChangePass<'a, S> {
     flags: Vec<u8>,
     /// The contextual detector's packed output of a strip, reused.
     words: Vec<u32>,
-}
-
-/// What the change stage gathered over the whole scene, before the scene-wide step: from
-/// its own strips, or from the shards' files.
-pub(super) struct Collected {
-    /// The change codes of the scene (pre-codes for the contextual detector).
-    pub raw: Vec<u8>,
-    pub changed: ChangedPixels,
-    pub quicklook: Quicklook,
-    /// Where the first strip with valid pixels ran; `None` when none had any.
-    pub execution: Option<Execution>,
-    pub sink: SceneSink,
 }
 
 /// What a pass leaves once its strips are through.
@@ -320,25 +309,9 @@ impl<'a, S: StripSink> ChangePass<'a, S> {
     }
 }
 
-impl ChangePass<'_, SceneSink> {
-    /// What the pass over the whole scene gathered.
-    fn collected(self) -> Collected {
-        let PassOutput {
-            raw,
-            changed,
-            quicklook,
-            execution,
-            sink,
-        } = self.output();
-        Collected {
-            raw,
-            changed,
-            quicklook,
-            execution,
-            sink,
-        }
-    }
-}
+/// What the change stage gathered over the whole scene, before the scene-wide step: from its
+/// own strips, or from the shards' files.
+pub(super) type Collected = PassOutput<SceneSink>;
 
 impl Collected {
     /// Closes the class maps and, for the contextual detector, resolves clouds, shadows and
