@@ -25,15 +25,8 @@ const T2: &str = "sentinel2_beihai_pair/beihai_t2_B02_B03_B04_B08_B11_B12_10m.ti
 const STAMP_SECONDS: u64 = 1_700_000_000;
 const STAMP_ISO: &str = "2023-11-14T22:13:20.000Z";
 
-/// The bands of the stacks, in file order.
-const ROLES: [BandRole; 6] = [
-    BandRole::Blue,
-    BandRole::Green,
-    BandRole::Red,
-    BandRole::Nir,
-    BandRole::Swir1,
-    BandRole::Swir2,
-];
+/// The bands of the stacks, in file order: blue, green, red, NIR, SWIR1, SWIR2.
+const ROLES: [BandRole; 6] = BandRole::ALL;
 
 /// The result files that must be byte-identical however the same pixels are stored.
 const RESULTS: [&str; 12] = [
