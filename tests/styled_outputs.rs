@@ -53,7 +53,8 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The job on the Taizhou pair, with zones and regions, into a fresh folder.
+/// The job on the Taizhou pair, with zones and regions and `change_raw.tif`, into a fresh
+/// folder.
 fn run_job(name: &str) -> (PathBuf, JobReport) {
     let taizhou = data("landsat_taizhou");
     let dir = temp_dir(name);
@@ -61,6 +62,7 @@ fn run_job(name: &str) -> (PathBuf, JobReport) {
         taizhou.join("Taizhou_t1.tif"),
         taizhou.join("Taizhou_t2.tif"),
     )
+    .raw_change(true)
     .run(&Engine::cpu(), &dir)
     .unwrap();
     (dir, report)
@@ -222,10 +224,11 @@ fn class_and_change_maps_carry_colours_names_and_gdals_overviews() {
     }
     let (dir, report) = run_job("styled_rasters");
     let scratch = temp_dir("styled_rasters_scratch");
-    let styled: [(&str, Palette, Names); 3] = [
+    let styled: [(&str, Palette, Names); 4] = [
         ("class_before.tif", &CLASS_PALETTE, &CLASS_NAMES),
         ("class_after.tif", &CLASS_PALETTE, &CLASS_NAMES),
         ("change.tif", &CHANGE_PALETTE, &CHANGE_NAMES),
+        ("change_raw.tif", &CHANGE_PALETTE, &CHANGE_NAMES),
     ];
     for (file, palette, names) in styled {
         let path = dir.join(file);

@@ -10,7 +10,8 @@ use crate::change::{
 use crate::classify::{CLASS_NODATA, CLASS_PALETTE, class_name};
 use crate::index::SpectralIndex;
 use crate::io::png::class_map_png;
-use crate::io::{ReadLimits, read_geotiff, write_geotiff};
+use crate::io::{ReadLimits, read_geotiff, write_geotiff, write_geotiff_with};
+use crate::job::{CHANGE_TIFF, CLASS_TIFF};
 use crate::raster::BandStack;
 use crate::sensor::{BandRole, Sensor};
 use crate::{Error, Result};
@@ -44,8 +45,9 @@ pub(super) struct ChangeArgs {
     out: PathBuf,
 }
 
-const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif, \
-magnitude.tif, ndvi_before.tif, ndvi_after.tif, class_before.png, class_after.png, change.png.";
+const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif (each \
+with a colour table, overviews and its category names in NAME.tif.aux.xml), magnitude.tif, \
+ndvi_before.tif, ndvi_after.tif, class_before.png, class_after.png, change.png.";
 
 /// Detects change and writes the maps.
 pub(super) fn run(mut args: ChangeArgs, output: Output) -> Outcome {
@@ -85,9 +87,14 @@ fn compute(args: &ChangeArgs, output: Output) -> Result<()> {
     };
     let run = engine.detect_change(&before, &after, &options)?;
     let maps = &run.output;
-    write_geotiff(out.join("class_before.tif"), &maps.class_before)?;
-    write_geotiff(out.join("class_after.tif"), &maps.class_after)?;
-    write_geotiff(out.join("change.tif"), &maps.change)?;
+    // Styled as the enforcement job's: colour tables, category names, overviews.
+    write_geotiff_with(
+        out.join("class_before.tif"),
+        &maps.class_before,
+        &CLASS_TIFF,
+    )?;
+    write_geotiff_with(out.join("class_after.tif"), &maps.class_after, &CLASS_TIFF)?;
+    write_geotiff_with(out.join("change.tif"), &maps.change, &CHANGE_TIFF)?;
     write_geotiff(out.join("magnitude.tif"), &maps.magnitude)?;
     class_map_png(
         out.join("class_before.png"),

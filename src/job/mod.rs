@@ -132,13 +132,13 @@ const OUTPUT_TIFF: WriteOptions = WriteOptions {
 };
 /// The class maps: as [`OUTPUT_TIFF`], cloud-optimized with nearest-neighbour overviews,
 /// the class colours as a colour table and the class names as category names.
-const CLASS_TIFF: WriteOptions = WriteOptions {
+pub(crate) const CLASS_TIFF: WriteOptions = WriteOptions {
     overviews: Overviews::Nearest,
     legend: Some(Legend::new(&CLASS_PALETTE, &CLASS_NAMES)),
     ..OUTPUT_TIFF
 };
-/// `change.tif`: as [`CLASS_TIFF`], with the change colours and names.
-const CHANGE_TIFF: WriteOptions = WriteOptions {
+/// `change.tif` (and `change_raw.tif`): as [`CLASS_TIFF`], with the change colours and names.
+pub(crate) const CHANGE_TIFF: WriteOptions = WriteOptions {
     overviews: Overviews::Nearest,
     legend: Some(Legend::new(
         &crate::change::CHANGE_PALETTE,
@@ -380,7 +380,7 @@ pub const MAX_TILE_ROWS: usize = 1 << 16;
 
 /// The names of the files a job may write into its output folder (besides the
 /// `patches_*.geojson` copies in other CRSs).
-pub const JOB_OUTPUTS: [&str; 20] = [
+pub const JOB_OUTPUTS: [&str; 21] = [
     "class_before.tif",
     "class_before.tif.aux.xml",
     "class_after.tif",
@@ -388,6 +388,7 @@ pub const JOB_OUTPUTS: [&str; 20] = [
     "change.tif",
     "change.tif.aux.xml",
     "change_raw.tif",
+    "change_raw.tif.aux.xml",
     "patches.tif",
     "patches.geojson",
     "patches.csv",
@@ -729,8 +730,8 @@ impl Job {
         self.check_cancel()?;
         if self.raw_change {
             let path = out.join("change_raw.tif");
-            write_geotiff_with(&path, &raw, &OUTPUT_TIFF)?;
-            facts.outputs.push(path);
+            write_geotiff_with(&path, &raw, &CHANGE_TIFF)?;
+            facts.outputs.extend([pam_path(&path), path]);
         }
         let kept = PixelLayers::in_opened(changed, quicklook, &raw.data, &opened.data);
         drop(raw);
