@@ -16,6 +16,7 @@ use landwatch::io::fields::dbf_names;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 /// Prints, as JSON, what GDAL reads from each file: the layer's EPSG code, field names and
 /// per feature the values and the geometry's area; for a raster, its EPSG code and pixel
@@ -307,10 +308,20 @@ fn shapefile_and_geopackage_read_back_what_was_written() {
     let row = |i: usize| Ok((features[i].clone(), values[i].clone()));
     let utm = landwatch::geo::Crs::epsg(32651);
     let shp = dir.join("a.shp");
-    let written = shapefile::write_shapefile(&shp, Some(&utm), &fields, 2, row).unwrap();
+    let written =
+        shapefile::write_shapefile(&shp, Some(&utm), &fields, 2, row, SystemTime::now()).unwrap();
     assert_eq!(written.files.len(), 5);
     let gpkg_path = dir.join("a.gpkg");
-    gpkg::write_geopackage(&gpkg_path, "a", Some(&utm), &fields, 2, row).unwrap();
+    gpkg::write_geopackage(
+        &gpkg_path,
+        "a",
+        Some(&utm),
+        &fields,
+        2,
+        row,
+        SystemTime::now(),
+    )
+    .unwrap();
     let area = |p: &Polygon| {
         let a = |r: &[[f64; 2]]| {
             r.windows(2)
@@ -348,8 +359,15 @@ fn shapefile_and_geopackage_read_back_what_was_written() {
         projection: None,
         unit_m: 1.0,
     });
-    let written =
-        shapefile::write_shapefile(&dir.join("b.shp"), Some(&user), &fields, 2, row).unwrap();
+    let written = shapefile::write_shapefile(
+        &dir.join("b.shp"),
+        Some(&user),
+        &fields,
+        2,
+        row,
+        SystemTime::now(),
+    )
+    .unwrap();
     assert!(!dir.join("b.prj").exists());
     assert_eq!(written.warnings.len(), 1, "{:?}", written.warnings);
 }

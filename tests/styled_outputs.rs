@@ -23,19 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// True when GDAL's tools can run; otherwise explains the skip, or fails when GDAL is
-/// required.
+/// required (`common::gdal`).
 fn have_gdal(test: &str) -> bool {
-    let ok = Command::new("gdalinfo")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var("LANDWATCH_REQUIRE_GDAL").as_deref() == Ok("1") {
-            panic!("{test}: gdalinfo is not on PATH but LANDWATCH_REQUIRE_GDAL=1");
-        }
-        eprintln!("{test}: skipped, gdalinfo is not on PATH (install gdal-bin to run it)");
-    }
-    ok
+    common::gdal::gdal(test).is_some()
 }
 
 /// Runs a GDAL tool; panics with its message when it fails.

@@ -2,11 +2,11 @@
 //! [`DateSource`] whose bands are resampled onto the finest of their grids, strip by strip.
 
 use crate::error::{Error, Result};
-use crate::io::align::{Grid, check_same_grid, invert};
+use crate::io::align::{Grid, Window, check_same_grid, invert, window_georef};
 use crate::io::bands::{BandFile, resample_rows, source_rows};
 use crate::io::geotiff::{GeoTiff, ReadLimits, read_info, read_window};
 use crate::io::source::{DateSource, SourceInfo};
-use crate::raster::{Band, BandStack, GeoReference, GeoTransform};
+use crate::raster::{Band, BandStack, GeoReference};
 use crate::sensor::BandRole;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -294,16 +294,13 @@ impl DateSource for BandFilesSource {
             });
         }
         let mut stack = BandStack::new(target.width, rows.len(), bands)?;
-        stack.georef = target.georef.map(|g| {
-            let (x, y) = g.transform.apply(0.0, rows.start as f64);
-            let mut c = g.transform.0;
-            c[0] = x;
-            c[3] = y;
-            GeoReference {
-                transform: GeoTransform(c),
-                crs: g.crs,
-            }
-        });
+        let window = Window {
+            col: 0,
+            row: rows.start,
+            width: target.width,
+            height: rows.len(),
+        };
+        stack.georef = target.georef.map(|g| window_georef(&g, &window));
         Ok(stack)
     }
 }

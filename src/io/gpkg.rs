@@ -8,7 +8,7 @@
 //! standard requires and the layer's CRS with its EPSG code and WKT),
 //! `gpkg_contents` with the layer's extent, `gpkg_geometry_columns`, and an R-tree spatial
 //! index (`rtree_<table>_geom`, registered in `gpkg_extensions`) as GDAL makes it.
-//! `gpkg_contents.last_change` is the time the caller gives ([`write_geopackage_at`]), so
+//! `gpkg_contents.last_change` is the time the caller gives ([`write_geopackage`]), so
 //! that the same layer written twice gives the same bytes.
 
 use super::fields::{FieldKind, FieldSpec};
@@ -281,22 +281,10 @@ fn create_layer(
 }
 
 /// Writes `count` features, row `i` made by `row(i)`, as the layer `table` of a new
-/// GeoPackage `path` (an existing file is replaced), in `crs`, changed last now.
+/// GeoPackage `path` (an existing file is replaced), in `crs`, with `last_change` as the
+/// layer's `gpkg_contents.last_change` (UTC, to the millisecond; the years 1900 to 2155): the
+/// same layer and time give the same bytes.
 pub fn write_geopackage(
-    path: &Path,
-    table: &str,
-    crs: Option<&Crs>,
-    fields: &[FieldSpec],
-    count: usize,
-    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
-) -> Result<VectorFiles> {
-    write_geopackage_at(path, table, crs, fields, count, row, SystemTime::now())
-}
-
-/// As [`write_geopackage`], with `last_change` as the layer's `gpkg_contents.last_change`
-/// (UTC, to the millisecond; the years 1900 to 2155): the same layer and time give the same
-/// bytes.
-pub fn write_geopackage_at(
     path: &Path,
     table: &str,
     crs: Option<&Crs>,

@@ -123,21 +123,10 @@ fn shape(polygons: &[Polygon]) -> ::shapefile::Polygon {
 }
 
 /// Writes `count` features, row `i` made by `row(i)`, as the Shapefile `path` (`.shp`, with
-/// `.shx`, `.dbf`, `.cpg` and, when `crs` can be written, `.prj` beside it), the DBF dated
-/// today. Every feature needs at least one polygon.
+/// `.shx`, `.dbf`, `.cpg` and, when `crs` can be written, `.prj` beside it), with the UTC
+/// date of `last_update` (the years 1900 to 2155) as the DBF's date of last update: the same
+/// layer and date give the same bytes. Every feature needs at least one polygon.
 pub fn write_shapefile(
-    path: &Path,
-    crs: Option<&Crs>,
-    fields: &[FieldSpec],
-    count: usize,
-    row: impl Fn(usize) -> Result<FeatureRow> + Sync,
-) -> Result<VectorFiles> {
-    write_shapefile_at(path, crs, fields, count, row, SystemTime::now())
-}
-
-/// As [`write_shapefile`], with the UTC date of `last_update` (the years 1900 to 2155) as the
-/// DBF's date of last update: the same layer and date give the same bytes.
-pub fn write_shapefile_at(
     path: &Path,
     crs: Option<&Crs>,
     fields: &[FieldSpec],

@@ -37,9 +37,7 @@ impl Job {
             changed: ChangedPixels::default(),
             quicklook: Quicklook::new(grid.width, grid.height),
             execution: records.iter().any(|r| r.valid).then(|| Execution {
-                device: crate::backend::Device::Cpu {
-                    threads: rayon::current_num_threads(),
-                },
+                device: crate::backend::cpu_device(),
                 fallback: None,
             }),
             sink: SceneSink::create(grid, &class_paths, &plan)?,

@@ -695,9 +695,7 @@ impl Job {
                 strip_rows,
                 backend_choice: None,
                 execution: Execution {
-                    device: crate::backend::Device::Cpu {
-                        threads: rayon::current_num_threads(),
-                    },
+                    device: crate::backend::cpu_device(),
                     fallback: None,
                 },
                 threshold: 0,

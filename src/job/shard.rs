@@ -11,6 +11,7 @@
 use super::detect::StripSink;
 use super::manifest::{Manifest, ShardWindow, hex};
 use super::*;
+use crate::io::atomic::{io_err, register_in_flight, unpredictable_suffix, unregister_in_flight};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -114,7 +115,7 @@ impl Job {
         let parent = dir
             .parent()
             .expect("a shard folder is in the shards folder");
-        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
         remove_abandoned_staging(parent, Some(&shard.id));
         let staging = Staging::begin(parent, &shard.id)?;
         let plan = manifest.stage_plan();
@@ -182,9 +183,9 @@ impl ShardSink {
     fn create(dir: &Path, context: bool) -> Result<ShardSink> {
         let open = |name: &str| -> Result<_> {
             let path = dir.join(name);
-            let file = File::create_new(&path).map_err(io_error(&path))?;
+            let file = File::create_new(&path).map_err(io_err(&path))?;
             zstd::stream::write::Encoder::new(BufWriter::new(file), ZSTD_LEVEL)
-                .map_err(io_error(&path))
+                .map_err(io_err(&path))
         };
         Ok(ShardSink {
             dir: dir.to_path_buf(),
@@ -205,11 +206,11 @@ impl ShardSink {
         for (name, encoder) in planes.into_iter().chain(flags) {
             let Some(encoder) = encoder else { continue };
             let path = self.dir.join(name);
-            let writer = encoder.finish().map_err(io_error(&path))?;
+            let writer = encoder.finish().map_err(io_err(&path))?;
             let file = writer
                 .into_inner()
-                .map_err(|e| io_error(&path)(e.into_error()))?;
-            file.sync_all().map_err(io_error(&path))?;
+                .map_err(|e| io_err(&path)(e.into_error()))?;
+            file.sync_all().map_err(io_err(&path))?;
             files.push(checksum(&self.dir, name)?);
         }
         Ok(files)
@@ -222,7 +223,7 @@ impl StripSink for ShardSink {
         for (encoder, (rows, name)) in self.classes.iter_mut().zip(planes) {
             encoder
                 .write_all(rows)
-                .map_err(io_error(&self.dir.join(name)))?;
+                .map_err(io_err(&self.dir.join(name)))?;
         }
         Ok(())
     }
@@ -231,7 +232,7 @@ impl StripSink for ShardSink {
         match &mut self.flags {
             Some(encoder) => encoder
                 .write_all(flags)
-                .map_err(io_error(&self.dir.join(FLAGS_FILE))),
+                .map_err(io_err(&self.dir.join(FLAGS_FILE))),
             None => Ok(()),
         }
     }
@@ -247,14 +248,11 @@ struct Staging {
 
 impl Staging {
     fn begin(parent: &Path, id: &str) -> Result<Staging> {
-        let path = parent.join(format!(
-            ".{id}.tmp-{}",
-            crate::io::atomic::unpredictable_suffix()
-        ));
-        std::fs::create_dir(&path).map_err(io_error(&path))?;
-        crate::io::atomic::register_in_flight(&path);
+        let path = parent.join(format!(".{id}.tmp-{}", unpredictable_suffix()));
+        std::fs::create_dir(&path).map_err(io_err(&path))?;
+        register_in_flight(&path);
         let lock_path = path.join(STAGING_LOCK);
-        let lock = File::create_new(&lock_path).map_err(io_error(&lock_path))?;
+        let lock = File::create_new(&lock_path).map_err(io_err(&lock_path))?;
         // Best effort: without locks, a live staging folder may be taken for abandoned by a
         // duplicate, which then fails this run's publication; a retry finds it complete.
         let _ = lock.try_lock();
@@ -273,12 +271,12 @@ impl Staging {
     /// complete shard there first (its files are kept: they are the same).
     fn publish(mut self, dir: &Path, manifest: &Manifest, shard: &ShardWindow) -> Result<bool> {
         let lock = self.path.join(STAGING_LOCK);
-        std::fs::remove_file(&lock).map_err(io_error(&lock))?;
+        std::fs::remove_file(&lock).map_err(io_err(&lock))?;
         for _ in 0..3 {
             match std::fs::rename(&self.path, dir) {
                 Ok(()) => {
                     self.published = true;
-                    crate::io::atomic::unregister_in_flight(&self.path);
+                    unregister_in_flight(&self.path);
                     sync_dir(dir.parent().unwrap_or(dir));
                     return Ok(true);
                 }
@@ -288,16 +286,16 @@ impl Staging {
                     let aside = dir.with_file_name(format!(
                         ".{}.stale-{}",
                         shard.id,
-                        crate::io::atomic::unpredictable_suffix()
+                        unpredictable_suffix()
                     ));
                     if std::fs::rename(dir, &aside).is_ok() {
                         let _ = std::fs::remove_dir_all(&aside);
                     }
                 }
-                Err(e) => return Err(io_error(dir)(e)),
+                Err(e) => return Err(io_err(dir)(e)),
             }
         }
-        Err(io_error(dir)(std::io::Error::other(
+        Err(io_err(dir)(std::io::Error::other(
             "another run keeps replacing this shard's folder",
         )))
     }
@@ -307,7 +305,7 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.published {
             let _ = std::fs::remove_dir_all(&self.path);
-            crate::io::atomic::unregister_in_flight(&self.path);
+            unregister_in_flight(&self.path);
         }
     }
 }
@@ -386,23 +384,23 @@ fn write_synced(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let file = File::create_new(path).map_err(io_error(path))?;
+    let file = File::create_new(path).map_err(io_err(path))?;
     let mut writer = BufWriter::new(file);
     write(&mut writer)
         .and_then(|()| writer.flush())
         .and_then(|()| writer.get_ref().sync_all())
-        .map_err(io_error(path))
+        .map_err(io_err(path))
 }
 
 /// The size and SHA-256 of `dir/name`.
 fn checksum(dir: &Path, name: &str) -> Result<ShardFile> {
     let path = dir.join(name);
-    let mut file = File::open(&path).map_err(io_error(&path))?;
+    let mut file = File::open(&path).map_err(io_err(&path))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
-        let n = file.read(&mut buffer).map_err(io_error(&path))?;
+        let n = file.read(&mut buffer).map_err(io_err(&path))?;
         if n == 0 {
             break;
         }
@@ -423,14 +421,6 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Maps an I/O error to [`Error::Io`] on `path`.
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// Reads shard files for the merge.
 pub(super) struct ShardReader {
     dir: PathBuf,
@@ -445,13 +435,13 @@ impl ShardReader {
     /// A decoder of the plane `name`.
     fn plane(&self, name: &str) -> Result<impl Read> {
         let path = self.dir.join(name);
-        let file = File::open(&path).map_err(io_error(&path))?;
-        zstd::stream::read::Decoder::new(file).map_err(io_error(&path))
+        let file = File::open(&path).map_err(io_err(&path))?;
+        zstd::stream::read::Decoder::new(file).map_err(io_err(&path))
     }
 
     /// Fills `out` from the plane `name`, which must hold exactly that many bytes.
     fn read_exact(reader: &mut impl Read, path: &Path, out: &mut [u8]) -> Result<()> {
-        reader.read_exact(out).map_err(io_error(path))
+        reader.read_exact(out).map_err(io_err(path))
     }
 
     /// Replays the shard into the scene's collection: its rows `rows` of codes into `raw`
@@ -495,7 +485,7 @@ impl ShardReader {
             let mut bytes = Vec::new();
             self.plane(name)?
                 .read_to_end(&mut bytes)
-                .map_err(io_error(&self.dir.join(name)))?;
+                .map_err(io_err(&self.dir.join(name)))?;
             Ok(bytes)
         };
         let damaged = |name: &str| Error::Manifest {

@@ -155,14 +155,8 @@ fn gis_layers(
     outputs: &mut Vec<PathBuf>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let layers = crate::patch::output::write_patch_layers_at(
-        out,
-        &scene.georef,
-        attrs,
-        extra,
-        polygons,
-        time,
-    )?;
+    let layers =
+        crate::patch::output::write_patch_layers(out, &scene.georef, attrs, extra, polygons, time)?;
     outputs.extend(layers.shapefile);
     outputs.push(layers.geopackage);
     warnings.extend(layers.warnings);

@@ -312,21 +312,9 @@ pub struct PatchLayers {
 /// `patches`) into `dir`, in the raster's own CRS, with the features and fields of
 /// `patches.geojson` in the same order (`id` first). Field types come from the values; DBF
 /// names are those of [`crate::io::fields::dbf_names`]. The two files are written at the same
-/// time, both dated now.
+/// time, both dated `time` (the GeoPackage's `last_change`, the DBF's date of last update;
+/// the years 1900 to 2155): the same patches and time give the same bytes.
 pub fn write_patch_layers(
-    dir: &Path,
-    georef: &GeoReference,
-    attributes: &[PatchAttributes],
-    extra: &[ExtraColumn],
-    polygons: &[PatchPolygons],
-) -> Result<PatchLayers> {
-    let now = std::time::SystemTime::now();
-    write_patch_layers_at(dir, georef, attributes, extra, polygons, now)
-}
-
-/// As [`write_patch_layers`], dated `time` (the GeoPackage's `last_change`, the DBF's date of
-/// last update; the years 1900 to 2155): the same patches and time give the same bytes.
-pub fn write_patch_layers_at(
     dir: &Path,
     georef: &GeoReference,
     attributes: &[PatchAttributes],
@@ -346,10 +334,10 @@ pub fn write_patch_layers_at(
     let row = |i: usize| Ok((polygons[i].to_crs(&georef.transform), values(i)));
     let crs = georef.crs.as_ref();
     let (shp, gpkg) = rayon::join(
-        || shapefile::write_shapefile_at(&dir.join("patches.shp"), crs, &fields, n, row, time),
+        || shapefile::write_shapefile(&dir.join("patches.shp"), crs, &fields, n, row, time),
         || {
             let path = dir.join("patches.gpkg");
-            gpkg::write_geopackage_at(&path, "patches", crs, &fields, n, row, time)
+            gpkg::write_geopackage(&path, "patches", crs, &fields, n, row, time)
         },
     );
     let (shp, gpkg) = (shp?, gpkg?);
