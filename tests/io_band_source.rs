@@ -115,14 +115,7 @@ fn a_sentinel2_job_per_band_equals_the_job_on_the_bundled_stack() {
         temp_dir("band_source_s2_bands"),
         temp_dir("band_source_s2_stack"),
     );
-    let stack_roles = vec![
-        BandRole::Blue,
-        BandRole::Green,
-        BandRole::Red,
-        BandRole::Nir,
-        BandRole::Swir1,
-        BandRole::Swir2,
-    ];
+    let stack_roles = BandRole::ALL.to_vec();
     let sensor = landwatch::Sensor::sentinel2_l2a();
     // The scene against itself (there is one date): the job runs through every stage on
     // per-band input and finds what it finds on the bundled stack.
