@@ -44,6 +44,69 @@ pub fn remove_in_flight() {
     }
 }
 
+/// The prefix of the private name [`create_locked`] gives a file until it is locked.
+const INIT_PREFIX: &str = ".landwatch-init-";
+/// How old an unlocked [`create_locked`] file left at its private name must be before it is
+/// taken for abandoned: it keeps that name for microseconds.
+const INIT_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Creates the file `path` new (read and write) and locks it before any other process can
+/// find it at that name: it is created and locked under a private name in the same folder,
+/// then renamed to `path` (replacing a link planted there, never following it). So a
+/// cleaner that finds the file at `path` unlocked knows its writer is gone. Locks are best
+/// effort: a file system without them still gets the file.
+pub(crate) fn create_locked(path: &Path) -> std::io::Result<File> {
+    let private = folder_of(path).join(format!("{INIT_PREFIX}{}", unpredictable_suffix()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&private)?;
+    let _ = file.try_lock();
+    if let Err(e) = std::fs::rename(&private, path) {
+        let _ = std::fs::remove_file(&private);
+        return Err(e);
+    }
+    Ok(file)
+}
+
+/// Whether the file at `path` is held by no live writer: it opens and its lock is free.
+/// A file that is gone, or a file system without locks, counts as held.
+pub(crate) fn is_unlocked(path: &Path) -> bool {
+    File::open(path).is_ok_and(|f| f.try_lock().is_ok())
+}
+
+/// Removes from `dir` the files that [`create_locked`] calls cut short by a kill left at
+/// their private names.
+pub(crate) fn remove_abandoned_inits(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > INIT_GRACE);
+        if old
+            && entry.file_name().to_string_lossy().starts_with(INIT_PREFIX)
+            && is_unlocked(&entry.path())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The folder `path` is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 /// Removes the temporary files of `path` that killed writers left (`.NAME.tmp-*` next to
 /// it): a live writer holds a lock on its temporary file, so only abandoned ones are taken.
 /// Links at those names are removed as links.
@@ -52,10 +115,8 @@ fn remove_abandoned_temps(path: &Path) {
         return;
     };
     let prefix = format!(".{name}.tmp-");
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
+    remove_abandoned_inits(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -65,7 +126,7 @@ fn remove_abandoned_temps(path: &Path) {
         }
         let temp = entry.path();
         let abandoned = match entry.file_type() {
-            Ok(t) if t.is_file() => File::open(&temp).is_ok_and(|f| f.try_lock().is_ok()),
+            Ok(t) if t.is_file() => is_unlocked(&temp),
             Ok(t) => t.is_symlink(),
             Err(_) => false,
         };
@@ -142,14 +203,9 @@ where
 {
     remove_abandoned_temps(path);
     let tmp = temp_path(path);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io_err(&tmp))?;
-    // Held until the file is closed: tells a later writer that this temporary is not
-    // abandoned. Best effort (a file system without locks still gets the rest).
-    let _ = file.try_lock();
+    // Locked until the file is closed: tells a later writer that this temporary is not
+    // abandoned.
+    let file = create_locked(&tmp).map_err(io_err(&tmp))?;
     register_in_flight(&tmp);
     let mut writer = BufWriter::new(file);
     let outcome = write(&mut writer).and_then(|()| {
@@ -201,6 +257,27 @@ mod tests {
         assert!(matches!(err, Err(Error::EmptyRaster { .. })));
         assert_eq!(std::fs::read(&path).unwrap(), b"first");
         assert!(leftovers(path.parent().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_locked_file_is_held_from_its_first_appearance_until_closed() {
+        let dir = scratch("locked");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.lock");
+        let file = create_locked(&path).unwrap();
+        assert!(
+            !is_unlocked(&path),
+            "a live writer's file was taken for free"
+        );
+        drop(file);
+        assert!(is_unlocked(&path));
+        // Nothing stays at a private name.
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["x.lock"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -11,7 +11,10 @@
 use super::detect::StripSink;
 use super::manifest::{Manifest, ShardWindow, hex};
 use super::*;
-use crate::io::atomic::{io_err, register_in_flight, unpredictable_suffix, unregister_in_flight};
+use crate::io::atomic::{
+    create_locked, io_err, is_unlocked, register_in_flight, remove_abandoned_inits,
+    unpredictable_suffix, unregister_in_flight,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -30,7 +33,7 @@ const FLAGS_FILE: &str = "flags.u8.zst";
 /// The changed pixels' classes and NDVI, and the quicklook's samples.
 const CHANGED_FILE: &str = "changed.bin.zst";
 const QUICKLOOK_FILE: &str = "quicklook.bin.zst";
-/// Marks a staging folder taken by a live run (locked while it writes).
+/// The suffix of a staging folder's lock file, held by the live run that writes it.
 const STAGING_LOCK: &str = ".lock";
 
 /// A shard's completion record: what the shard computed and the checksums of its files.
@@ -238,10 +241,13 @@ impl StripSink for ShardSink {
     }
 }
 
-/// A shard's staging folder, `.<id>.tmp-<random>` next to its final one, locked while this
-/// run writes it and removed unless published.
+/// A shard's staging folder, `.<id>.tmp-<random>` next to its final one, removed unless
+/// published. Its lock file `.<id>.tmp-<random>.lock` beside it is locked before the folder
+/// exists and removed only after the folder was renamed or removed, so a folder whose lock
+/// is missing or free belongs to no live run.
 struct Staging {
     path: PathBuf,
+    lock_path: PathBuf,
     _lock: File,
     published: bool,
 }
@@ -249,18 +255,18 @@ struct Staging {
 impl Staging {
     fn begin(parent: &Path, id: &str) -> Result<Staging> {
         let path = parent.join(format!(".{id}.tmp-{}", unpredictable_suffix()));
-        std::fs::create_dir(&path).map_err(io_err(&path))?;
-        register_in_flight(&path);
-        let lock_path = path.join(STAGING_LOCK);
-        let lock = File::create_new(&lock_path).map_err(io_err(&lock_path))?;
-        // Best effort: without locks, a live staging folder may be taken for abandoned by a
-        // duplicate, which then fails this run's publication; a retry finds it complete.
-        let _ = lock.try_lock();
-        Ok(Staging {
+        let lock_path = staging_lock(&path);
+        let lock = create_locked(&lock_path).map_err(io_err(&lock_path))?;
+        register_in_flight(&lock_path);
+        let staging = Staging {
             path,
+            lock_path,
             _lock: lock,
             published: false,
-        })
+        };
+        std::fs::create_dir(&staging.path).map_err(io_err(&staging.path))?;
+        register_in_flight(&staging.path);
+        Ok(staging)
     }
 
     fn path(&self) -> &Path {
@@ -270,8 +276,6 @@ impl Staging {
     /// Renames the staging folder to `dir`. `Ok(false)` when another run published a
     /// complete shard there first (its files are kept: they are the same).
     fn publish(mut self, dir: &Path, manifest: &Manifest, shard: &ShardWindow) -> Result<bool> {
-        let lock = self.path.join(STAGING_LOCK);
-        std::fs::remove_file(&lock).map_err(io_err(&lock))?;
         for _ in 0..3 {
             match std::fs::rename(&self.path, dir) {
                 Ok(()) => {
@@ -307,12 +311,22 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.path);
             unregister_in_flight(&self.path);
         }
+        let _ = std::fs::remove_file(&self.lock_path);
+        unregister_in_flight(&self.lock_path);
     }
 }
 
-/// Removes the staging folders that killed runs left in `parent`, of shard `id` or of
-/// every shard: a live run holds the lock of its own.
+/// The lock file of the staging folder `path`.
+fn staging_lock(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(STAGING_LOCK);
+    path.with_file_name(name)
+}
+
+/// Removes the staging folders (and their lock files) that killed runs left in `parent`, of
+/// shard `id` or of every shard: a live run holds the lock of its own.
 pub(super) fn remove_abandoned_staging(parent: &Path, id: Option<&str>) {
+    remove_abandoned_inits(parent);
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
@@ -322,20 +336,22 @@ pub(super) fn remove_abandoned_staging(parent: &Path, id: Option<&str>) {
         let Some(kind) = name.strip_prefix(&prefix) else {
             continue;
         };
-        let stale = kind.contains("stale-");
-        if !stale && !kind.contains("tmp-") {
+        let Ok(file_type) = entry.file_type() else {
             continue;
-        }
-        let lock = entry.path().join(STAGING_LOCK);
-        let abandoned = stale
-            || match File::open(&lock) {
-                Ok(file) => file.try_lock().is_ok(),
-                // Published (its lock removed) or half-created: only a run that crashed
-                // between the two leaves it.
-                Err(_) => true,
-            };
-        if abandoned && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = std::fs::remove_dir_all(entry.path());
+        };
+        let path = entry.path();
+        if kind.contains("stale-") && file_type.is_dir() {
+            let _ = std::fs::remove_dir_all(&path);
+        } else if kind.contains("tmp-") && file_type.is_dir() {
+            let lock = staging_lock(&path);
+            // A live run's lock exists and is held; a run that ended released it.
+            if std::fs::symlink_metadata(&lock).is_err() || is_unlocked(&lock) {
+                let _ = std::fs::remove_dir_all(&path);
+                let _ = std::fs::remove_file(&lock);
+            }
+        } else if kind.contains("tmp-") && name.ends_with(STAGING_LOCK) && is_unlocked(&path) {
+            // A lock whose run was killed before its folder was made or after it went.
+            let _ = std::fs::remove_file(&path);
         }
     }
 }

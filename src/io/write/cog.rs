@@ -20,7 +20,7 @@
 use super::{Plan, Slab, encode_row};
 use crate::error::{Error, Result};
 use crate::io::atomic::{
-    io_err, register_in_flight, temp_path, unregister_in_flight, write_atomically,
+    create_locked, io_err, register_in_flight, temp_path, unregister_in_flight, write_atomically,
 };
 use crate::io::geokeys;
 use crate::io::sample::GeoTiffSample;
@@ -183,12 +183,7 @@ struct Spill {
 impl Spill {
     fn create(next_to: &Path) -> std::io::Result<Spill> {
         let path = temp_path(next_to);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        let _ = file.try_lock();
+        let file = create_locked(&path)?;
         register_in_flight(&path);
         let mut spill = Spill {
             file: BufWriter::with_capacity(1 << 20, file),
