@@ -7,8 +7,8 @@ Loads patches.gpkg, patches.shp (those present), change.tif and class_after.tif 
 enforcement job's OUT_DIR into a QGIS project, checks that every layer is valid and that its
 CRS is the imagery's (IMAGERY.tif, one of the job's dates), that the vector layers hold the
 same number of features as patches.geojson and list `id` first, and renders one map PNG:
-class_after.tif with its own colour table, change.tif over it (unchanged left out), and the
-patch outlines in white. Prints what it checked; exits 1 on the first failure.
+class_after.tif and change.tif over it, each as QGIS styles it on opening (its NAME.qml:
+the file's colours and names, unchanged transparent), and the patch outlines in white. Prints what it checked; exits 1 on the first failure.
 """
 import json
 import os
@@ -73,17 +73,21 @@ def main(out_dir, imagery, png):
             fail(f"{name} is not a valid layer")
         if layer.crs() != crs:
             fail(f"{name}: CRS {layer.crs().authid()} is not the imagery's {crs.authid()}")
-        table = layer.dataProvider().colorTable(1)
-        if table:
-            classes = QgsPalettedRasterRenderer.colorTableToClassData(table)
-            if name == "change.tif":
-                # Unchanged (0) is black in the file's colour table (a TIFF palette has no
-                # alpha): leave it out so that the class map shows through.
-                classes = [c for c in classes if c.value != 0]
-            layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
-            print(f"{name}: valid, {crs.authid()}, colour table of {len(table)} entries")
-        else:
-            print(f"{name}: valid, {crs.authid()}, no colour table (default rendering)")
+        # The layer as QGIS opened it: styled by NAME.qml, which QGIS loads by itself.
+        renderer = layer.renderer()
+        if renderer.type() != "paletted":
+            fail(f"{name}: QGIS drew it with a {renderer.type()} renderer, not its palette")
+        classes = {int(c.value): c for c in renderer.classes()}
+        table = {int(e.value): e for e in QgsPalettedRasterRenderer.colorTableToClassData(
+            layer.dataProvider().colorTable(1))}
+        for value, entry in classes.items():
+            if value in table and value != 0 and entry.color.name() != table[value].color.name():
+                fail(f"{name}: code {value} is {entry.color.name()} in QGIS, "
+                     f"{table[value].color.name()} in the file's colour table")
+        if name == "change.tif" and (0 not in classes or classes[0].color.alpha() != 0):
+            fail(f"{name}: unchanged (0) is not transparent as QGIS opened it")
+        labels = ", ".join(f"{v} {c.label}" for v, c in sorted(classes.items()))
+        print(f"{name}: valid, {crs.authid()}, styled on opening: {labels}")
         rasters.append(layer)
     for layer in vectors[:1]:
         layer.renderer().setSymbol(

@@ -12,8 +12,8 @@ use landwatch::Engine;
 use landwatch::change::{CHANGE_NAMES, CHANGE_PALETTE};
 use landwatch::classify::{CLASS_NAMES, CLASS_PALETTE};
 use landwatch::io::{
-    BigTiff, GeoTiffStripWriter, Legend, Overviews, ReadLimits, WriteOptions, pam_path,
-    read_geotiff, write_geotiff, write_geotiff_with,
+    BigTiff, GeoTiffStripWriter, Legend, Overviews, ReadLimits, WriteOptions, read_geotiff,
+    side_car_paths, write_geotiff, write_geotiff_with,
 };
 use landwatch::job::JobReport;
 use landwatch::{GeoReference, GeoTransform, Raster};
@@ -222,9 +222,13 @@ fn class_and_change_maps_carry_colours_names_and_gdals_overviews() {
     ];
     for (file, palette, names) in styled {
         let path = dir.join(file);
-        let pam = pam_path(&path);
-        assert!(pam.is_file(), "{file}: no side-car");
-        assert!(report.outputs.contains(&pam), "{file}: side-car not listed");
+        for side_car in side_car_paths(&path) {
+            assert!(side_car.is_file(), "{file}: no {side_car:?}");
+            assert!(
+                report.outputs.contains(&side_car),
+                "{side_car:?} not listed"
+            );
+        }
         check_styled(&path, palette, names, &scratch);
     }
     // The other rasters keep their plain layout: no colour table, no overviews.
@@ -421,7 +425,7 @@ fn odd_sizes_streamed_in_odd_strips_match_a_whole_write_and_gdaladdo() {
         write_geotiff(&plain, &raster).unwrap();
         assert_eq!(pixels(&whole), pixels(&plain), "{width}×{height}");
         assert_eq!(pixels(&whole).2, raster.data);
-        assert!(pam_path(&whole).is_file());
+        assert!(side_car_paths(&whole).iter().all(|p| p.is_file()));
         if have_gdal("odd_sizes_streamed_in_odd_strips_match_a_whole_write_and_gdaladdo") {
             if width > 256 || height > 256 {
                 check_styled(&whole, &CHANGE_PALETTE, &CHANGE_NAMES, &scratch);
@@ -447,7 +451,7 @@ fn odd_sizes_streamed_in_odd_strips_match_a_whole_write_and_gdaladdo() {
             .unwrap();
     writer.write_rows(&raster.data[..1001 * 300]).unwrap();
     drop(writer);
-    assert!(!dropped.exists() && !pam_path(&dropped).exists());
+    assert!(!dropped.exists() && !side_car_paths(&dropped).iter().any(|p| p.exists()));
     for entry in std::fs::read_dir(&scratch).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains(".tmp-"), "{name} left behind");

@@ -46,7 +46,8 @@ pub(super) struct ChangeArgs {
 }
 
 const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif (each \
-with a colour table, overviews and its category names in NAME.tif.aux.xml), magnitude.tif, \
+with a colour table, overviews, its category names in NAME.tif.aux.xml and a QGIS style in \
+NAME.qml), magnitude.tif, \
 ndvi_before.tif, ndvi_after.tif, class_before.png, class_after.png, change.png.";
 
 /// Detects change and writes the maps.

@@ -111,7 +111,8 @@ struct PerBandArgs {
     band_resampling: Option<Resampling>,
 }
 
-const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif, \
+const OUTPUTS: &str = "Writes into DIR: class_before.tif, class_after.tif, change.tif (each \
+styled: a colour table, overviews, GDAL's NAME.tif.aux.xml and QGIS's NAME.qml), \
 patches.tif, patches.geojson, patches.csv, patches.shp (with .shx, .dbf, .cpg, .prj), \
 patches.gpkg, regions.csv (with --regions), summary.json, quicklook.png, report.html. The set is written privately and published whole when the run \
 succeeds (summary.json last, listing the set); a refused, failed or interrupted run leaves DIR \

@@ -46,6 +46,6 @@ pub use png::{class_map_png, composite_png, false_colour_png, true_colour_png};
 pub use sample::GeoTiffSample;
 pub use source::{DateSource, GeoTiffSource, MemorySource, SourceInfo};
 pub use write::{
-    BigTiff, GeoTiffStripWriter, Legend, Overviews, WriteOptions, pam_path, write_bands,
+    BigTiff, GeoTiffStripWriter, Legend, Overviews, WriteOptions, side_car_paths, write_bands,
     write_geotiff, write_geotiff_with, write_image, write_stack,
 };

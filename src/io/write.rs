@@ -11,7 +11,7 @@
 mod cog;
 mod legend;
 
-pub use legend::{Legend, pam_path};
+pub use legend::{Legend, side_car_paths};
 
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomically;
@@ -394,7 +394,7 @@ fn write_slabs<T: GeoTiffSample>(
     if plan.cloud_optimized() {
         cog::write(path, plan, next_slab)?;
         return match &plan.legend {
-            Some(legend) => legend.write_pam(path),
+            Some(legend) => legend.write_side_cars(path),
             None => Ok(()),
         };
     }

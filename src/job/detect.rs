@@ -378,7 +378,7 @@ impl Collected {
                 relation: plan.relation,
                 outputs: class_paths
                     .iter()
-                    .flat_map(|p| [p.clone(), pam_path(p)])
+                    .flat_map(|p| std::iter::once(p.clone()).chain(side_car_paths(p)))
                     .collect(),
                 strip_rows: cut.rows(),
                 backend_choice: plan.choice.clone(),

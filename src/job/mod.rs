@@ -45,7 +45,7 @@ use crate::index::SpectralIndex;
 use crate::io::align::{Grid, check_same_grid, crop_stack};
 use crate::io::{
     BigTiff, DateSource, GeoTiffSource, GeoTiffStripWriter, Legend, OutputSet, Overviews,
-    ReadLimits, WriteOptions, pam_path, read_info, read_polygon_layer, read_window,
+    ReadLimits, WriteOptions, read_info, read_polygon_layer, read_window, side_car_paths,
     write_geotiff_with,
 };
 use crate::overlay::{
@@ -380,15 +380,19 @@ pub const MAX_TILE_ROWS: usize = 1 << 16;
 
 /// The names of the files a job may write into its output folder (besides the
 /// `patches_*.geojson` copies in other CRSs).
-pub const JOB_OUTPUTS: [&str; 21] = [
+pub const JOB_OUTPUTS: [&str; 25] = [
     "class_before.tif",
     "class_before.tif.aux.xml",
+    "class_before.qml",
     "class_after.tif",
     "class_after.tif.aux.xml",
+    "class_after.qml",
     "change.tif",
     "change.tif.aux.xml",
+    "change.qml",
     "change_raw.tif",
     "change_raw.tif.aux.xml",
+    "change_raw.qml",
     "patches.tif",
     "patches.geojson",
     "patches.csv",
@@ -729,7 +733,8 @@ impl Job {
         if self.raw_change {
             let path = out.join("change_raw.tif");
             write_geotiff_with(&path, &raw, &CHANGE_TIFF)?;
-            facts.outputs.extend([pam_path(&path), path]);
+            facts.outputs.extend(side_car_paths(&path));
+            facts.outputs.push(path);
         }
         let kept = PixelLayers::in_opened(changed, quicklook, &raw.data, &opened.data);
         drop(raw);

@@ -58,14 +58,10 @@ impl Job {
         let written =
             write_patch_vectors(out, &scene.georef, &attrs, &extra, &tiled.polygons, false)?;
         let mut outputs = facts.outputs;
-        let change_pam = pam_path(&change_path);
-        outputs.extend([
-            change_path,
-            change_pam,
-            written.geojson,
-            written.csv,
-            patches_path,
-        ]);
+        let change_side_cars = side_car_paths(&change_path);
+        outputs.push(change_path);
+        outputs.extend(change_side_cars);
+        outputs.extend([written.geojson, written.csv, patches_path]);
         let mut warnings = layers.warnings;
         gis_layers(
             out,

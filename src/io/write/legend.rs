@@ -6,7 +6,9 @@
 //! the side-car, which is also where GDAL itself writes them. So the colour table goes into
 //! the file (tag 320, PhotometricInterpretation 3) and the names into the side-car, written
 //! atomically after the file; the side-car also holds a raster attribute table (value, name,
-//! red, green, blue), which ArcGIS shows as the layer's classes.
+//! red, green, blue), which ArcGIS shows as the layer's classes. A second side-car,
+//! `NAME.qml`, is the default style QGIS loads with the layer: the same colours and names,
+//! with the codes that have no colour (unchanged) transparent, as no TIFF palette can say.
 
 use crate::error::Result;
 use crate::io::atomic::{io_err, write_atomically};
@@ -103,20 +105,64 @@ impl Legend {
         xml
     }
 
-    /// Writes the side-car of the GeoTIFF `path` ([`pam_path`]) atomically.
-    pub(crate) fn write_pam(&self, path: &Path) -> Result<()> {
-        let pam = pam_path(path);
-        let xml = self.pam_xml();
-        write_atomically(&pam, |w| w.write_all(xml.as_bytes()).map_err(io_err(&pam)))
+    /// The QGIS style of a raster with this legend: a paletted renderer of every code that
+    /// has a colour or a name, in code order, labelled with its name. A named code without a
+    /// colour (unchanged) is transparent, which a TIFF colour table cannot say, so that the
+    /// map lies over the imagery as drawn in the report.
+    pub(crate) fn qml(&self) -> String {
+        let mut codes: Vec<u8> = self.colours.iter().map(|&(c, _)| c).collect();
+        codes.extend(self.names.iter().map(|&(c, _)| c));
+        codes.sort_unstable();
+        codes.dedup();
+        let mut xml = String::from(
+            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n\
+             <qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <pipe>\n    \
+             <rasterrenderer type=\"paletted\" band=\"1\" opacity=\"1\" alphaBand=\"-1\" \
+             nodataColor=\"\">\n      <rasterTransparency/>\n      <colorPalette>\n",
+        );
+        for code in codes {
+            let [r, g, b, a] = self
+                .colours
+                .iter()
+                .find(|&&(c, _)| c == code)
+                .map_or([0; 4], |&(_, rgba)| rgba);
+            let label = self
+                .names
+                .iter()
+                .find(|&&(c, _)| c == code)
+                .map_or_else(|| code.to_string(), |&(_, name)| escape(name));
+            xml.push_str(&format!(
+                "        <paletteEntry value=\"{code}\" color=\"#{r:02x}{g:02x}{b:02x}\" \
+                 alpha=\"{a}\" label=\"{label}\"/>\n"
+            ));
+        }
+        xml.push_str(
+            "      </colorPalette>\n    </rasterrenderer>\n  </pipe>\n  \
+             <blendMode>0</blendMode>\n</qgis>\n",
+        );
+        xml
+    }
+
+    /// Writes the side-cars of the GeoTIFF `path` ([`side_car_paths`]) atomically: GDAL's
+    /// category names and attribute table, and QGIS's default style.
+    pub(crate) fn write_side_cars(&self, path: &Path) -> Result<()> {
+        let [pam, qml] = side_car_paths(path);
+        for (side_car, text) in [(pam, self.pam_xml()), (qml, self.qml())] {
+            write_atomically(&side_car, |w| {
+                w.write_all(text.as_bytes()).map_err(io_err(&side_car))
+            })?;
+        }
+        Ok(())
     }
 }
 
-/// Where GDAL looks for the PAM side-car of the file `path`: `path` with `.aux.xml` added
-/// (`change.tif` → `change.tif.aux.xml`).
-pub fn pam_path(path: &Path) -> PathBuf {
+/// The side-cars of the styled GeoTIFF `path`: where GDAL looks for its PAM document
+/// (`change.tif` → `change.tif.aux.xml`), and where QGIS looks for its default style
+/// (`change.tif` → `change.qml`, loaded with the layer).
+pub fn side_car_paths(path: &Path) -> [PathBuf; 2] {
     let mut name = path.as_os_str().to_owned();
     name.push(".aux.xml");
-    PathBuf::from(name)
+    [PathBuf::from(name), path.with_extension("qml")]
 }
 
 /// `text` with XML's special characters escaped.
@@ -166,8 +212,23 @@ mod tests {
         assert!(xml.contains("<Category></Category>"));
         assert!(xml.contains("<F>&lt;c&gt;</F>"));
         assert_eq!(
-            pam_path(Path::new("/x/change.tif")),
-            Path::new("/x/change.tif.aux.xml")
+            side_car_paths(Path::new("/x/change.tif")),
+            [
+                Path::new("/x/change.tif.aux.xml"),
+                Path::new("/x/change.qml")
+            ]
         );
+    }
+
+    #[test]
+    fn the_qgis_style_lists_every_code_and_leaves_uncoloured_ones_transparent() {
+        let qml = LEGEND.qml();
+        let entries: Vec<&str> = qml.lines().filter(|l| l.contains("paletteEntry")).collect();
+        assert_eq!(entries.len(), 3);
+        assert!(entries[0].contains(r##"value="0" color="#000000" alpha="0" label="none""##));
+        assert!(
+            entries[1].contains(r##"value="1" color="#0a141e" alpha="255" label="a &amp; b""##)
+        );
+        assert!(entries[2].contains(r##"value="3" color="#ff0001" alpha="0" label="&lt;c&gt;""##));
     }
 }
