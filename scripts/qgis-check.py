@@ -7,8 +7,10 @@ Loads patches.gpkg, patches.shp (those present), change.tif and class_after.tif 
 enforcement job's OUT_DIR into a QGIS project, checks that every layer is valid and that its
 CRS is the imagery's (IMAGERY.tif, one of the job's dates), that the vector layers hold the
 same number of features as patches.geojson and list `id` first, and renders one map PNG:
-class_after.tif and change.tif over it, each as QGIS styles it on opening (its NAME.qml:
-the file's colours and names, unchanged transparent), and the patch outlines in white. Prints what it checked; exits 1 on the first failure.
+class_after.tif, change.tif over it and the patches of patches.gpkg on top, each as QGIS
+styles it on opening: a raster by its NAME.qml (the file's colours and names, unchanged
+transparent), the patches by the GeoPackage's default style (filled in the change colours,
+translucent, outlined). Prints what it checked; exits 1 on the first failure.
 """
 import json
 import os
@@ -19,7 +21,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from qgis.core import (  # noqa: E402  (after the platform is set)
     QgsApplication,
     QgsCoordinateReferenceSystem,
-    QgsFillSymbol,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsPalettedRasterRenderer,
@@ -64,7 +65,19 @@ def main(out_dir, imagery, png):
             fail(f"{name}: the first field is {fields[:1]}, not id")
         if layer.featureCount() != features:
             fail(f"{name}: {layer.featureCount()} features, patches.geojson {features}")
-        print(f"{name}: valid, {crs.authid()}, {layer.featureCount()} features, fields {fields[:4]}…")
+        style = ""
+        if name == "patches.gpkg":
+            # Opened styled by the default style the GeoPackage carries (layer_styles).
+            renderer = layer.renderer()
+            if renderer.type() != "categorizedSymbol" or renderer.classAttribute() != "code":
+                fail(f"{name}: QGIS opened it with a {renderer.type()} renderer, not by code")
+            styled = {c.value(): c.label() for c in renderer.categories()}
+            codes = {str(f["code"]) for f in layer.getFeatures()}
+            if not codes <= set(styled):
+                fail(f"{name}: codes {sorted(codes - set(styled))} have no category")
+            style = ", styled by code: " + ", ".join(f"{v} {l}" for v, l in styled.items())
+        print(f"{name}: valid, {crs.authid()}, {layer.featureCount()} features, "
+              f"fields {fields[:4]}…{style}")
         vectors.append(layer)
     rasters = []
     for name in ("class_after.tif", "change.tif"):
@@ -89,12 +102,6 @@ def main(out_dir, imagery, png):
         labels = ", ".join(f"{v} {c.label}" for v, c in sorted(classes.items()))
         print(f"{name}: valid, {crs.authid()}, styled on opening: {labels}")
         rasters.append(layer)
-    for layer in vectors[:1]:
-        layer.renderer().setSymbol(
-            QgsFillSymbol.createSimple(
-                {"color": "0,0,0,0", "outline_color": "white", "outline_width": "0.3"}
-            )
-        )
     layers = vectors[:1] + rasters[::-1]
     for layer in layers:
         project.addMapLayer(layer)

@@ -102,7 +102,7 @@ fn gdalinfo_epsg(path: &Path) -> String {
     format!("EPSG:{code}")
 }
 
-/// What `ogrinfo -al -so` says of a vector file's only layer: the feature count and the
+/// What `ogrinfo -so` says of a vector file's layer `patches`: the feature count and the
 /// field names in order.
 fn layer_summary(path: &Path) -> (usize, Vec<String>) {
     const TYPES: [&str; 8] = [
@@ -115,7 +115,7 @@ fn layer_summary(path: &Path) -> (usize, Vec<String>) {
         "Time",
         "Binary",
     ];
-    let text = tool("ogrinfo", &["-ro", "-al", "-so", path_str(path)]);
+    let text = tool("ogrinfo", &["-ro", "-so", path_str(path), "patches"]);
     let count = text
         .lines()
         .find_map(|l| l.strip_prefix("Feature Count: "))
@@ -138,10 +138,13 @@ fn layer_summary(path: &Path) -> (usize, Vec<String>) {
     (count, fields)
 }
 
-/// Every feature of a vector file's only layer as `ogrinfo -al` prints it (no geometry):
+/// Every feature of a vector file's layer `patches` as `ogrinfo` prints it (no geometry):
 /// the fields' names and values as text, in order.
 fn layer_features(path: &Path) -> Vec<Vec<(String, String)>> {
-    let text = tool("ogrinfo", &["-ro", "-al", "-q", "-geom=NO", path_str(path)]);
+    let text = tool(
+        "ogrinfo",
+        &["-ro", "-q", "-geom=NO", path_str(path), "patches"],
+    );
     let mut features: Vec<Vec<(String, String)>> = Vec::new();
     for line in text.lines() {
         if line.starts_with("OGRFeature(") {
@@ -223,21 +226,34 @@ fn check_deliverables(gdal: &Gdal, out: &Path, input: &Path, epsg: &str, pixel_m
         }
     }
     validate_gpkg(gdal, &out.join("patches.gpkg"));
-    let sql = tool(
-        "ogrinfo",
-        &[
-            "-ro",
-            "-q",
-            path_str(&out.join("patches.gpkg")),
-            "-sql",
-            // As text: GDAL would read the DATETIME as its own date type.
-            "SELECT last_change || '' AS stamp FROM gpkg_contents",
-        ],
-    );
+    let gpkg_sql = |sql: &str| {
+        let gpkg = out.join("patches.gpkg");
+        tool("ogrinfo", &["-ro", "-q", path_str(&gpkg), "-sql", sql])
+    };
+    // As text: GDAL would read the DATETIME as its own date type.
+    let stamps = gpkg_sql("SELECT last_change || '' AS stamp FROM gpkg_contents");
+    let stamps: Vec<&str> = stamps.lines().filter(|l| l.contains("stamp")).collect();
     assert!(
-        sql.contains(&format!("= {STAMP_ISO}")),
-        "patches.gpkg's last_change is not the job's time stamp: {sql}"
+        stamps.len() == 2 && stamps.iter().all(|l| l.ends_with(STAMP_ISO)),
+        "patches.gpkg's last_change is not the job's time stamp: {stamps:?}"
     );
+    // QGIS's default style of the layer, dated by the job too (scripts/qgis-check.py shows
+    // QGIS opening the layer with it).
+    let styles = gpkg_sql(
+        "SELECT f_table_name, useAsDefault, update_time || '' AS stamp, \
+         instr(styleQML, 'categorizedSymbol') > 0 AS categorized FROM layer_styles",
+    );
+    for line in [
+        "f_table_name (String) = patches".to_string(),
+        "useAsDefault (Integer(Boolean)) = 1".to_string(),
+        format!("stamp (String) = {STAMP_ISO}"),
+        "categorized (Integer) = 1".to_string(),
+    ] {
+        assert!(
+            styles.contains(&line),
+            "patches.gpkg's style: no {line} in {styles}"
+        );
+    }
     let shp = tool(
         "ogrinfo",
         &["-ro", "-al", "-so", path_str(&out.join("patches.shp"))],

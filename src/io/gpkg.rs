@@ -246,6 +246,41 @@ pub fn geometry_blob(polygons: &[Polygon], srs_id: i32) -> Vec<u8> {
     b
 }
 
+/// QGIS's table of layer styles, as QGIS creates it in a GeoPackage.
+const LAYER_STYLES: &str = r#"
+CREATE TABLE "layer_styles" ("id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256), "f_table_name" TEXT(256),
+  "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT, "styleSLD" TEXT,
+  "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+  "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
+"#;
+
+/// Stores `qml` (a QGIS style document) in the GeoPackage `path` as the default style of its
+/// layer `table`, dated `time`: QGIS opens the layer styled. The style goes into QGIS's
+/// `layer_styles` table (created, and registered as an attributes table, as QGIS does);
+/// other readers see one more table and ignore it.
+pub fn write_default_style(path: &Path, table: &str, qml: &str, time: SystemTime) -> Result<()> {
+    let time = super::stamp::checked(time)?.iso8601();
+    let err = sql_err(path);
+    let mut db = Connection::open(path).map_err(&err)?;
+    db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+        .map_err(&err)?;
+    let tx = db.transaction().map_err(&err)?;
+    tx.execute_batch(LAYER_STYLES).map_err(&err)?;
+    tx.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change, srs_id) VALUES ('layer_styles', 'attributes', 'layer_styles', ?1, 0)",
+        params![time],
+    )
+    .map_err(&err)?;
+    tx.execute(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) VALUES ('', '', ?1, ?2, ?1, ?3, '', 1, 'landwatch', '', NULL, ?4)",
+        params![table, GEOM, qml, time],
+    )
+    .map_err(&err)?;
+    tx.commit().map_err(&err)?;
+    db.close().map_err(|(_, e)| err(e))
+}
+
 /// Creates the feature table `table` of `fields`, registered in the metadata tables with its
 /// R-tree and the time `last_change` (ISO 8601).
 fn create_layer(

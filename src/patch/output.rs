@@ -5,10 +5,11 @@
 use super::Labels;
 use super::attributes::PatchAttributes;
 use super::polygon::PatchPolygons;
+use crate::change::{CHANGE_NAMES, CHANGE_PALETTE};
 use crate::error::{Error, Result};
 use crate::geo::{GeodeticFrame, LonLat};
 use crate::io::{
-    OrderedFeature, csv_line, csv_number, grid_decimals, write_csv_lines, write_geotiff,
+    Legend, OrderedFeature, csv_line, csv_number, grid_decimals, write_csv_lines, write_geotiff,
     write_ordered_features,
 };
 use crate::raster::{GeoReference, Raster};
@@ -309,7 +310,7 @@ pub struct PatchLayers {
 }
 
 /// Writes `patches.shp` (with `.shx`, `.dbf`, `.cpg`, `.prj`) and `patches.gpkg` (layer
-/// `patches`) into `dir`, in the raster's own CRS, with the features and fields of
+/// `patches`, with its QGIS style: categories of `code` in the change colours) into `dir`, in the raster's own CRS, with the features and fields of
 /// `patches.geojson` in the same order (`id` first). Field types come from the values; DBF
 /// names are those of [`crate::io::fields::dbf_names`]. The two files are written at the same
 /// time, both dated `time` (the GeoPackage's `last_change`, the DBF's date of last update;
@@ -337,7 +338,10 @@ pub fn write_patch_layers(
         || shapefile::write_shapefile(&dir.join("patches.shp"), crs, &fields, n, row, time),
         || {
             let path = dir.join("patches.gpkg");
-            gpkg::write_geopackage(&path, "patches", crs, &fields, n, row, time)
+            let written = gpkg::write_geopackage(&path, "patches", crs, &fields, n, row, time)?;
+            let style = Legend::new(&CHANGE_PALETTE, &CHANGE_NAMES).polygon_qml("code");
+            gpkg::write_default_style(&path, "patches", &style, time)?;
+            Ok::<_, Error>(written)
         },
     );
     let (shp, gpkg) = (shp?, gpkg?);

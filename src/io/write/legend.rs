@@ -87,22 +87,34 @@ impl Legend {
         let mut named = self.names.to_vec();
         named.sort_by_key(|&(c, _)| c);
         for (row, (code, name)) in named.into_iter().enumerate() {
-            let rgb = self
-                .colours
-                .iter()
-                .find(|&&(c, _)| c == code)
-                .map_or([0; 3], |&(_, [r, g, b, _])| [r, g, b]);
+            let [r, g, b, _] = self.colour_of(code).unwrap_or_default();
             xml.push_str(&format!(
                 "      <Row index=\"{row}\">\n        <F>{code}</F>\n        <F>{}</F>\n        \
                  <F>{}</F>\n        <F>{}</F>\n        <F>{}</F>\n      </Row>\n",
                 escape(name),
-                rgb[0],
-                rgb[1],
-                rgb[2]
+                r,
+                g,
+                b
             ));
         }
         xml.push_str("    </GDALRasterAttributeTable>\n  </PAMRasterBand>\n</PAMDataset>\n");
         xml
+    }
+
+    /// The colour of `code`, if it has one.
+    fn colour_of(&self, code: u8) -> Option<[u8; 4]> {
+        self.colours
+            .iter()
+            .find(|&&(c, _)| c == code)
+            .map(|&(_, rgba)| rgba)
+    }
+
+    /// The name of `code` (its number if it has none), escaped for XML.
+    fn label_of(&self, code: u8) -> String {
+        self.names
+            .iter()
+            .find(|&&(c, _)| c == code)
+            .map_or_else(|| code.to_string(), |&(_, name)| escape(name))
     }
 
     /// The QGIS style of a raster with this legend: a paletted renderer of every code that
@@ -121,16 +133,8 @@ impl Legend {
              nodataColor=\"\">\n      <rasterTransparency/>\n      <colorPalette>\n",
         );
         for code in codes {
-            let [r, g, b, a] = self
-                .colours
-                .iter()
-                .find(|&&(c, _)| c == code)
-                .map_or([0; 4], |&(_, rgba)| rgba);
-            let label = self
-                .names
-                .iter()
-                .find(|&&(c, _)| c == code)
-                .map_or_else(|| code.to_string(), |&(_, name)| escape(name));
+            let [r, g, b, a] = self.colour_of(code).unwrap_or_default();
+            let label = self.label_of(code);
             xml.push_str(&format!(
                 "        <paletteEntry value=\"{code}\" color=\"#{r:02x}{g:02x}{b:02x}\" \
                  alpha=\"{a}\" label=\"{label}\"/>\n"
@@ -141,6 +145,47 @@ impl Legend {
              <blendMode>0</blendMode>\n</qgis>\n",
         );
         xml
+    }
+
+    /// The QGIS style of a polygon layer of these codes, by the integer field `field`: each
+    /// coloured code is a category labelled with its name, filled with its colour at
+    /// [`PATCH_FILL_ALPHA`] over the imagery and outlined in it; codes without a colour are
+    /// not drawn.
+    pub(crate) fn polygon_qml(&self, field: &str) -> String {
+        let mut categories = String::new();
+        let mut symbols = String::new();
+        for (k, &(code, [r, g, b, _])) in self.colours.iter().enumerate() {
+            let label = self.label_of(code);
+            categories.push_str(&format!(
+                "      <category value=\"{code}\" symbol=\"{k}\" label=\"{label}\" render=\"true\"/>\n"
+            ));
+            let option = |name: &str, value: &str| {
+                format!(
+                    "            <Option name=\"{name}\" type=\"QString\" value=\"{value}\"/>\n"
+                )
+            };
+            symbols.push_str(&format!(
+                "      <symbol name=\"{k}\" type=\"fill\" alpha=\"1\" clip_to_extent=\"1\" \
+                 force_rhr=\"0\">\n        <layer class=\"SimpleFill\" pass=\"0\" enabled=\"1\" \
+                 locked=\"0\">\n          <Option type=\"Map\">\n{}{}{}{}{}{}          </Option>\n        \
+                 </layer>\n      </symbol>\n",
+                option("color", &format!("{r},{g},{b},{PATCH_FILL_ALPHA}")),
+                option("style", "solid"),
+                option("outline_color", &format!("{r},{g},{b},255")),
+                option("outline_style", "solid"),
+                option("outline_width", "0.4"),
+                option("outline_width_unit", "MM"),
+            ));
+        }
+        format!(
+            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n\
+             <qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  \
+             <renderer-v2 type=\"categorizedSymbol\" attr=\"{}\" symbollevels=\"0\" \
+             enableorderby=\"0\" forceraster=\"0\">\n    <categories>\n{categories}    \
+             </categories>\n    <symbols>\n{symbols}    </symbols>\n  </renderer-v2>\n  \
+             <blendMode>0</blendMode>\n  <featureBlendMode>0</featureBlendMode>\n</qgis>\n",
+            escape(field)
+        )
     }
 
     /// Writes the side-cars of the GeoTIFF `path` ([`side_car_paths`]) atomically: GDAL's
@@ -155,6 +200,10 @@ impl Legend {
         Ok(())
     }
 }
+
+/// The opacity (of 255) of a polygon's fill in [`Legend::polygon_qml`]: the imagery shows
+/// through, the outline is opaque.
+pub const PATCH_FILL_ALPHA: u8 = 96;
 
 /// The side-cars of the styled GeoTIFF `path`: where GDAL looks for its PAM document
 /// (`change.tif` → `change.tif.aux.xml`), and where QGIS looks for its default style
@@ -218,6 +267,19 @@ mod tests {
                 Path::new("/x/change.qml")
             ]
         );
+    }
+
+    #[test]
+    fn the_polygon_style_has_a_category_and_a_symbol_per_coloured_code() {
+        let qml = LEGEND.polygon_qml("code");
+        assert!(qml.contains(r#"type="categorizedSymbol" attr="code""#));
+        let categories: Vec<&str> = qml.lines().filter(|l| l.contains("<category ")).collect();
+        assert_eq!(categories.len(), 2, "{qml}");
+        assert!(categories[0].contains(r#"value="1" symbol="0" label="a &amp; b""#));
+        assert!(categories[1].contains(r#"value="3" symbol="1" label="&lt;c&gt;""#));
+        assert!(qml.contains(&format!(r#"value="10,20,30,{PATCH_FILL_ALPHA}""#)));
+        assert!(qml.contains(r#"name="outline_color" type="QString" value="255,0,1,255""#));
+        assert_eq!(qml.matches("<symbol ").count(), 2);
     }
 
     #[test]
