@@ -6,7 +6,7 @@
 mod common;
 
 use common::{assert_same_results, gpu_engine, summary_results, temp_dir, test_data};
-use landwatch::job::{Job, Manifest, ShardCount, ShardOutcome};
+use landwatch::job::{Job, Manifest, ShardCount, ShardOutcome, Summary};
 use landwatch::{ContextSettings, Engine, Error, GpuOptions, Sensor};
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
@@ -84,6 +84,28 @@ fn shards_on_a_gpu_and_the_cpu_merge_to_the_single_cpu_run() {
     };
     assert!(same("patches.gpkg") && same("patches.dbf") && same("quicklook.png"));
     assert_eq!(summary_results(&root.join("single")), summary_results(&out));
+    // The merged summary says where each shard ran: every other one on the GPU.
+    let summary = |dir: &Path| -> Summary {
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+    };
+    assert!(summary(&root.join("single")).backend.shards.is_empty());
+    let shards = summary(&out).backend.shards;
+    assert_eq!(shards.len(), 7);
+    for (shard, planned) in shards.iter().zip(&manifest.shards) {
+        assert_eq!(shard.id, planned.id);
+        let device = shard
+            .device
+            .as_deref()
+            .expect("every shard has valid pixels");
+        let on_gpu = gpu.is_some() && planned.index % 2 == 0;
+        assert_eq!(
+            device.starts_with("GPU"),
+            on_gpu,
+            "shard {}: {device}",
+            shard.id
+        );
+        assert_eq!(shard.fallback, None, "shard {}", shard.id);
+    }
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -382,6 +382,7 @@ impl Collected {
                     .collect(),
                 strip_rows: cut.rows(),
                 backend_choice: plan.choice.clone(),
+                shards: Vec::new(),
             },
         })
     }

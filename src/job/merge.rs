@@ -5,7 +5,9 @@
 //! polygons) and the same outputs as [`Job::run`].
 
 use super::manifest::Manifest;
-use super::shard::{ShardReader, ShardRecord, remove_abandoned_staging, verify_shard};
+use super::shard::{
+    ShardExecution, ShardReader, ShardRecord, remove_abandoned_staging, verify_shard,
+};
 use super::*;
 
 impl Job {
@@ -51,7 +53,8 @@ impl Job {
         }
         timer.lap("gather");
         let cut = manifest.strips();
-        let pixels = collected.finish(self, &cut, &plan, grid, &class_paths)?;
+        let mut pixels = collected.finish(self, &cut, &plan, grid, &class_paths)?;
+        pixels.facts.shards = records.iter().map(ShardExecution::from).collect();
         let report = self.finish(engine, &staging, pixels, layers, timer)?;
         self.check_cancel()?;
         let report = publish(set, report)?;

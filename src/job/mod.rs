@@ -96,7 +96,7 @@ use patches::{Patched, PixelLayers};
 use plan::Plan;
 use preflight::{Dates, Layers, ZoneInput, checked_georef};
 use report::{Quicklook, write_report_html};
-pub use shard::{SHARD_RECORD, ShardFile, ShardOutcome, ShardRecord};
+pub use shard::{SHARD_RECORD, ShardExecution, ShardFile, ShardOutcome, ShardRecord};
 use strips::Strips;
 pub use summary::{
     AreaByType, BackendSummary, ContextNormalization, ContextThreshold, ContextualDetection,
@@ -249,6 +249,9 @@ pub struct JobReport {
         serde(with = "crate::serde_remote::option_backend_choice")
     )]
     pub backend_choice: Option<BackendChoice>,
+    /// Where each shard of a merged run ([`Job::merge_shards`]) was computed, in shard
+    /// order; empty for other runs.
+    pub shards: Vec<ShardExecution>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
     /// What the job left out of its inputs, for people (features that are not polygons).
@@ -311,6 +314,8 @@ struct RunFacts {
     strip_rows: usize,
     /// The backend measured fastest under `Auto`.
     backend_choice: Option<BackendChoice>,
+    /// Where the shards of a merged run were computed (empty for other runs).
+    shards: Vec<ShardExecution>,
 }
 
 /// What the patch stages know of the scene from its change raster.
@@ -704,6 +709,7 @@ impl Job {
                 },
                 threshold: 0,
                 relation: DateRelation::IDENTITY,
+                shards: Vec::new(),
             },
         };
         let report = self.finish(engine, out, pixels, layers, Timer::new())?;

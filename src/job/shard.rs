@@ -55,6 +55,35 @@ pub struct ShardRecord {
     pub changed_pixels: u64,
     /// Its files, in the order written.
     pub files: Vec<ShardFile>,
+    /// The device that computed it, as people read it (as `summary.json`'s
+    /// `backend.device`); `None` when none of its pixels was valid.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Why the CPU computed it when a GPU was asked for or available.
+    #[serde(default)]
+    pub fallback: Option<String>,
+}
+
+/// Where one shard of a merged run was computed, as its record says: listed in the merge's
+/// [`JobReport::shards`] and `summary.json`, since the merge's own device is not theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardExecution {
+    /// The shard's id.
+    pub id: String,
+    /// The device that computed it; `None` when none of its pixels was valid.
+    pub device: Option<String>,
+    /// Why the CPU computed it when a GPU was asked for or available.
+    pub fallback: Option<String>,
+}
+
+impl From<&ShardRecord> for ShardExecution {
+    fn from(record: &ShardRecord) -> ShardExecution {
+        ShardExecution {
+            id: record.id.clone(),
+            device: record.device.clone(),
+            fallback: record.fallback.clone(),
+        }
+    }
 }
 
 /// A file of a shard, with its checksum.
@@ -151,6 +180,10 @@ impl Job {
             valid: output.execution.is_some(),
             changed_pixels: output.changed.len() as u64,
             files,
+            device: output.execution.as_ref().map(|e| e.device.to_string()),
+            fallback: (output.execution.as_ref())
+                .and_then(|e| e.fallback.as_ref())
+                .map(ToString::to_string),
         };
         let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
         let record_path = at.join(SHARD_RECORD);

@@ -109,6 +109,11 @@ pub struct BackendSummary {
     pub measured: Option<MeasuredBackends>,
     /// The backend asked for: `Auto`, `Cpu` or `Gpu`.
     pub requested: String,
+    /// In a merged sharded run, where each shard was computed, in shard order (`device` and
+    /// `fallback` above are the merge's own); empty for other runs, and when read from a
+    /// summary written before this field.
+    #[serde(default)]
+    pub shards: Vec<ShardExecution>,
 }
 
 /// Both backends timed on the plan sample under `Auto`.
@@ -304,6 +309,7 @@ impl Job {
                     gpu_seconds: c.gpu_seconds,
                 }),
                 requested: format!("{:?}", engine.requested()),
+                shards: report.shards.clone(),
             },
             change_detection: self.detection_summary(report),
             inputs: Inputs {

@@ -91,6 +91,7 @@ impl Job {
             }),
             sky: facts.sky,
             backend_choice: facts.backend_choice,
+            shards: facts.shards,
             outputs,
             warnings,
         };
