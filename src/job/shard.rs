@@ -171,6 +171,7 @@ impl Job {
         files.push(write_plane(at, CHANGED_FILE, &output.changed.to_bytes())?);
         let samples = output.quicklook.samples_to_bytes();
         files.push(write_plane(at, QUICKLOOK_FILE, &samples)?);
+        let execution = output.execution.as_ref();
         let record = ShardRecord {
             schema_version: RECORD_SCHEMA,
             manifest_sha256: manifest.digest.clone(),
@@ -180,10 +181,8 @@ impl Job {
             valid: output.execution.is_some(),
             changed_pixels: output.changed.len() as u64,
             files,
-            device: output.execution.as_ref().map(|e| e.device.to_string()),
-            fallback: (output.execution.as_ref())
-                .and_then(|e| e.fallback.as_ref())
-                .map(ToString::to_string),
+            device: execution.map(|e| e.device.to_string()),
+            fallback: execution.and_then(|e| e.fallback.as_ref().map(ToString::to_string)),
         };
         let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
         let record_path = at.join(SHARD_RECORD);

@@ -126,11 +126,9 @@ impl Legend {
         codes.extend(self.names.iter().map(|&(c, _)| c));
         codes.sort_unstable();
         codes.dedup();
-        let mut xml = String::from(
-            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n\
-             <qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  <pipe>\n    \
-             <rasterrenderer type=\"paletted\" band=\"1\" opacity=\"1\" alphaBand=\"-1\" \
-             nodataColor=\"\">\n      <rasterTransparency/>\n      <colorPalette>\n",
+        let mut xml = format!(
+            "{QML_HEAD}  <pipe>\n    <rasterrenderer type=\"paletted\" band=\"1\" \
+             opacity=\"1\" alphaBand=\"-1\" nodataColor=\"\">\n      <rasterTransparency/>\n      <colorPalette>\n",
         );
         for code in codes {
             let [r, g, b, a] = self.colour_of(code).unwrap_or_default();
@@ -178,10 +176,8 @@ impl Legend {
             ));
         }
         format!(
-            "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n\
-             <qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n  \
-             <renderer-v2 type=\"categorizedSymbol\" attr=\"{}\" symbollevels=\"0\" \
-             enableorderby=\"0\" forceraster=\"0\">\n    <categories>\n{categories}    \
+            "{QML_HEAD}  <renderer-v2 type=\"categorizedSymbol\" attr=\"{}\" \
+             symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <categories>\n{categories}    \
              </categories>\n    <symbols>\n{symbols}    </symbols>\n  </renderer-v2>\n  \
              <blendMode>0</blendMode>\n  <featureBlendMode>0</featureBlendMode>\n</qgis>\n",
             escape(field)
@@ -200,6 +196,10 @@ impl Legend {
         Ok(())
     }
 }
+
+/// The start of a QGIS style document (QML) of symbology, as QGIS 3.22 writes it.
+const QML_HEAD: &str = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n\
+                        <qgis version=\"3.22.0\" styleCategories=\"Symbology\">\n";
 
 /// The opacity (of 255) of a polygon's fill in [`Legend::polygon_qml`]: the imagery shows
 /// through, the outline is opaque.
